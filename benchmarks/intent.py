@@ -1,0 +1,129 @@
+"""Intent benchmark: nlp_rnn against spaCy's textcat on SNIPS, ATIS and CAIS, in one run.
+
+    python benchmarks/intent.py [--data-dir ../shared/data] [--datasets snips atis cais]
+
+For each data set: `nlp-rnn convert` the splits, `nlp-rnn train` with pipelines/intent_<lang>.cfg,
+`nlp-rnn evaluate` on test; the same for spaCy's built-in textcat with the config
+`spacy init config --pipeline textcat` generates for the language. Then nlp.pipe throughput
+(batch 256, SNIPS train texts, >100k words) against the same torch model on pre-built tensors and
+against spaCy's textcat. Writes benchmarks/results/intent.json and intent.md.
+"""
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from common import WORK, cli, data_dir, run, seconds_to_best, spacy_cli, write_results
+from throughput import compare_throughput
+
+DATASETS = {
+    # name: (lang, convert format, train, dev, test) relative to the data folder
+    "snips": ("en", "snips", "snips/train", "snips/valid", "snips/test"),
+    "atis": ("en", "snips", "atis/train", "atis/valid", "atis/test"),
+    "cais": ("zh", "cais", "cais/train", "cais/valid", "cais/test"),
+}
+TARGETS = {"snips": 0.985, "atis": 0.975, "cais": 0.95}
+
+
+def convert_splits(name: str, root) -> dict:
+    lang, fmt, *splits = DATASETS[name]
+    paths = {}
+    for split, rel in zip(("train", "dev", "test"), splits):
+        out = WORK / "corpus" / name / f"{split}.spacy"
+        run(cli("convert", root / rel, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{name}_{split}.log")
+        paths[split] = out
+    return paths
+
+
+def train_and_evaluate(name: str, system: str, config, paths: dict, train_cmd) -> dict:
+    out_dir = WORK / "models" / name / system
+    started = time.time()
+    seconds = run(
+        train_cmd(config, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]),
+        WORK / "logs" / f"train_{name}_{system}.log",
+    )
+    metrics_path = WORK / f"{name}_{system}_test.json"
+    run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
+    metrics = json.loads(metrics_path.read_text())
+    return {
+        "intent_accuracy": metrics["intent_accuracy"],
+        "intent_macro_f1": metrics["intent_macro_f1"],
+        "train_seconds": seconds,
+        "seconds_to_best_dev": seconds_to_best(out_dir, started),
+        "model": str(out_dir / "model-best"),
+    }
+
+
+def spacy_textcat_config(lang: str):
+    path = WORK / f"textcat_{lang}.cfg"
+    run(spacy_cli("init", "config", path, "--lang", lang, "--pipeline", "textcat", "--force"), WORK / "logs" / f"init_textcat_{lang}.log")
+    return path
+
+
+def snips_texts(root) -> list:
+    return (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "# Intent benchmark (test split, CPU)",
+        "",
+        "| data set | nlp_rnn acc | spaCy textcat acc | target | nlp_rnn macro F1 | textcat macro F1 | nlp_rnn s to best dev | textcat s to best dev |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results["datasets"].items():
+        ours, peer = r["nlp_rnn"], r["spacy_textcat"]
+        lines.append(
+            f"| {name} | {100 * ours['intent_accuracy']:.2f} | {100 * peer['intent_accuracy']:.2f} | ≥ {100 * TARGETS[name]:.1f} "
+            f"| {100 * ours['intent_macro_f1']:.2f} | {100 * peer['intent_macro_f1']:.2f} "
+            f"| {ours['seconds_to_best_dev']:.0f} | {peer['seconds_to_best_dev']:.0f} |"
+        )
+    if "throughput" in results:
+        t = results["throughput"]
+        lines += [
+            "",
+            f"Throughput, nlp.pipe batch 256 on {t['rnn_pipe']['words']:,} words (SNIPS train texts):",
+            "",
+            "| system | words/s |",
+            "|---|---|",
+            f"| nlp_rnn nlp.pipe | {t['rnn_pipe']['words_per_second']:,.0f} |",
+            f"| same torch model on pre-built tensors | {t['rnn_tensors']['words_per_second']:,.0f} |",
+            f"| spaCy textcat nlp.pipe | {t['spacy_textcat_pipe']['words_per_second']:,.0f} |",
+            "",
+            f"nlp.pipe / tensors = {t['pipe_over_tensors']:.2f} (target ≥ 0.50); nlp_rnn / textcat = {t['rnn_over_spacy_textcat']:.2f}",
+        ]
+    lines += ["", f"Machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
+    args = parser.parse_args()
+    root = data_dir(args.data_dir)
+    results = {"datasets": {}}
+    for name in args.datasets:
+        lang = DATASETS[name][0]
+        paths = convert_splits(name, root)
+        entry = {"nlp_rnn": train_and_evaluate(name, "rnn", f"pipelines/intent_{lang}.cfg", paths, lambda *a: cli("train", *a))}
+        if not args.skip_peer:
+            entry["spacy_textcat"] = train_and_evaluate(name, "textcat", spacy_textcat_config(lang), paths, lambda *a: spacy_cli("train", *a))
+        entry["target"] = TARGETS[name]
+        results["datasets"][name] = entry
+        print(name, json.dumps(entry, indent=1), flush=True)
+    if not args.skip_peer and "snips" in results["datasets"]:
+        snips = results["datasets"]["snips"]
+        results["throughput"] = compare_throughput(snips["nlp_rnn"]["model"], snips["spacy_textcat"]["model"], snips_texts(root))
+    if args.skip_peer:
+        print(json.dumps(results, indent=1))
+        return
+    write_results("intent", results, markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Registered thinc architectures that wrap the plain torch modules of :mod:`nlp_rnn.nn`."""

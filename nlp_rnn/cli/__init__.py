@@ -1,0 +1,8 @@
+"""``nlp-rnn`` command line: thin typer commands over importable functions."""
+
+from . import convert, evaluate, predict, train  # noqa: F401  (each registers its command)
+from .app import app
+
+
+def main() -> None:
+    app()

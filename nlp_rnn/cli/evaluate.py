@@ -1,0 +1,55 @@
+"""``nlp-rnn evaluate MODEL DATA.spacy``: a readable table, JSON metrics, optional plots."""
+
+from pathlib import Path
+from typing import Optional
+
+import srsly
+import typer
+from wasabi import msg
+
+from ..evaluation.evaluate import evaluate
+from ..loading import PipelineLoadError, load_pipeline
+from .app import app
+
+
+@app.command("evaluate")
+def evaluate_command(
+    model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
+    data: Path = typer.Argument(..., help="DocBin (.spacy) written by nlp-rnn convert"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics JSON here"),
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for the confusion-matrix PNG"),
+    batch_size: int = typer.Option(256, "--batch-size", "-b"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+) -> None:
+    """Score a pipeline: intent accuracy, macro F1, per-intent P/R/F1, words per second."""
+    if gpu_id >= 0:
+        import spacy
+
+        spacy.require_gpu(gpu_id)
+    try:
+        nlp = load_pipeline(model)
+        results = evaluate(nlp, data, batch_size=batch_size, plots_dir=plots)
+    except (PipelineLoadError, FileNotFoundError, ValueError) as error:
+        msg.fail(str(error))
+        raise typer.Exit(1)
+    print_results(results)
+    if output is not None:
+        srsly.write_json(output, results)
+        msg.good(f"Saved metrics to {output}")
+
+
+def print_results(results: dict) -> None:
+    """Summary lines and a per-intent table."""
+    summary = [("documents", results["n_docs"]), ("words/s", f"{results['words_per_second']:,.0f}")]
+    if "intent_accuracy" in results:
+        summary.insert(0, ("intent accuracy", f"{100 * results['intent_accuracy']:.2f}"))
+        summary.insert(1, ("intent macro F1", f"{100 * results['intent_macro_f1']:.2f}"))
+    msg.table(summary, title="Results")
+    if "per_intent" in results:
+        rows = [
+            (label, f"{100 * s['precision']:.2f}", f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}", s["support"])
+            for label, s in results["per_intent"].items()
+        ]
+        msg.table(rows, header=("intent", "P", "R", "F1", "support"), divider=True, aligns=("l", "r", "r", "r", "r"))
+    if "confusion_matrix_png" in results:
+        msg.info(f"Confusion matrix: {results['confusion_matrix_png']}")

@@ -1,0 +1,31 @@
+"""``nlp-rnn predict MODEL [TEXT ...]``: one JSON object per input (stdin lines without TEXT)."""
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import srsly
+import typer
+from wasabi import msg
+
+from ..loading import PipelineLoadError, load_pipeline
+from ..prediction import predict_texts
+from .app import app
+
+
+@app.command("predict")
+def predict_command(
+    model: Path = typer.Argument(..., help="Trained pipeline folder"),
+    texts: Optional[List[str]] = typer.Argument(None, help="Texts; read from stdin, one per line, when absent"),
+    top_k: int = typer.Option(3, "--top-k", "-k", help="How many intents to rank"),
+    batch_size: int = typer.Option(256, "--batch-size", "-b"),
+) -> None:
+    """Predict intents: {"text", "intent", "confidence", "ranking"} per line of output."""
+    try:
+        nlp = load_pipeline(model)
+    except PipelineLoadError as error:
+        msg.fail(str(error))
+        raise typer.Exit(1)
+    source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for record in predict_texts(nlp, source, top_k=top_k, batch_size=batch_size):
+        typer.echo(srsly.json_dumps(record))

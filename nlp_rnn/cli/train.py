@@ -1,0 +1,31 @@
+"""``nlp-rnn train``: spaCy's own training loop on a config from ``pipelines/``."""
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from spacy.cli._util import parse_config_overrides
+from spacy.cli.train import train as spacy_train
+
+from .app import app
+
+
+def train(config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None) -> None:
+    """Train with spaCy; ``output`` receives ``model-best`` and ``model-last``."""
+    import nlp_rnn.pipeline.intent  # noqa: F401  (registers factories without an install)
+
+    spacy_train(config, output, use_gpu=gpu_id, overrides=overrides or {})
+
+
+@app.command(
+    "train",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def train_command(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Config file, e.g. pipelines/intent_en.cfg"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder for model-best / model-last"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+) -> None:
+    """Train a pipeline. Any dotted config override works: --paths.train X --training.max_epochs 5."""
+    train(config, output, gpu_id, parse_config_overrides(ctx.args))

@@ -1,0 +1,174 @@
+"""Convert an input in any known format into a spaCy ``.spacy`` DocBin.
+
+The input is read twice: the first pass collects every intent label (spaCy's text classifiers
+need all labels in every ``doc.cats``) and counts the records, the second builds the Docs. Readers
+stream their input, so only the DocBin itself grows with the data.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+
+from tqdm import tqdm
+
+from ..language import CHINESE_LANGS, blank_pipeline
+from .cais_format import read_cais
+from .csv_format import read_csv
+from .docbin import SlotAlignment, records_to_docbin
+from .hf_format import read_hf
+from .jsonl_format import read_jsonl
+from .records import IntentRecord, ReadReport
+from .snips_format import read_snips
+
+PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """A registered input format: its reader and the reader options it accepts beyond the
+    common ``skip_invalid`` and ``report``."""
+
+    name: str
+    read: Callable[..., Iterator[IntentRecord]]
+    description: str
+    options: Tuple[str, ...] = ()
+
+
+FORMATS: Dict[str, InputFormat] = {
+    fmt.name: fmt
+    for fmt in (
+        InputFormat(
+            "jsonl", read_jsonl, 'JSON Lines: {"text", "intent", "slots": [{start, end, label}]}'
+        ),
+        InputFormat("csv", read_csv, "CSV rows text,intent (header row optional)"),
+        InputFormat("snips", read_snips, "folder with seq.in, seq.out (BIO), label: SNIPS, ATIS"),
+        InputFormat("cais", read_cais, "folder with a 'char tag' BIOES file + NAME.intent: CAIS"),
+        InputFormat(
+            "hf",
+            read_hf,
+            "Hugging Face dataset: hub name or local .json/.jsonl/.csv/.parquet",
+            ("split", "config", "text_column", "intent_column", "cache_dir"),
+        ),
+    )
+}
+
+
+def get_format(name: str) -> InputFormat:
+    """The registered format ``name``, or :class:`ValueError` listing the known formats."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(FORMATS)}")
+    return FORMATS[name]
+
+
+@dataclass
+class ConvertReport:
+    """What :func:`convert` wrote, skipped and repaired."""
+
+    input: str
+    output: str
+    format: str
+    docs: int = 0
+    intents: List[str] = field(default_factory=list)
+    multi_label: bool = False
+    slots: int = 0
+    split_slots: int = 0
+    invalid: List[str] = field(default_factory=list)
+    repairs: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self, max_messages: int = 5) -> str:
+        """A few human-readable lines, with the first ``max_messages`` skips and repairs."""
+        kind = "multi-label" if self.multi_label else "exclusive"
+        lines = [
+            f"wrote {self.docs} docs to {self.output} in {self.seconds:.1f}s",
+            f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, "
+            f"{self.split_slots} needed a token split",
+        ]
+        for title, messages in (
+            ("invalid records skipped", self.invalid),
+            ("tag repairs", self.repairs),
+        ):
+            if messages:
+                lines.append(f"{title}: {len(messages)}")
+                lines += [f"  {message}" for message in messages[:max_messages]]
+                if len(messages) > max_messages:
+                    lines.append(f"  ... and {len(messages) - max_messages} more")
+        return "\n".join(lines)
+
+
+def _reader_options(fmt: InputFormat, options: Dict[str, Any]) -> Dict[str, Any]:
+    """The options that were set (not None), checked against what the format accepts."""
+    given = {name: value for name, value in options.items() if value is not None}
+    unsupported = sorted(set(given) - set(fmt.options))
+    if unsupported:
+        accepted = f"; it accepts {', '.join(fmt.options)}" if fmt.options else ""
+        raise ValueError(
+            f"option {', '.join(unsupported)} does not apply to the {fmt.name} format{accepted}"
+        )
+    return given
+
+
+def _survey(records: Iterable[IntentRecord]) -> Tuple[List[str], bool, int]:
+    """First pass: every intent label (sorted), whether any record is multi-label, the count."""
+    labels, multi_label, total = set(), False, 0
+    for total, record in enumerate(records, start=1):
+        labels.update(record.intents)
+        multi_label |= isinstance(record.intent, list)
+    return sorted(labels), multi_label, total
+
+
+def convert(
+    input_path: Union[str, Path],
+    output_path: Union[str, Path],
+    fmt: str,
+    lang: str,
+    *,
+    skip_invalid: bool = False,
+    user_dict: Optional[Union[str, Path]] = None,
+    progress: Optional[bool] = None,
+    **reader_options: Any,
+) -> ConvertReport:
+    """Convert ``input_path`` (format ``fmt``) into a DocBin at ``output_path``.
+
+    ``lang`` picks the tokenizer (jieba for ``zh``, with an optional ``user_dict``); Docs are
+    split further where a slot boundary falls inside a token. ``reader_options`` go to the
+    reader (for ``hf``: ``split``, ``config``, ``text_column``, ``intent_column``, ``cache_dir``;
+    ``None`` means the reader's default). With ``skip_invalid`` bad records are skipped and
+    listed in the report instead of raising :class:`InvalidRecordError`. ``progress``: ``None``
+    shows a bar on stderr for big inputs when it is a terminal.
+    """
+    started = time.perf_counter()
+    input_format = get_format(fmt)
+    options = _reader_options(input_format, reader_options)
+    if user_dict is not None and lang not in CHINESE_LANGS:
+        raise ValueError(f"a user dictionary applies to Chinese ({', '.join(CHINESE_LANGS)}) only")
+    output_path = Path(output_path)
+    if output_path.is_dir():
+        raise ValueError(f"output {output_path} is a folder; give a file name like train.spacy")
+
+    def read(report: ReadReport) -> Iterator[IntentRecord]:
+        return input_format.read(input_path, skip_invalid=skip_invalid, report=report, **options)
+
+    report = ConvertReport(str(input_path), str(output_path), fmt)
+    report.intents, report.multi_label, total = _survey(read(ReadReport()))
+    nlp = blank_pipeline(lang, str(user_dict) if user_dict is not None else None)
+
+    read_report, alignment = ReadReport(), SlotAlignment()
+    records = tqdm(
+        read(read_report),
+        total=total,
+        unit="doc",
+        leave=False,
+        desc=f"converting {Path(str(input_path)).name}",
+        disable=None if progress is None and total >= PROGRESS_MIN_DOCS else not progress,
+    )
+    docbin = records_to_docbin(records, nlp, report.intents, alignment=alignment)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(output_path)
+
+    report.docs = len(docbin)
+    report.slots, report.split_slots = alignment.slots, alignment.split_slots
+    report.invalid, report.repairs = read_report.invalid, read_report.repairs
+    report.seconds = time.perf_counter() - started
+    return report

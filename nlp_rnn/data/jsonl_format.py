@@ -1,0 +1,53 @@
+"""Reader for JSON Lines: ``{"text": ..., "intent": ..., "slots": [{"start", "end", "label"}]}``.
+
+``intent`` is a string, a list of strings (multi-label) or absent/null; ``slots`` is optional,
+with character offsets into ``text`` (end exclusive). Blank lines are skipped.
+"""
+
+import json
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_report
+from .validation import check_record
+
+
+def parse_jsonl_line(line: str) -> IntentRecord:
+    """One JSONL line as a record, or :class:`ValueError` naming the problem."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON: {error.msg} (column {error.colno})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    if "text" not in value:
+        raise ValueError('missing "text"')
+    return check_record(value["text"], value.get("intent"), value.get("slots"))
+
+
+def read_jsonl(
+    path: Union[str, Path],
+    *,
+    skip_invalid: bool = False,
+    report: Optional[ReadReport] = None,
+) -> Iterator[IntentRecord]:
+    """Yield the records of a JSONL file line by line.
+
+    A bad line raises :class:`InvalidRecordError` (``file:line: problem``); with
+    ``skip_invalid`` it is skipped and its message added to ``report.invalid``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"JSONL file not found: {path}")
+    report = resolve_report(report)
+    with path.open(encoding="utf-8-sig") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = parse_jsonl_line(line)
+            except ValueError as error:
+                report.reject(InvalidRecordError(path, number, str(error)), skip_invalid)
+                continue
+            report.records += 1
+            yield record

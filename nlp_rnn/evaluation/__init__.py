@@ -1,0 +1,1 @@
+"""Metrics and plots for evaluating pipelines."""

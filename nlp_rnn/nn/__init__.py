@@ -1,0 +1,1 @@
+"""Plain PyTorch modules (no spaCy or thinc imports): embeddings, encoders, pooling, heads."""

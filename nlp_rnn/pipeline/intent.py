@@ -1,0 +1,187 @@
+"""``rnn_intent``: intent classification (N → 1) as a spaCy component writing ``doc.cats``."""
+
+from typing import Callable, Dict, Iterable, List, Optional
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from thinc.api import Config, Model
+
+from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from .rnn_pipe import RNNPipe
+
+DEFAULT_INTENT_MODEL = """
+[model]
+@architectures = "nlp_rnn.IntentClassifier.v1"
+features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+feature_widths = [128, 32, 32, 16]
+min_freq = 1
+max_length = 512
+cell = "lstm"
+hidden_size = 128
+num_layers = 1
+bidirectional = true
+dropout = 0.2
+embedding_dropout = 0.1
+word_dropout = 0.0
+conv_filters = 0
+conv_kernel = 3
+conv_stride = 1
+include_static_vectors = false
+freeze_static_vectors = true
+pooling = "max"
+nO = null
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]
+
+
+@Language.factory(
+    "rnn_intent",
+    assigns=["doc.cats"],
+    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5},
+    default_score_weights={"intent_acc": 1.0, "intent_macro_f": 0.0},
+)
+def make_rnn_intent(
+    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float
+) -> "RNNIntent":
+    """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
+    otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted)."""
+    return RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold)
+
+
+class RNNIntent(RNNPipe):
+    """Predicts ``doc.cats`` from a recurrent encoder: {intent: score} for every known intent."""
+
+    def __init__(self, vocab, model: Model, name: str = "rnn_intent", *, exclusive_classes: bool = True, threshold: float = 0.5):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg = {"labels": [], "exclusive_classes": exclusive_classes, "threshold": threshold}
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"intent labels must be strings, got {label!r}")
+        if label in self.labels:
+            return 0
+        if self._model_is_built():
+            raise ValueError(f"cannot add label {label!r} to {self.name!r} after initialization")
+        self.cfg["labels"].append(label)
+        return 1
+
+    def _on_cfg_loaded(self) -> None:
+        if self.labels:
+            self.model.set_dim("nO", len(self.labels), force=True)
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Iterable[str]] = None,
+    ) -> None:
+        """Collect the labels (or take ``labels``), build vocabularies and the torch model."""
+        validate_get_examples(get_examples, "RNNIntent.initialize")
+        examples = list(get_examples())
+        if labels is None:
+            labels = sorted({label for eg in examples for label in eg.reference.cats})
+        self.cfg["labels"] = []
+        self.model._layers = []
+        for label in labels:
+            self.add_label(label)
+        if len(self.labels) < 2 and self.cfg["exclusive_classes"]:
+            raise ValueError(
+                f"{self.name!r} needs at least two intents in the training data, found {list(self.labels)}"
+            )
+        self.model.set_dim("nO", len(self.labels), force=True)
+        self.model.initialize(X=[eg.predicted for eg in examples])
+
+    def predict(self, docs: Iterable[Doc]):
+        """Returns (n_docs, n_labels) scores: probabilities (softmax or sigmoid)."""
+        docs = list(docs)
+        if not docs:
+            return numpy.zeros((0, len(self.labels)), dtype="float32")
+        logits = self.model.predict(docs)
+        return self._probabilities(logits)
+
+    def _probabilities(self, logits):
+        ops = self.model.ops
+        if self.cfg["exclusive_classes"]:
+            return ops.softmax(logits, axis=-1)
+        return ops.sigmoid(logits)
+
+    def set_annotations(self, docs: Iterable[Doc], scores) -> None:
+        scores = self.model.ops.to_numpy(scores)
+        for doc, row in zip(docs, scores):
+            doc.cats = {label: float(score) for label, score in zip(self.labels, row)}
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
+        """One gradient step. Dropout rates are part of the model config, so ``drop`` is unused."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "RNNIntent.update")
+        if not examples:
+            return losses
+        logits, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_logits = self.get_loss(examples, logits)
+        backprop(d_logits)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def _targets(self, examples: List[Example]):
+        """(n, n_labels) gold matrix and (n, 1) mask of examples that have gold intents."""
+        index = {label: i for i, label in enumerate(self.labels)}
+        targets = numpy.zeros((len(examples), len(self.labels)), dtype="float32")
+        mask = numpy.zeros((len(examples), 1), dtype="float32")
+        for row, eg in enumerate(examples):
+            cats = eg.reference.cats
+            gold = cats_to_labels(cats, self.cfg["exclusive_classes"], 0.5)
+            known = [index[label] for label in gold if label in index]
+            if known:
+                targets[row, known] = 1.0
+                mask[row] = 1.0
+        return targets, mask
+
+    def get_loss(self, examples: Iterable[Example], logits):
+        """Cross-entropy (exclusive) or binary cross-entropy (multi-label), mean over examples."""
+        ops = self.model.ops
+        targets, mask = self._targets(list(examples))
+        targets, mask = ops.asarray2f(targets), ops.asarray2f(mask)
+        n = max(float(mask.sum()), 1.0)
+        probs = self._probabilities(logits)
+        eps = 1e-8
+        if self.cfg["exclusive_classes"]:
+            loss = -(targets * ops.xp.log(probs + eps) * mask).sum() / n
+        else:
+            bce = targets * ops.xp.log(probs + eps) + (1 - targets) * ops.xp.log(1 - probs + eps)
+            loss = -(bce * mask).sum() / n
+        d_logits = (probs - targets) * mask / n
+        return float(loss), d_logits
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        """``intent_acc``, ``intent_macro_f`` and ``intent_f_per_type`` (fractions 0-1)."""
+        examples = list(examples)
+        exclusive = self.cfg["exclusive_classes"]
+        threshold = self.cfg["threshold"]
+        gold = [cats_to_labels(eg.reference.cats, exclusive, 0.5) for eg in examples]
+        pred = [cats_to_labels(eg.predicted.cats, exclusive, threshold) for eg in examples]
+        scores = intent_scores(gold, pred)
+        return {
+            "intent_acc": scores["intent_accuracy"],
+            "intent_macro_f": scores["intent_macro_f1"],
+            "intent_f_per_type": {
+                label: {"p": s["precision"], "r": s["recall"], "f": s["f1"]}
+                for label, s in scores["per_intent"].items()
+            },
+        }

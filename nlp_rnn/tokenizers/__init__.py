@@ -1,0 +1,1 @@
+"""Tokenizers: spaCy's own, plus a jieba-backed Chinese tokenizer with user dictionaries."""
