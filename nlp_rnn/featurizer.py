@@ -17,6 +17,26 @@ from thinc.api import get_current_ops
 PAD_ID = 0
 UNK_ID = 1
 STRING_ATTRS = ("ORTH", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE")
+# features computed from the text rather than read from spaCy: the jieba word position (B/M/E/S)
+# of each token and the jieba word itself, for character-level Chinese (see softword.py)
+COMPUTED_FEATURES = ("SOFTWORD", "JIEBA_WORD")
+
+
+def token_feature_strings(doc: Doc, attrs: Sequence[str]) -> List[List[str]]:
+    """The feature strings of every token: one list per attribute."""
+    columns = []
+    computed = None
+    for attr in attrs:
+        if attr in COMPUTED_FEATURES:
+            if computed is None:
+                from .softword import jieba_word_features
+
+                computed = dict(zip(COMPUTED_FEATURES, jieba_word_features(doc)))
+            columns.append(computed[attr])
+        else:
+            name = attr.lower() + "_"
+            columns.append([getattr(token, name) for token in doc])
+    return columns
 
 
 class FeatureVocab:
@@ -53,15 +73,19 @@ class DocFeaturizer:
     """
 
     def __init__(self, attrs: Sequence[str], vocabs: Sequence[FeatureVocab], max_length: int):
-        unknown = [a for a in attrs if a not in STRING_ATTRS]
+        unknown = [a for a in attrs if a not in STRING_ATTRS + COMPUTED_FEATURES]
         if unknown:
-            raise ValueError(f"unsupported token features {unknown}; use any of {STRING_ATTRS}")
+            raise ValueError(
+                f"unsupported token features {unknown}; use any of {STRING_ATTRS + COMPUTED_FEATURES}"
+            )
         if not attrs:
             raise ValueError("at least one token feature is needed")
         self.attrs = list(attrs)
         self.vocabs = list(vocabs)
         self.max_length = max_length
-        self._attr_ids = [ATTR_IDS[a] for a in self.attrs]
+        self._spacy_columns = [i for i, a in enumerate(self.attrs) if a in STRING_ATTRS]
+        self._computed_columns = [i for i, a in enumerate(self.attrs) if a in COMPUTED_FEATURES]
+        self._attr_ids = [ATTR_IDS[self.attrs[i]] for i in self._spacy_columns]
 
     @classmethod
     def from_docs(
@@ -71,9 +95,8 @@ class DocFeaturizer:
         left out (they become the unknown id, which the model thereby learns)."""
         counters: List[Counter] = [Counter() for _ in attrs]
         for doc in docs:
-            for token in doc:
-                for counter, attr in zip(counters, attrs):
-                    counter[getattr(token, attr.lower() + "_")] += 1
+            for counter, strings in zip(counters, token_feature_strings(doc, attrs)):
+                counter.update(strings)
         vocabs = []
         for counter in counters:
             kept = [s for s, n in counter.items() if n >= min_freq]
@@ -94,14 +117,26 @@ class DocFeaturizer:
         ids = numpy.zeros((len(docs), width, len(self.attrs)), dtype="int64")
         if width == 0:
             return ids, lengths
-        arrays = [doc.to_array(self._attr_ids)[:n] for doc, n in zip(docs, lengths) if n]
-        flat = numpy.concatenate(arrays).reshape(-1, len(self.attrs)).astype("uint64")
+        arrays = [self._hashes(doc)[:n] for doc, n in zip(docs, lengths) if n]
+        flat = numpy.concatenate(arrays)
         mapped = numpy.stack(
             [vocab.lookup(flat[:, i]) for i, vocab in enumerate(self.vocabs)], axis=1
         )
         mask = numpy.arange(width)[None, :] < lengths[:, None]
         ids[mask] = mapped
         return ids, lengths
+
+    def _hashes(self, doc: Doc) -> numpy.ndarray:
+        """(n_tokens, n_features) uint64 string hashes of one Doc's features."""
+        hashes = numpy.zeros((len(doc), len(self.attrs)), dtype="uint64")
+        if self._spacy_columns:
+            values = doc.to_array(self._attr_ids).reshape(len(doc), -1)
+            hashes[:, self._spacy_columns] = values.astype("uint64")
+        if self._computed_columns:
+            columns = token_feature_strings(doc, [self.attrs[i] for i in self._computed_columns])
+            for i, strings in zip(self._computed_columns, columns):
+                hashes[:, i] = [get_string_id(s) for s in strings]
+        return hashes
 
     def to_dict(self) -> Dict:
         return {

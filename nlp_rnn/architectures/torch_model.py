@@ -16,7 +16,8 @@ from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
 
 from ..featurizer import DocFeaturizer, static_vector_table
 
-# build_module(hparams, featurizer, dims) -> torch.nn.Module
+# build_module(hparams, featurizer, dims) -> torch.nn.Module; hparams include model.attrs["build_info"],
+# JSON-able facts from the training data (e.g. tag names) that the component sets before initialize
 ModuleBuilder = Callable[[Dict[str, Any], DocFeaturizer, Dict[str, int]], torch.nn.Module]
 
 
@@ -33,7 +34,7 @@ def make_lazy_torch_model(
         _forward,
         init=_init,
         dims=dims,
-        attrs={"hparams": hparams, "build_module": build_module, "featurizer": None},
+        attrs={"hparams": hparams, "build_module": build_module, "featurizer": None, "build_info": {}},
     )
 
 
@@ -77,7 +78,9 @@ def _copy_static_vectors(module: torch.nn.Module, table: torch.Tensor) -> None:
 def build_torch_layer(model: Model, featurizer: DocFeaturizer) -> None:
     """Create the torch module from hparams, featurizer and dims, and install it as the layer."""
     dims = {name: model.get_dim(name) for name in model.dim_names if model.has_dim(name)}
-    hparams = dict(model.attrs["hparams"], static_width=model.attrs.get("static_width", 0))
+    hparams = dict(
+        model.attrs["hparams"], static_width=model.attrs.get("static_width", 0), **model.attrs["build_info"]
+    )
     module = model.attrs["build_module"](hparams, featurizer, dims)
     model.attrs["featurizer"] = featurizer
     wrapper = PyTorchWrapper_v3(
@@ -91,10 +94,38 @@ def build_torch_layer(model: Model, featurizer: DocFeaturizer) -> None:
 
 
 def _docs_to_tensors(model: Model, docs: List[Doc], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
-    ids, lengths = model.attrs["featurizer"](docs)
-    device = model.shims[0].device
-    args = ArgsKwargs(args=(torch.from_numpy(ids).to(device), torch.from_numpy(lengths)), kwargs={})
-    return args, lambda d_inputs: []
+    return docs_to_inputs(model, docs), lambda d_inputs: []
+
+
+def docs_to_inputs(model: Model, docs: List[Doc]) -> ArgsKwargs:
+    """(ids (batch, T, F), lengths (batch,)) tensors for the module; ids on the module's device.
+    ``model`` is the lazy model or its PyTorchWrapper layer."""
+    wrapper = model if model.shims else model.layers[0]
+    ids, lengths = wrapper.attrs["featurizer"](docs)
+    device = wrapper.shims[0].device
+    return ArgsKwargs(args=(torch.from_numpy(ids).to(device), torch.from_numpy(lengths)), kwargs={})
+
+
+def torch_predict(model: Model, docs: List[Doc]):
+    """The module's raw outputs for ``docs`` in evaluation mode, without gradients."""
+    return _shim(model).predict(docs_to_inputs(model, docs))
+
+
+def torch_begin_update(model: Model, docs: List[Doc]):
+    """Training-mode outputs and ``backprop_loss(loss_tensor)``, which backpropagates a scalar loss
+    computed from those outputs; call ``model.finish_update(optimizer)`` afterwards."""
+    outputs, backprop = _shim(model).begin_update(docs_to_inputs(model, docs))
+
+    def backprop_loss(loss: torch.Tensor) -> None:
+        backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
+
+    return outputs, backprop_loss
+
+
+def _shim(model: Model):
+    if not model.layers:
+        raise ValueError(f"model {model.name!r} is not initialized: call nlp.initialize() first")
+    return model.layers[0].shims[0]
 
 
 def _tensor_to_array(model: Model, inputs_outputs, is_train: bool):
@@ -126,6 +157,7 @@ def get_model_state(model: Model) -> Tuple[Dict[str, Any], bytes]:
         "featurizer": model.attrs["featurizer"].to_dict(),
         "dims": {n: model.get_dim(n) for n in model.dim_names if model.has_dim(n)},
         "static_width": model.attrs.get("static_width", 0),
+        "build_info": model.attrs["build_info"],
     }
     weights = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
     return config, save_safetensors(weights)
@@ -136,6 +168,7 @@ def set_model_state(model: Model, config: Dict[str, Any], weights: bytes) -> Non
     for name, value in config["dims"].items():
         model.set_dim(name, value, force=True)
     model.attrs["static_width"] = config.get("static_width", 0)
+    model.attrs["build_info"] = config.get("build_info", {})
     build_torch_layer(model, DocFeaturizer.from_dict(config["featurizer"]))
     module = torch_module(model)
     state = load_safetensors(weights)

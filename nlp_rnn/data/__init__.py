@@ -4,6 +4,7 @@ Readers (one module per format) yield :class:`IntentRecord` objects lazily; :fun
 turns any registered format (:data:`FORMATS`) into a ``.spacy`` file.
 """
 
+from .bmes_format import read_bmes
 from .cais_format import read_cais
 from .convert import FORMATS, ConvertReport, InputFormat, convert, get_format
 from .csv_format import read_csv
@@ -26,6 +27,7 @@ __all__ = [
     "convert",
     "get_format",
     "intent_cats",
+    "read_bmes",
     "read_cais",
     "read_csv",
     "read_hf",

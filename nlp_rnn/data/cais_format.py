@@ -4,6 +4,9 @@ The tag file has one character and its BIOES tag per line and a blank line betwe
 literal spaces are characters too (a line ``"  O"`` is a space tagged ``O``), so lines are split
 on their last space. ``NAME.intent`` has one intent per utterance. The text is the characters
 concatenated and the slots are character spans over it.
+
+The ``char tag`` reading (:func:`char_utterances`, :func:`char_utterance_record`) is shared with
+the intent-less BMES reader in :mod:`.bmes_format`.
 """
 
 from dataclasses import dataclass, field
@@ -47,7 +50,7 @@ def cais_paths(source: Union[str, Path]) -> Tuple[Path, Path]:
 
 
 @dataclass
-class _Utterance:
+class CharUtterance:
     """The lines of one utterance: where it starts, its characters and tags, its first problem."""
 
     line: int
@@ -63,9 +66,9 @@ class _Utterance:
         self.tags.append(tag)
 
 
-def _utterances(stream: IO[str]) -> Iterator[_Utterance]:
-    """The blank-line separated utterances of a ``char tag`` stream."""
-    utterance: Optional[_Utterance] = None
+def char_utterances(stream: IO[str]) -> Iterator[CharUtterance]:
+    """The blank-line separated utterances of a ``char tag`` per line stream."""
+    utterance: Optional[CharUtterance] = None
     for number, line in enumerate(stream, start=1):
         line = line.rstrip("\r\n")
         if not line.strip():
@@ -74,14 +77,14 @@ def _utterances(stream: IO[str]) -> Iterator[_Utterance]:
             utterance = None
             continue
         if utterance is None:
-            utterance = _Utterance(number)
+            utterance = CharUtterance(number)
         utterance.add(number, line)
     if utterance is not None:
         yield utterance
 
 
 def _record(
-    utterance: _Utterance, intent: str, path: Path, scheme: str
+    utterance: CharUtterance, intent: Optional[str], path: Path, scheme: str
 ) -> Tuple[IntentRecord, List[str]]:
     """The record for one utterance and its tag repairs, or :class:`InvalidRecordError`."""
     if utterance.problem is not None:
@@ -94,7 +97,33 @@ def _record(
         slots, repairs = tags_to_slots(utterance.tags, offsets, scheme)
     except ValueError as error:
         raise InvalidRecordError(path, utterance.line, str(error)) from None
-    return IntentRecord("".join(utterance.chars), intent.strip() or None, slots), repairs
+    label = (intent.strip() or None) if intent is not None else None
+    return IntentRecord("".join(utterance.chars), label, slots), repairs
+
+
+def char_utterance_record(
+    utterance: CharUtterance,
+    intent: Optional[str],
+    path: Path,
+    scheme: str,
+    report: ReadReport,
+    *,
+    skip_invalid: bool = False,
+) -> Optional[IntentRecord]:
+    """The record for one utterance of the ``char tag`` file ``path``, counted in ``report``.
+
+    A malformed line or tag raises :class:`InvalidRecordError` naming the file and line (the
+    utterance's first line for a tag problem); with ``skip_invalid`` it is noted in ``report``
+    and None comes back. Tag repairs are added to ``report.repairs``.
+    """
+    try:
+        record, repairs = _record(utterance, intent, path, scheme)
+    except InvalidRecordError as error:
+        report.reject(error, skip_invalid)
+        return None
+    report.repairs.extend(f"{path}:{utterance.line}: {repair}" for repair in repairs)
+    report.records += 1
+    return record
 
 
 def read_cais(
@@ -118,7 +147,7 @@ def read_cais(
         intent_path.open(encoding="utf-8-sig") as intent_stream,
     ):
         count = 0
-        for count, utterance in enumerate(_utterances(tag_stream), start=1):
+        for count, utterance in enumerate(char_utterances(tag_stream), start=1):
             intent = intent_stream.readline()
             if not intent:
                 raise InvalidRecordError(
@@ -127,14 +156,11 @@ def read_cais(
                     f"{intent_path.name} has {count - 1} lines but {tag_path.name} has more "
                     f"utterances (one starts at line {utterance.line})",
                 )
-            try:
-                record, repairs = _record(utterance, intent, tag_path, scheme)
-            except InvalidRecordError as error:
-                report.reject(error, skip_invalid)
-                continue
-            report.repairs.extend(f"{tag_path}:{utterance.line}: {repair}" for repair in repairs)
-            report.records += 1
-            yield record
+            record = char_utterance_record(
+                utterance, intent, tag_path, scheme, report, skip_invalid=skip_invalid
+            )
+            if record is not None:
+                yield record
         extra = intent_stream.readline()
         if extra.strip():
             raise InvalidRecordError(

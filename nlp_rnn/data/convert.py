@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tupl
 from tqdm import tqdm
 
 from ..language import CHINESE_LANGS, blank_pipeline
+from .bmes_format import read_bmes
 from .cais_format import read_cais
 from .csv_format import read_csv
 from .docbin import SlotAlignment, records_to_docbin
@@ -50,6 +51,7 @@ FORMATS: Dict[str, InputFormat] = {
             "Hugging Face dataset: hub name or local .json/.jsonl/.csv/.parquet",
             ("split", "config", "text_column", "intent_column", "cache_dir"),
         ),
+        InputFormat("bmes", read_bmes, "'char tag' per line BMES file, no intents: Resume NER"),
     )
 }
 

@@ -2,7 +2,7 @@
 
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import DocBin
@@ -11,11 +11,14 @@ from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
 from .plots import plot_confusion_matrix
 
 
-def find_intent_pipe(nlp: Language):
-    """The component that writes ``doc.cats`` (an ``rnn_intent``), or None."""
+def intent_settings(nlp: Language) -> Optional[Tuple[bool, float]]:
+    """(exclusive, threshold) of the component writing ``doc.cats`` (``rnn_intent`` or spaCy's
+    ``textcat`` / ``textcat_multilabel``), or None when the pipeline has none."""
     for name, pipe in nlp.pipeline:
-        if "doc.cats" in nlp.get_pipe_meta(name).assigns:
-            return pipe
+        meta = nlp.get_pipe_meta(name)
+        if "doc.cats" in meta.assigns:
+            exclusive = pipe.cfg.get("exclusive_classes", meta.factory != "textcat_multilabel")
+            return exclusive, pipe.cfg.get("threshold", 0.5)
     return None
 
 
@@ -42,10 +45,9 @@ def evaluate(
         "seconds": seconds,
         "words_per_second": n_words / seconds if seconds else 0.0,
     }
-    intent_pipe = find_intent_pipe(nlp)
-    if intent_pipe is not None:
-        exclusive = intent_pipe.cfg["exclusive_classes"]
-        threshold = intent_pipe.cfg["threshold"]
+    settings = intent_settings(nlp)
+    if settings is not None:
+        exclusive, threshold = settings
         gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
         pred = [cats_to_labels(doc.cats, exclusive, threshold) for doc in predicted]
         results.update(intent_scores(gold, pred))

@@ -1,0 +1,63 @@
+"""Joint intent classification + slot tagging over one shared encoder."""
+
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from .pooling import build_pooling
+from .slot_head import SlotHead
+from .text_encoder import TextEncoder
+
+
+class JointIntentSlotModel(nn.Module):
+    """One encoder, two heads; either head may be absent (``n_intents = 0`` → a plain tagger).
+
+    Args:
+        text_encoder: ids → states (the encoder must not stride: one state per token).
+        slot_head: the tagging head, or None for intent only.
+        n_intents: intent classes. pooling: "last" | "max" | "mean" | "attention".
+        slot_to_intent: feed the pooled slot-tag distribution into the intent layer
+            (a slot-gated / stack-propagation style link from slots to the intent).
+        dropout: before the intent output layer.
+    """
+
+    def __init__(
+        self,
+        text_encoder: TextEncoder,
+        slot_head: Optional[SlotHead],
+        n_intents: int,
+        pooling: str = "max",
+        slot_to_intent: bool = False,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.text_encoder = text_encoder
+        self.slot_head = slot_head
+        self.n_intents = n_intents
+        self.slot_to_intent = slot_to_intent and slot_head is not None
+        if n_intents:
+            self.pooling = build_pooling(pooling, text_encoder.width)
+            extra = slot_head.emission.out_features if self.slot_to_intent else 0
+            self.intent_output = nn.Linear(text_encoder.width + extra, n_intents)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """ids: (batch, T, n_features); lengths: (batch,).
+
+        Returns intent logits (batch, n_intents) (width 0 without intents), slot emissions
+        (batch, T, K) (K = 0 without slots), and the mask (batch, T) bool.
+        """
+        outputs, final, mask = self.text_encoder(ids, lengths)
+        batch, steps = mask.shape
+        emissions = outputs.new_zeros((batch, steps, 0))
+        if self.slot_head is not None:
+            emissions = self.slot_head(outputs)
+        intent_logits = outputs.new_zeros((batch, 0))
+        if self.n_intents:
+            pooled = self.pooling(outputs, final, mask)
+            if self.slot_to_intent:
+                tag_probs = torch.softmax(emissions, dim=-1) * mask.unsqueeze(-1)
+                pooled = torch.cat([pooled, tag_probs.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)], dim=-1)
+            intent_logits = self.intent_output(self.dropout(pooled))
+        return intent_logits, emissions, mask

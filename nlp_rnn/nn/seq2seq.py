@@ -1,0 +1,154 @@
+"""Sequence-to-sequence model (N → M): the shared :class:`TextEncoder` + an :class:`RNNDecoder`.
+
+Target ids reserve four values (PAD, UNK, BOS, EOS below); real target tokens start at
+``N_SPECIAL`` = 4.
+"""
+
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from .decoder import RNNDecoder
+from .text_encoder import TextEncoder, build_text_encoder
+
+PAD = 0  #: padding; ignored by the loss, never generated
+UNK = 1  #: unknown target token
+BOS = 2  #: begin of sequence, first decoder input; never generated
+EOS = 3  #: end of sequence; the decoder's last target, stops decoding
+N_SPECIAL = 4
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder with attention.
+
+    Args:
+        encoder: source ids (batch, S, n_features) → states (see :class:`TextEncoder`).
+        decoder: an :class:`RNNDecoder` whose ``encoder_size`` equals ``encoder.width``.
+    """
+
+    def __init__(self, encoder: TextEncoder, decoder: RNNDecoder):
+        super().__init__()
+        if decoder.encoder_size != encoder.width:
+            raise ValueError(
+                f"decoder expects encoder width {decoder.encoder_size}, encoder gives {encoder.width}"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def encode(
+        self, src_ids: torch.Tensor, src_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """src_ids (batch, S, n_features) long, 0 = padding; src_lengths (batch,).
+
+        Returns outputs (batch, S', He), final (batch, He), mask (batch, S') bool. An empty source
+        is encoded as one padding step (S' >= 1).
+        """
+        return self.encoder(src_ids, src_lengths)
+
+    def forward(
+        self, src_ids: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
+    ) -> torch.Tensor:
+        """Teacher forcing: tgt_in (batch, T) = BOS + target, 0-padded → logits (batch, T, V)."""
+        outputs, final, mask = self.encode(src_ids, src_lengths)
+        logits, _ = self.decoder(tgt_in, outputs, final, mask)
+        return logits
+
+    def loss(
+        self,
+        logits: torch.Tensor,
+        tgt_out: torch.Tensor,
+        pad_id: int = PAD,
+        label_smoothing: float = 0.0,
+    ) -> torch.Tensor:
+        """See :func:`sequence_cross_entropy` (mean over real target tokens)."""
+        return sequence_cross_entropy(logits, tgt_out, pad_id, label_smoothing)
+
+
+def sequence_cross_entropy(
+    logits: torch.Tensor, tgt_out: torch.Tensor, pad_id: int = PAD, label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Token-level cross-entropy, **averaged over the real (non-padding) target tokens**.
+
+    logits: (batch, T, V); tgt_out: (batch, T) long, target + EOS, ``pad_id`` at padding.
+    Positions whose target is ``pad_id`` contribute nothing. With label smoothing ε the target
+    distribution is (1 - ε) on the gold token + ε spread uniformly over the V - 1 non-padding
+    ids. Returns a scalar (0 when there is no real token).
+    """
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
+    real = tgt_out != pad_id
+    nll = -log_probs.gather(-1, tgt_out.unsqueeze(-1)).squeeze(-1)
+    if label_smoothing > 0:
+        vocab = log_probs.shape[-1]
+        uniform = -(log_probs.sum(dim=-1) - log_probs[..., pad_id]) / (vocab - 1)
+        nll = (1.0 - label_smoothing) * nll + label_smoothing * uniform
+    nll = nll.masked_fill(~real, 0.0)
+    return nll.sum() / real.sum().clamp(min=1)
+
+
+def make_targets(
+    sequences: Sequence[Sequence[int]], device: Optional[torch.device] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Target id lists (no BOS/EOS) → tgt_in = BOS + seq and tgt_out = seq + EOS, both
+    (batch, max_len + 1), padded with PAD."""
+    width = max((len(seq) for seq in sequences), default=0) + 1
+    tgt_in = torch.full((len(sequences), width), PAD, dtype=torch.long)
+    tgt_out = torch.full((len(sequences), width), PAD, dtype=torch.long)
+    for i, seq in enumerate(sequences):
+        seq = torch.as_tensor(list(seq), dtype=torch.long)
+        tgt_in[i, 0] = BOS
+        tgt_in[i, 1 : len(seq) + 1] = seq
+        tgt_out[i, : len(seq)] = seq
+        tgt_out[i, len(seq)] = EOS
+    return tgt_in.to(device), tgt_out.to(device)
+
+
+def build_seq2seq(
+    src_vocab_sizes: Sequence[int],
+    src_widths: Sequence[int],
+    tgt_vocab_size: int,
+    tgt_embedding_size: int,
+    encoder_hidden: int,
+    decoder_hidden: int,
+    encoder_cell: str = "lstm",
+    encoder_layers: int = 1,
+    bidirectional: bool = True,
+    decoder_cell: str = "gru",
+    decoder_layers: int = 1,
+    attention: str = "bahdanau",
+    input_feeding: bool = True,
+    init_hidden: str = "bridge",
+    lstm_cell_init: str = "zeros",
+    dropout: float = 0.0,
+    embedding_dropout: float = 0.0,
+    tie_embeddings: bool = False,
+    conv_filters: int = 0,
+) -> Seq2Seq:
+    """Assemble a :class:`Seq2Seq` from sizes (encoder_hidden is per direction)."""
+    encoder = build_text_encoder(
+        src_vocab_sizes,
+        src_widths,
+        encoder_hidden,
+        cell=encoder_cell,
+        num_layers=encoder_layers,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        embedding_dropout=embedding_dropout,
+        conv_filters=conv_filters,
+    )
+    decoder = RNNDecoder(
+        tgt_vocab_size,
+        tgt_embedding_size,
+        decoder_hidden,
+        encoder.width,
+        cell=decoder_cell,
+        num_layers=decoder_layers,
+        attention=attention,
+        input_feeding=input_feeding,
+        init_hidden=init_hidden,
+        lstm_cell_init=lstm_cell_init,
+        dropout=dropout,
+        embedding_dropout=embedding_dropout,
+        tie_embeddings=tie_embeddings,
+    )
+    return Seq2Seq(encoder, decoder)

@@ -1,0 +1,64 @@
+"""Slot tagging head (N → N): per-token emissions decoded by a CRF, or by softmax.
+
+Decoding is always constrained by the tag scheme's allowed transitions, so BIO / BILUO output is
+well formed. Without ``use_crf`` the transition scores stay at zero (not trained) and the CRF
+machinery only enforces the constraints over log-softmax emissions.
+"""
+
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from .crf import CRF
+
+
+class SlotHead(nn.Module):
+    """Args:
+        width: encoder output width W. n_tags: K.
+        use_crf: train transition scores with the CRF likelihood (else token cross-entropy).
+        allowed, allowed_start, allowed_end: (K, K), (K,), (K,) bool transition constraints.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        n_tags: int,
+        use_crf: bool = True,
+        allowed: Optional[torch.Tensor] = None,
+        allowed_start: Optional[torch.Tensor] = None,
+        allowed_end: Optional[torch.Tensor] = None,
+    ):
+        super().__init__()
+        self.use_crf = use_crf
+        self.emission = nn.Linear(width, n_tags)
+        self.crf = CRF(n_tags, allowed=allowed, allowed_start=allowed_start, allowed_end=allowed_end)
+        if not use_crf:
+            for parameter in self.crf.parameters():
+                parameter.requires_grad_(False)
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        """states: (batch, T, W) → emissions (batch, T, K)."""
+        return self.emission(states)
+
+    def loss(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per sentence (CRF) or per token (softmax).
+
+        emissions: (batch, T, K); tags: (batch, T) long; mask: (batch, T) bool.
+        """
+        if self.use_crf:
+            return self.crf.neg_log_likelihood(emissions, tags, mask, reduction="mean")
+        log_probs = torch.log_softmax(emissions, dim=-1)
+        picked = log_probs.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        return -(picked * mask).sum() / mask.sum().clamp(min=1)
+
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Best well-formed tag sequence and each chosen tag's marginal probability.
+
+        Returns tags (batch, T) long and confidences (batch, T) float, 0 at padding.
+        """
+        scores = emissions if self.use_crf else torch.log_softmax(emissions, dim=-1)
+        tags, _ = self.crf.viterbi_decode(scores, mask)
+        marginals = self.crf.marginals(scores, mask)
+        confidence = marginals.gather(-1, tags.unsqueeze(-1)).squeeze(-1) * mask
+        return tags, confidence

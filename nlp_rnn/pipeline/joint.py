@@ -1,0 +1,214 @@
+"""``rnn_joint`` (intent + slots in one pass) and ``rnn_tagger`` (slots / NER only).
+
+Both are one component over one shared encoder: the intent and slot heads are trained together
+with a weighted loss and predicted in a single forward pass. One component (rather than heads
+listening to a shared encoder component) keeps the two heads' inputs identical at training and
+prediction time, makes ``slot_to_intent`` possible, and costs one encoder pass per batch.
+"""
+
+from typing import Callable, Dict, Iterable, List, Optional
+
+import numpy
+import torch
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from thinc.api import Config, Model
+
+from ..architectures.torch_model import torch_begin_update, torch_predict
+from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
+from ..extensions import install_extensions
+from .rnn_pipe import RNNPipe
+from .slot_tags import SlotTagSet
+
+DEFAULT_JOINT_MODEL = """
+[model]
+@architectures = "nlp_rnn.JointIntentSlot.v1"
+features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+feature_widths = [128, 32, 32, 16]
+min_freq = 1
+max_length = 512
+cell = "lstm"
+hidden_size = 128
+num_layers = 1
+bidirectional = true
+dropout = 0.2
+embedding_dropout = 0.1
+word_dropout = 0.0
+include_static_vectors = false
+freeze_static_vectors = true
+pooling = "max"
+use_crf = true
+slot_to_intent = false
+n_intents = null
+n_tags = null
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_JOINT_MODEL)["model"]
+
+
+@Language.factory(
+    "rnn_joint",
+    assigns=["doc.cats", "doc.ents"],
+    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None},
+    default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
+)
+def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str]):
+    """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``)."""
+    return RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True)
+
+
+@Language.factory(
+    "rnn_tagger",
+    assigns=["doc.ents"],
+    default_config={"model": DEFAULT_MODEL, "spans_key": None},
+    default_score_weights={"span_f": 1.0, "span_p": 0.0, "span_r": 0.0},
+)
+def make_rnn_tagger(nlp: Language, name: str, model: Model, spans_key: Optional[str]):
+    """Sequence tagger (slots or NER) writing ``doc.ents`` or ``doc.spans[spans_key]``."""
+    return RNNJoint(nlp.vocab, model, name, spans_key=spans_key, with_intents=False)
+
+
+class RNNJoint(RNNPipe):
+    """Intent + slot tagging (or tagging alone) with one recurrent encoder."""
+
+    def __init__(self, vocab, model: Model, name: str, *, intent_weight: float = 1.0, slot_weight: float = 1.0, spans_key: Optional[str] = None, with_intents: bool = True):
+        install_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg = {
+            "intents": [],
+            "slot_labels": [],
+            "with_intents": with_intents,
+            "intent_weight": intent_weight,
+            "slot_weight": slot_weight,
+            "spans_key": spans_key,
+        }
+        self.tag_set = SlotTagSet([])
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["intents"]) + tuple(self.cfg["slot_labels"])
+
+    @property
+    def intents(self) -> List[str]:
+        return list(self.cfg["intents"])
+
+    def _on_cfg_loaded(self) -> None:
+        self.tag_set = SlotTagSet(self.cfg["slot_labels"])
+        self.model.attrs["build_info"] = {"tags": self.tag_set.tags}
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None) -> None:
+        """Collect intents (from ``cats``) and slot labels (from the gold spans), build the model."""
+        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        examples = list(get_examples())
+        key = self.cfg["spans_key"]
+        if slot_labels is None:
+            slot_labels = sorted({label for eg in examples for _, _, label in doc_spans(eg.reference, key)})
+        if intents is None:
+            intents = sorted({label for eg in examples for label in eg.reference.cats}) if self.cfg["with_intents"] else []
+        if self.cfg["with_intents"] and len(intents) < 2:
+            raise ValueError(f"{self.name!r} needs at least two intents in the training data, found {intents}")
+        if not slot_labels and not self.cfg["with_intents"]:
+            raise ValueError(f"{self.name!r} found no gold spans in the training data")
+        self.cfg["intents"], self.cfg["slot_labels"] = list(intents), list(slot_labels)
+        self._on_cfg_loaded()
+        self.model.set_dim("n_intents", len(intents), force=True)
+        self.model.set_dim("n_tags", len(self.tag_set) if slot_labels else 0, force=True)
+        self.model.initialize(X=[eg.predicted for eg in examples])
+
+    def predict(self, docs: Iterable[Doc]):
+        """Returns (intent probabilities (n, n_intents) numpy, tag ids per doc, tag confidences per doc)."""
+        docs = list(docs)
+        if not docs:
+            return numpy.zeros((0, len(self.intents)), dtype="float32"), [], []
+        intent_logits, emissions, mask = torch_predict(self.model, docs)
+        probs = torch.softmax(intent_logits, dim=-1).cpu().numpy()
+        tag_ids: List[List[int]] = [[] for _ in docs]
+        confidences: List[List[float]] = [[] for _ in docs]
+        module_head = self._slot_head()
+        if module_head is not None:
+            with torch.no_grad():
+                tags, conf = module_head.decode(emissions, mask)
+            lengths = mask.sum(1).tolist()
+            tags, conf = tags.cpu().tolist(), conf.cpu().tolist()
+            tag_ids = [row[:n] for row, n in zip(tags, lengths)]
+            confidences = [row[:n] for row, n in zip(conf, lengths)]
+        return probs, tag_ids, confidences
+
+    def _slot_head(self):
+        from ..architectures.torch_model import torch_module
+
+        return torch_module(self.model).slot_head
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        probs, tag_ids, confidences = predictions
+        key = self.cfg["spans_key"]
+        for i, doc in enumerate(docs):
+            if self.intents:
+                doc.cats = {label: float(p) for label, p in zip(self.intents, probs[i])}
+            if self.cfg["slot_labels"]:
+                # empty docs are encoded as one padding step: keep only real tokens
+                ids = tag_ids[i][: len(doc)] if len(doc) else []
+                spans = self.tag_set.spans(doc, ids, confidences[i]) if ids else []
+                if key is None:
+                    doc.ents = spans
+                else:
+                    doc.spans[key] = spans
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
+        """One step on ``intent_weight * intent CE + slot_weight * slot NLL`` (dropout is in the model config)."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        if not examples:
+            return losses
+        (intent_logits, emissions, mask), backprop_loss = torch_begin_update(self.model, [eg.predicted for eg in examples])
+        loss = self._loss(examples, intent_logits, emissions, mask)
+        backprop_loss(loss)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += float(loss.detach())
+        return losses
+
+    def _loss(self, examples: List[Example], intent_logits, emissions, mask) -> torch.Tensor:
+        loss = intent_logits.new_zeros(())
+        if self.intents:
+            index = {label: i for i, label in enumerate(self.intents)}
+            gold = []
+            for eg in examples:
+                labels = cats_to_labels(eg.reference.cats, True)
+                gold.append(index.get(next(iter(labels)), -100) if labels else -100)
+            target = torch.tensor(gold, device=intent_logits.device)
+            if (target >= 0).any():
+                loss = loss + self.cfg["intent_weight"] * torch.nn.functional.cross_entropy(intent_logits, target, ignore_index=-100)
+        if self.cfg["slot_labels"]:
+            tags = torch.zeros(mask.shape, dtype=torch.long)
+            for row, eg in enumerate(examples):
+                ids = self.tag_set.gold_tag_ids(eg, self.cfg["spans_key"])[: mask.shape[1]]
+                tags[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            head = self._slot_head()
+            loss = loss + self.cfg["slot_weight"] * head.loss(emissions, tags.to(emissions.device), mask)
+        return loss
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        """``span_p/r/f`` (exact span + label), ``intent_acc``, ``exact_match`` (fractions 0-1)."""
+        examples = list(examples)
+        key = self.cfg["spans_key"]
+        gold_spans = [doc_spans(eg.reference, key) for eg in examples]
+        pred_spans = [doc_spans(eg.predicted, key) for eg in examples]
+        spans = span_scores(gold_spans, pred_spans)
+        scores = {
+            "span_p": spans["span_precision"],
+            "span_r": spans["span_recall"],
+            "span_f": spans["span_f1"],
+            "span_f_per_type": {label: {"p": s["precision"], "r": s["recall"], "f": s["f1"]} for label, s in spans["per_label"].items()},
+        }
+        if self.intents:
+            gold_intents = [cats_to_labels(eg.reference.cats, True) for eg in examples]
+            pred_intents = [cats_to_labels(eg.predicted.cats, True) for eg in examples]
+            scores["intent_acc"] = intent_scores(gold_intents, pred_intents)["intent_accuracy"]
+            scores["exact_match"] = exact_match(gold_intents, pred_intents, gold_spans, pred_spans)
+        return scores

@@ -1,0 +1,51 @@
+"""Word-boundary ("softword") features for character-level Chinese tagging.
+
+Tagging characters removes the ceiling that word segmentation puts on span boundaries, but loses
+what the segmenter knows. These features give each token the position of its first character in
+the jieba word that contains it (B / M / E / S) and that word itself, so the model sees the
+segmentation as a soft hint instead of a hard boundary.
+"""
+
+from typing import List, Tuple
+
+from spacy.tokens import Doc
+
+_segmenter = None
+
+
+def _jieba():
+    global _segmenter
+    if _segmenter is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _segmenter = jieba.Tokenizer()
+    return _segmenter
+
+
+def jieba_word_features(doc: Doc) -> Tuple[List[str], List[str]]:
+    """For each token: its B/M/E/S position in the jieba word holding its first character, and
+    that word. Tokens longer than one character get the tag of where they start and end."""
+    owner = [0] * (len(doc.text) + 1)
+    words: List[Tuple[int, int, str]] = []
+    start = 0
+    for word in _jieba().cut(doc.text, HMM=True):
+        end = start + len(word)
+        for offset in range(start, end):
+            owner[offset] = len(words)
+        words.append((start, end, word))
+        start = end
+    positions, containing = [], []
+    for token in doc:
+        if not words or token.idx >= len(doc.text):
+            positions.append("S")
+            containing.append(token.text)
+            continue
+        w_start, w_end, word = words[owner[token.idx]]
+        token_end = token.idx + len(token.text)
+        begins, ends = token.idx == w_start, token_end >= w_end
+        positions.append("S" if begins and ends else "B" if begins else "E" if ends else "M")
+        containing.append(word)
+    return positions, containing

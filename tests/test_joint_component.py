@@ -1,0 +1,129 @@
+"""rnn_joint and rnn_tagger: overfitting, serialization in a fresh process, batching, odd input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.training import Example
+
+from nlp_rnn.language import blank_pipeline
+
+JOINT_EN = [
+    ("wake me up at 7 am tomorrow", "SetAlarm", [(14, 18, "time"), (19, 27, "date")]),
+    ("set an alarm for 6 pm", "SetAlarm", [(17, 21, "time")]),
+    ("what is the weather in paris", "GetWeather", [(23, 28, "location")]),
+    ("will it rain in london tomorrow", "GetWeather", [(16, 22, "location"), (23, 31, "date")]),
+    ("play some jazz", "PlayMusic", []),
+    ("play adele", "PlayMusic", [(5, 10, "artist")]),
+]
+NER_ZH = [
+    ("张三是北京大学的教授", [(0, 2, "NAME"), (3, 7, "ORG"), (8, 10, "TITLE")]),
+    ("李四在上海工作", [(0, 2, "NAME"), (3, 5, "LOC")]),
+    ("王五担任经理", [(0, 2, "NAME"), (4, 6, "TITLE")]),
+]
+SMALL = {"hidden_size": 32, "feature_widths": [32, 8, 8, 8], "dropout": 0.0, "embedding_dropout": 0.0}
+SMALL_ZH = {"hidden_size": 32, "features": ["ORTH", "SOFTWORD", "JIEBA_WORD"], "feature_widths": [32, 4, 16], "dropout": 0.0, "embedding_dropout": 0.0}
+
+
+def joint_examples(nlp, rows):
+    intents = sorted({r[1] for r in rows})
+    examples = []
+    for text, intent, slots in rows:
+        doc = nlp.make_doc(text)
+        reference = doc.copy()
+        reference.ents = [reference.char_span(s, e, label=l) for s, e, l in slots]
+        reference.cats = {i: float(i == intent) for i in intents}
+        examples.append(Example(doc, reference))
+    return examples
+
+
+def train(nlp, examples, steps):
+    spacy.util.fix_random_seed(0)
+    optimizer = nlp.initialize(lambda: examples)
+    optimizer.learn_rate = 0.01
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["crf", "softmax"])
+def joint_nlp(request):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, use_crf=request.param)})
+    return train(nlp, joint_examples(nlp, JOINT_EN), 60)
+
+
+def spans_of(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def test_joint_overfits_and_reloads_in_fresh_process(joint_nlp, tmp_path):
+    for text, intent, slots in JOINT_EN:
+        doc = joint_nlp(text)
+        assert max(doc.cats, key=doc.cats.get) == intent
+        assert spans_of(doc) == [tuple(s) for s in slots], text
+        assert all(0 < e._.confidence <= 1 for e in doc.ents)
+    joint_nlp.to_disk(tmp_path / "model")
+    texts = [t for t, _, _ in JOINT_EN] + ["", "weather 😀 in 北京"]
+    script = (
+        "import json, sys, spacy\n"
+        "nlp = spacy.load(sys.argv[1])\n"
+        "out = [[d.cats, [[e.start_char, e.end_char, e.label_, e._.confidence] for e in d.ents]] for d in nlp.pipe(json.loads(sys.argv[2]))]\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), json.dumps(texts)], check=True, capture_output=True, text=True)
+    for text, (cats, ents) in zip(texts, json.loads(result.stdout)):
+        doc = joint_nlp(text)
+        assert cats == pytest.approx(doc.cats, abs=1e-5)
+        assert [tuple(e[:3]) for e in ents] == spans_of(doc)
+        assert [e[3] for e in ents] == pytest.approx([e._.confidence for e in doc.ents], abs=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 64])
+def test_joint_batch_size_independence(joint_nlp, batch_size):
+    texts = [t for t, _, _ in JOINT_EN] + ["", "set an alarm for 7 am in paris with adele playing"]
+    alone = [(spans_of(joint_nlp(t)), joint_nlp(t).cats) for t in texts]
+    for (spans, cats), doc in zip(alone, joint_nlp.pipe(texts, batch_size=batch_size)):
+        assert spans_of(doc) == spans
+        assert doc.cats == pytest.approx(cats, abs=1e-5)
+
+
+def test_joint_scores(joint_nlp):
+    examples = joint_examples(joint_nlp, JOINT_EN)
+    scores = joint_nlp.evaluate(examples)
+    assert scores["intent_acc"] == 1.0 and scores["span_f"] == 1.0 and scores["exact_match"] == 1.0
+
+
+def test_chinese_character_tagger_with_softwords(tmp_path):
+    nlp = spacy.blank("zh")  # spaCy's character segmentation: every span is expressible
+    nlp.add_pipe("rnn_tagger", config={"model": SMALL_ZH})
+    examples = []
+    for text, spans in NER_ZH:
+        doc = nlp.make_doc(text)
+        reference = doc.copy()
+        reference.ents = [reference.char_span(s, e, label=l) for s, e, l in spans]
+        examples.append(Example(doc, reference))
+    train(nlp, examples, 60)
+    for text, spans in NER_ZH:
+        assert spans_of(nlp(text)) == [tuple(s) for s in spans]
+    nlp.to_disk(tmp_path / "ner")
+    reloaded = spacy.load(tmp_path / "ner")
+    for text, spans in NER_ZH:
+        assert spans_of(reloaded(text)) == [tuple(s) for s in spans]
+
+
+def test_tagger_writes_span_group_when_asked():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rnn_tagger", config={"model": SMALL, "spans_key": "slots"})
+    examples = []
+    for text, _, slots in JOINT_EN:
+        doc = nlp.make_doc(text)
+        reference = doc.copy()
+        reference.spans["slots"] = [reference.char_span(s, e, label=l) for s, e, l in slots]
+        examples.append(Example(doc, reference))
+    train(nlp, examples, 60)
+    doc = nlp("wake me up at 7 am tomorrow")
+    assert [(s.text, s.label_) for s in doc.spans["slots"]] == [("7 am", "time"), ("tomorrow", "date")]
+    assert list(doc.ents) == []
