@@ -21,7 +21,7 @@ def evaluate_command(
     batch_size: int = typer.Option(256, "--batch-size", "-b"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
 ) -> None:
-    """Score a pipeline: intent accuracy, macro F1, per-intent P/R/F1, words per second."""
+    """Score a pipeline: intent accuracy / macro F1 / per intent, span P/R/F1 / per label, exact match, words/s."""
     if gpu_id >= 0:
         import spacy
 
@@ -38,18 +38,31 @@ def evaluate_command(
         msg.good(f"Saved metrics to {output}")
 
 
+def print_prf_table(per_label: dict, title: str) -> None:
+    """One row per label: precision, recall, F1 (percent) and support."""
+    rows = [
+        (label, f"{100 * s['precision']:.2f}", f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}", s["support"])
+        for label, s in per_label.items()
+    ]
+    msg.table(rows, header=(title, "P", "R", "F1", "support"), divider=True, aligns=("l", "r", "r", "r", "r"))
+
+
 def print_results(results: dict) -> None:
     """Summary lines and a per-intent table."""
     summary = [("documents", results["n_docs"]), ("words/s", f"{results['words_per_second']:,.0f}")]
     if "intent_accuracy" in results:
         summary.insert(0, ("intent accuracy", f"{100 * results['intent_accuracy']:.2f}"))
         summary.insert(1, ("intent macro F1", f"{100 * results['intent_macro_f1']:.2f}"))
-    msg.table(summary, title="Results")
-    if "per_intent" in results:
-        rows = [
-            (label, f"{100 * s['precision']:.2f}", f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}", s["support"])
-            for label, s in results["per_intent"].items()
+    if "span_f1" in results:
+        summary += [
+            ("span P / R / F1", " / ".join(f"{100 * results[k]:.2f}" for k in ("span_precision", "span_recall", "span_f1"))),
+            ("gold spans the tokenizer cannot express", f"{results['unreachable_spans']} ({100 * results['unreachable_fraction']:.2f}%)"),
         ]
-        msg.table(rows, header=("intent", "P", "R", "F1", "support"), divider=True, aligns=("l", "r", "r", "r", "r"))
+    if "exact_match" in results:
+        summary.append(("exact match", f"{100 * results['exact_match']:.2f}"))
+    msg.table(summary, title="Results")
+    for key, title in (("per_intent", "intent"), ("per_label", "slot")):
+        if key in results:
+            print_prf_table(results[key], title)
     if "confusion_matrix_png" in results:
         msg.info(f"Confusion matrix: {results['confusion_matrix_png']}")

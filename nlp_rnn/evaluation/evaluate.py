@@ -9,6 +9,7 @@ from spacy.tokens import DocBin
 
 from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
 from .plots import plot_confusion_matrix
+from .span_metrics import count_unreachable, doc_spans, exact_match, span_scores
 
 
 def intent_settings(nlp: Language) -> Optional[Tuple[bool, float]]:
@@ -28,7 +29,9 @@ def evaluate(
     """Run ``nlp.pipe`` over the texts of ``data_path`` and score against its annotations.
 
     Returns a dict with ``n_docs``, ``n_words``, ``words_per_second`` and, when the pipeline has an
-    intent component, ``intent_accuracy``, ``intent_macro_f1`` and ``per_intent``.
+    intent component, ``intent_accuracy``, ``intent_macro_f1`` and ``per_intent``; when it has a
+    tagger, ``span_precision``, ``span_recall``, ``span_f1``, ``per_label``, ``unreachable_spans``
+    (gold spans the pipeline's tokenization cannot express) and, with both, ``exact_match``.
     """
     data_path = Path(data_path)
     if not data_path.exists():
@@ -45,17 +48,44 @@ def evaluate(
         "seconds": seconds,
         "words_per_second": n_words / seconds if seconds else 0.0,
     }
+    intent_sets = None
     settings = intent_settings(nlp)
     if settings is not None:
         exclusive, threshold = settings
         gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
         pred = [cats_to_labels(doc.cats, exclusive, threshold) for doc in predicted]
         results.update(intent_scores(gold, pred))
+        intent_sets = (gold, pred)
         if plots_dir is not None and exclusive:
             labels, counts = confusion_matrix(_single(gold), _single(pred))
             results["confusion_matrix_png"] = str(
                 plot_confusion_matrix(labels, counts, Path(plots_dir) / "intent_confusion.png")
             )
+    has_spans, key = spans_key(nlp)
+    if has_spans:
+        results.update(slot_results(gold_docs, predicted, key, intent_sets))
+    return results
+
+
+def spans_key(nlp: Language) -> Tuple[bool, Optional[str]]:
+    """(whether a component writes spans, the ``doc.spans`` key it uses or None for ``doc.ents``)."""
+    for name, pipe in nlp.pipeline:
+        assigns = nlp.get_pipe_meta(name).assigns
+        if "doc.ents" in assigns or "doc.spans" in assigns:
+            return True, getattr(pipe, "cfg", {}).get("spans_key")
+    return False, None
+
+
+def slot_results(gold_docs, predicted, key: Optional[str], intents=None) -> Dict:
+    """Span P/R/F (exact span and label), tokenization ceiling and, with intents, exact match."""
+    gold = [doc_spans(doc, key) for doc in gold_docs]
+    pred = [doc_spans(doc, key) for doc in predicted]
+    results = span_scores(gold, pred)
+    unreachable, total = count_unreachable(gold, predicted)
+    results["unreachable_spans"] = unreachable
+    results["unreachable_fraction"] = unreachable / total if total else 0.0
+    if intents is not None:
+        results["exact_match"] = exact_match(intents[0], intents[1], gold, pred)
     return results
 
 

@@ -89,13 +89,17 @@ class RNNDecoder(nn.Module):
     ):
         super().__init__()
         if cell not in DECODER_CELLS:
-            raise ValueError(f"unknown decoder cell {cell!r}; choose one of {sorted(DECODER_CELLS)}")
+            raise ValueError(
+                f"unknown decoder cell {cell!r}; choose one of {sorted(DECODER_CELLS)}"
+            )
         if num_layers < 1:
             raise ValueError("num_layers must be >= 1")
         if init_hidden not in INIT_HIDDEN:
             raise ValueError(f"unknown init_hidden {init_hidden!r}; choose one of {INIT_HIDDEN}")
         if lstm_cell_init not in INIT_HIDDEN:
-            raise ValueError(f"unknown lstm_cell_init {lstm_cell_init!r}; choose one of {INIT_HIDDEN}")
+            raise ValueError(
+                f"unknown lstm_cell_init {lstm_cell_init!r}; choose one of {INIT_HIDDEN}"
+            )
         if tie_embeddings and embedding_size != hidden_size:
             raise ValueError(
                 f"tie_embeddings needs embedding_size == hidden_size, got {embedding_size} and "
@@ -166,7 +170,7 @@ class RNNDecoder(nn.Module):
         encoder_outputs: torch.Tensor,
         src_mask: torch.Tensor,
     ) -> Tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
-        """One step up to the attentional vector: → (h~ (batch, H), new state, weights or None)."""
+        """One step up to the attentional vector → (h~ (batch, H), new state, weights or None)."""
         embedded = self.embedding_dropout(self.embedding(prev_tokens))
         if self.input_feeding:
             rnn_input = torch.cat([embedded, state.att_vector], dim=-1)

@@ -142,9 +142,11 @@ def beam_search(
     At every step each sentence's k alive hypotheses are extended by every token; of the 2k best
     candidates (by log-probability), those among the top k that end (EOS, or the sentence's
     ``max_length`` reached) are stored as finished, and the best k that do not end stay alive.
-    A sentence is done once it has k finished hypotheses or reaches its ``max_length``; the
-    winner is the finished hypothesis with the best log P / penalty (first one on ties).
-    With k = 1 this is exactly greedy search.
+    A sentence is done when its best candidate ends (JoeyNMT's criterion: with alpha = 0 no
+    alive hypothesis can overtake it any more) or at its ``max_length``; the winner is the
+    finished hypothesis with the best log P / penalty (the first found on ties). Counting
+    finished hypotheses instead (stop after k) would let weak beams that end early stop the
+    search before the best one ends. With k = 1 this is exactly greedy search, for any alpha.
     """
     if beam_size < 1:
         raise ValueError("beam_size must be >= 1")
@@ -199,8 +201,6 @@ def beam_search(
             penalty = gnmt_length_penalty(length, length_penalty)
             for i, j in store.nonzero().tolist():
                 b = active[i]
-                if len(finished[b]) >= k:
-                    continue
                 row = int(flat_origins[i, j])
                 token = int(top_tokens[i, j])
                 seq = history[row].tolist()
@@ -219,9 +219,12 @@ def beam_search(
         new_tokens = top_tokens.gather(1, keep_cand)
         reorder = flat_origins.gather(1, keep_cand)
 
+        # done: the best candidate ends (nothing alive can beat it without a length bonus,
+        # as alive scores only fall), or the sentence reached its maximum length
+        top_ends = ends[:, 0].tolist()
         still = []
         for i, b in enumerate(active):
-            if len(finished[b]) >= k or max_lens[b] <= length:
+            if top_ends[i] or max_lens[b] <= length:
                 if finished[b]:
                     best = max(range(len(finished[b])), key=lambda h: finished[b][h][0])
                     _, seq, att_rows = finished[b][best]
@@ -242,10 +245,8 @@ def beam_search(
         mask = mask.index_select(0, reorder)
         history = torch.cat([history.index_select(0, reorder), prev.unsqueeze(1)], dim=1)
         if att_history is not None:
-            att_history = torch.cat(
-                [att_history.index_select(0, reorder), weights.index_select(0, reorder).unsqueeze(1)],
-                dim=1,
-            )
+            step_weights = weights.index_select(0, reorder).unsqueeze(1)
+            att_history = torch.cat([att_history.index_select(0, reorder), step_weights], dim=1)
     return tokens, attention
 
 

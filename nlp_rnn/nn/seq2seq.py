@@ -31,7 +31,8 @@ class Seq2Seq(nn.Module):
         super().__init__()
         if decoder.encoder_size != encoder.width:
             raise ValueError(
-                f"decoder expects encoder width {decoder.encoder_size}, encoder gives {encoder.width}"
+                f"decoder expects encoder width {decoder.encoder_size}, "
+                f"encoder gives {encoder.width}"
             )
         self.encoder = encoder
         self.decoder = decoder

@@ -1,0 +1,108 @@
+"""Annotate one batch of input records with a loaded pipeline, where the pipeline lives.
+
+Every engine calls :class:`Annotator` in the process that holds the model (the main process, a
+pool worker, a Ray actor) and gets back an :class:`EncodedBatch`: the batch's output lines, already
+JSON-encoded, in input order. Only texts go in and only bytes come out, so inter-process traffic
+stays small and custom ``Doc._`` attributes are read before a Doc would ever be pickled.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Set, Tuple, Union
+
+from spacy.language import Language
+from spacy.util import import_file
+
+from ..loading import load_pipeline
+from .errors import AnnotateError
+from .inputs import SourceRecord
+from .records import RecordSpec, doc_record, encode, error_record
+
+_IMPORTED: Set[str] = set()
+
+
+@dataclass
+class EncodedBatch:
+    """Output lines for input lines ``first_line`` … ``last_line``: ``records`` JSON lines in
+    ``data`` (``errors`` of them error records)."""
+
+    first_line: int
+    last_line: int
+    records: int
+    errors: int
+    data: bytes
+
+
+def import_code(code: Optional[Union[str, Path]]) -> None:
+    """Import a Python file with custom components / extensions (spaCy's ``--code``), once."""
+    if code is None or str(code) in _IMPORTED:
+        return
+    if not Path(code).is_file():
+        raise AnnotateError(f"--code file not found: {code}")
+    import_file("nlp_rnn_annotate_code", code)
+    _IMPORTED.add(str(code))
+
+
+def load_annotator(model_path: Union[str, Path], code: Optional[Union[str, Path]] = None) -> "Annotator":
+    """Import ``code``, register nlp_rnn's components and load the pipeline folder."""
+    import_code(code)
+    import nlp_rnn.pipeline.intent  # noqa: F401  (registers rnn_intent without an install)
+
+    return Annotator(load_pipeline(Path(model_path)))
+
+
+class Annotator:
+    """Pipeline + :class:`RecordSpec`: source records in, encoded output lines out."""
+
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+        self.spec = RecordSpec.from_nlp(nlp)
+        self.succeeded = False
+
+    def __call__(self, items: Sequence[Sequence]) -> EncodedBatch:
+        """``items``: :class:`SourceRecord` s (or plain tuples of their fields), in input order."""
+        items = [item if isinstance(item, SourceRecord) else SourceRecord(*item) for item in items]
+        good = [item for item in items if item.error is None]
+        docs = iter(self._docs([item.text for item in good]))
+        lines: List[bytes] = []
+        errors = 0
+        for item in items:
+            line, failed = self._encode(item, next(docs) if item.error is None else None)
+            errors += failed
+            lines.append(line)
+        first = items[0].line if items else 0
+        last = items[-1].line if items else 0
+        return EncodedBatch(first, last, len(lines), errors, b"".join(lines))
+
+    def _docs(self, texts: List[str]) -> list:
+        """A Doc per text; when the batch fails, each text alone, an exception for those that fail."""
+        if not texts:
+            return []
+        try:
+            docs = list(self.nlp.pipe(texts, batch_size=len(texts)))
+            self.succeeded = True
+            return docs
+        except Exception:  # a component failed on some document: find which
+            pass
+        docs = []
+        for text in texts:
+            try:
+                docs.append(self.nlp(text))
+                self.succeeded = True
+            except Exception as error:
+                docs.append(error)
+        if not self.succeeded:
+            error = docs[0]
+            raise AnnotateError(f"the pipeline fails on every document: {type(error).__name__}: {error}") from error
+        return docs
+
+    def _encode(self, item: SourceRecord, doc) -> Tuple[bytes, bool]:
+        """(output line, whether it is an error record)."""
+        if item.error is not None:
+            return encode(error_record(item.line, item.error)), True
+        if isinstance(doc, Exception):
+            return encode(error_record(item.line, f"annotation failed: {type(doc).__name__}: {doc}")), True
+        try:
+            return encode(doc_record(doc, self.spec, item.line, item.id, item.has_id)), False
+        except Exception as error:  # an unserializable id / translation, a lone surrogate …
+            return encode(error_record(item.line, f"cannot write the record: {type(error).__name__}: {error}")), True

@@ -1,0 +1,164 @@
+"""``engine="local"``: annotate in this process, or in a pool of worker processes.
+
+With ``n_process > 1`` this is a pool of spawned processes (``concurrent.futures``), not
+``nlp.pipe(n_process=N)``: each worker loads the model once, receives batches of
+``(line, text, id, …)`` tuples and returns the batch's output lines already JSON-encoded (one
+``bytes`` object), so the Doc → record conversion happens inside the worker and custom ``Doc._`` /
+``Span._`` attributes are never lost in transit (spaCy #4737), and the traffic each way is about
+the size of the text. Order is restored by submitting batches in order and collecting them first
+in, first out; at most ``2 × n_process`` batches are in flight, so memory stays flat.
+
+Spawned (not forked) workers: a fork of a process that has run torch can deadlock in its thread
+pools, and the parent never needs the model at all. A worker that dies (killed, out of memory)
+breaks the pool and surfaces as an :class:`AnnotateError` naming the lines in flight; a batch not
+back within ``batch_timeout`` seconds does too, and the workers are then terminated: no hang.
+Workers also end themselves when the main process disappears (``kill -9``): no orphans.
+"""
+
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Deque, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+
+from .annotator import Annotator, EncodedBatch, load_annotator
+from .errors import AnnotateError
+from .inputs import SourceRecord
+
+T = TypeVar("T")
+IN_FLIGHT_PER_WORKER = 2
+
+_worker: Union[Annotator, str, None] = None
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[List[T]]:
+    iterator = iter(items)
+    while True:
+        batch = list(islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_local(
+    items: Iterable[SourceRecord],
+    model_path: Union[str, Path],
+    *,
+    code: Optional[Union[str, Path]] = None,
+    batch_size: int = 256,
+    n_process: int = 1,
+    batch_timeout: Optional[float] = None,
+) -> Iterator[EncodedBatch]:
+    """Encoded output batches for ``items``, in input order."""
+    batches = batched(items, batch_size)
+    if n_process == 1:
+        annotator = load_annotator(model_path, code)
+        for batch in batches:
+            yield annotator(batch)
+        return
+    yield from run_pool(batches, model_path, code=code, n_process=n_process, batch_timeout=batch_timeout)
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """Daemon thread body: end this worker when the main process is gone (e.g. ``kill -9``),
+    instead of waiting forever on a queue no one will write to."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(model_path: str, code: Optional[str], threads: int) -> None:
+    """Pool initializer: load the model once; keep the error message if that fails."""
+    global _worker
+    import torch
+
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+    torch.set_num_threads(threads)
+    try:
+        _worker = load_annotator(model_path, code)
+    except Exception as error:
+        _worker = f"cannot load the pipeline in a worker process: {error}"
+
+
+def _annotate_in_worker(items: List[tuple]) -> EncodedBatch:
+    if not isinstance(_worker, Annotator):
+        raise AnnotateError(_worker or "worker not initialized")
+    return _worker(items)
+
+
+def run_pool(
+    batches: Iterable[List[SourceRecord]],
+    model_path: Union[str, Path],
+    *,
+    code: Optional[Union[str, Path]] = None,
+    n_process: int = 2,
+    batch_timeout: Optional[float] = None,
+) -> Iterator[EncodedBatch]:
+    """Annotate ``batches`` in ``n_process`` spawned workers; yield results in submission order."""
+    threads = max(1, available_cpus() // n_process)
+    pool = ProcessPoolExecutor(
+        n_process,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(str(model_path), None if code is None else str(code), threads),
+    )
+    pending: Deque[Tuple[int, int, Future]] = deque()
+    completed = False
+    try:
+        for batch in batches:
+            pending.append((batch[0].line, batch[-1].line, pool.submit(_annotate_in_worker, [tuple(r) for r in batch])))
+            while len(pending) >= IN_FLIGHT_PER_WORKER * n_process:
+                yield _collect(pending.popleft(), batch_timeout)
+        while pending:
+            yield _collect(pending.popleft(), batch_timeout)
+        completed = True
+    finally:
+        if completed:
+            pool.shutdown(wait=True)
+        else:
+            stop_pool(pool)
+
+
+def _collect(entry: Tuple[int, int, Future], timeout: Optional[float]) -> EncodedBatch:
+    first, last, future = entry
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise AnnotateError(f"no result for input lines {first}-{last} from a worker within {timeout:g} s") from None
+    except BrokenProcessPool:
+        raise AnnotateError(
+            f"a worker process died (killed, or out of memory?) while input lines up to {last} were in flight"
+        ) from None
+    except AnnotateError:
+        raise
+    except Exception as error:
+        raise AnnotateError(f"a worker failed on input lines {first}-{last}: {type(error).__name__}: {error}") from error
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (they may be stuck)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
