@@ -54,3 +54,42 @@ def write_results(name: str, results: Dict, table: str) -> None:
     (RESULTS / f"{name}.md").write_text(table)
     print(table)
     print(f"wrote {RESULTS / (name + '.json')} and {RESULTS / (name + '.md')}")
+
+
+def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[str, Path]:
+    """``nlp-rnn convert`` each of (train, dev, test) into benchmarks/results/work/corpus/NAME/."""
+    paths = {}
+    for split, rel in zip(("train", "dev", "test"), splits):
+        out = WORK / "corpus" / name / f"{split}.spacy"
+        run(cli("convert", root / rel, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{name}_{split}.log")
+        paths[split] = out
+    return paths
+
+
+def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path]) -> Dict:
+    """Train (``train_command`` + output and paths), then ``nlp-rnn evaluate`` model-best on test.
+
+    Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev`` and ``model``.
+    """
+    out_dir = WORK / "models" / name / system
+    started = time.time()
+    seconds = run(
+        [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]],
+        WORK / "logs" / f"train_{name}_{system}.log",
+    )
+    metrics_path = WORK / f"{name}_{system}_test.json"
+    run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
+    metrics = json.loads(metrics_path.read_text())
+    metrics.update(
+        train_seconds=seconds,
+        seconds_to_best_dev=seconds_to_best(out_dir, started),
+        model=str(out_dir / "model-best"),
+    )
+    return metrics
+
+
+def spacy_default_config(lang: str, components: str) -> Path:
+    """The config ``spacy init config --lang LANG --pipeline COMPONENTS`` generates."""
+    path = WORK / f"spacy_{components.replace(',', '_')}_{lang}.cfg"
+    run(spacy_cli("init", "config", path, "--lang", lang, "--pipeline", components, "--force"), WORK / "logs" / f"init_{path.stem}.log")
+    return path

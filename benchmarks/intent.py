@@ -12,11 +12,10 @@ against spaCy's textcat. Writes benchmarks/results/intent.json and intent.md.
 import argparse
 import json
 import platform
-import time
 
 import torch
 
-from common import WORK, cli, data_dir, run, seconds_to_best, spacy_cli, write_results
+from common import cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
 from throughput import compare_throughput
 
 DATASETS = {
@@ -28,39 +27,9 @@ DATASETS = {
 TARGETS = {"snips": 0.985, "atis": 0.975, "cais": 0.95}
 
 
-def convert_splits(name: str, root) -> dict:
-    lang, fmt, *splits = DATASETS[name]
-    paths = {}
-    for split, rel in zip(("train", "dev", "test"), splits):
-        out = WORK / "corpus" / name / f"{split}.spacy"
-        run(cli("convert", root / rel, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{name}_{split}.log")
-        paths[split] = out
-    return paths
-
-
-def train_and_evaluate(name: str, system: str, config, paths: dict, train_cmd) -> dict:
-    out_dir = WORK / "models" / name / system
-    started = time.time()
-    seconds = run(
-        train_cmd(config, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]),
-        WORK / "logs" / f"train_{name}_{system}.log",
-    )
-    metrics_path = WORK / f"{name}_{system}_test.json"
-    run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
-    metrics = json.loads(metrics_path.read_text())
-    return {
-        "intent_accuracy": metrics["intent_accuracy"],
-        "intent_macro_f1": metrics["intent_macro_f1"],
-        "train_seconds": seconds,
-        "seconds_to_best_dev": seconds_to_best(out_dir, started),
-        "model": str(out_dir / "model-best"),
-    }
-
-
-def spacy_textcat_config(lang: str):
-    path = WORK / f"textcat_{lang}.cfg"
-    run(spacy_cli("init", "config", path, "--lang", lang, "--pipeline", "textcat", "--force"), WORK / "logs" / f"init_textcat_{lang}.log")
-    return path
+def summary(metrics: dict) -> dict:
+    keep = ("intent_accuracy", "intent_macro_f1", "words_per_second", "train_seconds", "seconds_to_best_dev", "model")
+    return {key: metrics[key] for key in keep}
 
 
 def snips_texts(root) -> list:
@@ -108,11 +77,12 @@ def main() -> None:
     root = data_dir(args.data_dir)
     results = {"datasets": {}}
     for name in args.datasets:
-        lang = DATASETS[name][0]
-        paths = convert_splits(name, root)
-        entry = {"nlp_rnn": train_and_evaluate(name, "rnn", f"pipelines/intent_{lang}.cfg", paths, lambda *a: cli("train", *a))}
+        lang, fmt, *splits = DATASETS[name]
+        paths = convert_splits(name, lang, fmt, splits, root)
+        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn", cli("train", f"pipelines/intent_{lang}.cfg"), paths))}
         if not args.skip_peer:
-            entry["spacy_textcat"] = train_and_evaluate(name, "textcat", spacy_textcat_config(lang), paths, lambda *a: spacy_cli("train", *a))
+            peer_config = spacy_default_config(lang, "textcat")
+            entry["spacy_textcat"] = summary(train_and_evaluate(name, "textcat", spacy_cli("train", peer_config), paths))
         entry["target"] = TARGETS[name]
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)

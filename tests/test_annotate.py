@@ -6,7 +6,6 @@ Runs that start worker processes are bounded by ``deadline`` (SIGALRM) and CLI r
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from nlp_rnn.annotate.annotator import import_code
 from nlp_rnn.annotate.writer import recover
 from nlp_rnn.cli.app import app
 
-from conftest import ROOT, train_tiny_intent
+from conftest import train_tiny_intent
 
 CLI = [sys.executable, "-c", "import nlp_rnn.cli.annotate, nlp_rnn.cli; nlp_rnn.cli.main()", "annotate"]
 INTENTS = {"GetTime", "GetWeather", "PlayMusic"}
@@ -33,6 +32,7 @@ TEXTS = ["what time is it", "weather in Paris", "play some jazz", "", "will it r
 # extension attributes (``Span._.confidence``, ``Doc._.translation``), and one can crash a worker.
 CUSTOM_COMPONENTS = '''
 import os
+import time
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -61,6 +61,10 @@ def annotate_test_translator(doc):
 def annotate_test_crash(doc):
     if doc.text == "__crash__":
         os._exit(3)
+    if doc.text == "__hang__":
+        time.sleep(3600)
+    if doc.text == "__fail__":
+        raise ValueError("cannot handle this one")
     return doc
 '''
 
@@ -155,13 +159,14 @@ def test_jsonl_records_and_error_records(models, tmp_path):
         {"text": "play jazz", "id": None},
         b"",
         {"text": "weather in paris"},
+        b'{"text": "lone \\ud800 surrogate"}',
     ])
     out = tmp_path / "out.jsonl"
     summary = annotate(models["intent"], source, out, progress=False)
     records = read_records(out)
-    assert [r["line"] for r in records] == list(range(1, 11))
+    assert [r["line"] for r in records] == list(range(1, 12))
     errors = {r["line"]: r["error"] for r in records if "error" in r}
-    assert set(errors) == {2, 3, 4, 5, 6, 9}
+    assert set(errors) == {2, 3, 4, 5, 6, 9, 11}
     assert errors[2].startswith("invalid JSON")
     assert errors[3] == "expected a JSON object, got array"
     assert errors[4] == 'missing "text"'
@@ -173,7 +178,8 @@ def test_jsonl_records_and_error_records(models, tmp_path):
     assert 0.0 <= records[0]["confidence"] <= 1.0 and records[0]["slots"] == []
     assert "id" not in records[6] and records[6]["intent"] in INTENTS  # empty text is a document
     assert records[7]["id"] is None and "id" not in records[9]
-    assert (summary.records, summary.errors, summary.resumed_after) == (10, 6, 0)
+    assert errors[11] == '"text" holds an unpaired UTF-16 surrogate escape'
+    assert (summary.records, summary.errors, summary.resumed_after) == (11, 7, 0)
     assert summary.docs_per_second > 0 and summary.seconds > 0
 
 
@@ -268,6 +274,18 @@ def test_slots_confidence_and_translation_from_custom_components(models, tmp_pat
     assert "translation" not in read_records(plain)[0]  # no rnn_translator in that pipeline
 
 
+def test_a_document_the_pipeline_fails_on_becomes_an_error_record(models, tmp_path):
+    source = write_jsonl_lines(tmp_path / "in.jsonl", [{"text": "play jazz"}, {"text": "__fail__"}, {"text": "what time is it"}])
+    out = tmp_path / "out.jsonl"
+    summary = annotate(models["crash"], source, out, progress=False, code=models["code"])
+    first, failed, last = read_records(out)
+    assert failed == {"line": 2, "error": "annotation failed: ValueError: cannot handle this one"}
+    assert first["intent"] == "PlayMusic" and last["intent"] == "GetTime" and summary.errors == 1
+    only_bad = write_jsonl_lines(tmp_path / "bad.jsonl", [{"text": "__fail__"}] * 3)
+    with pytest.raises(AnnotateError, match="fails on every document"):
+        annotate(models["crash"], only_bad, tmp_path / "bad.out.jsonl", progress=False, code=models["code"])
+
+
 # -- processes ------------------------------------------------------------------------------------
 
 
@@ -288,6 +306,15 @@ def test_process_pool_keeps_order_and_custom_attributes(models, tmp_path):
     assert any(r["slots"] and r["slots"][0]["score"] == 0.54 for r in records)  # Span._ across processes
     assert all(r["translation"] == texts[r["line"]].upper()[::-1] for r in records if "error" not in r)  # Doc._
 
+    csv_source = tmp_path / "in.csv"  # CSV rows travel as parsed tuples, not raw lines
+    csv_source.write_text("id,text\n" + "".join(f'doc-{i},"{texts.get(i, "")}"\n' for i in range(1, 301)))
+    with deadline(120):
+        annotate(models["custom"], csv_source, tmp_path / "pooled_csv.jsonl", batch_size=16, n_process=2,
+                 progress=False, code=models["code"])
+    csv_records = read_records(tmp_path / "pooled_csv.jsonl")
+    assert [r["line"] for r in csv_records] == list(range(1, 301))
+    assert all(r["translation"] == texts.get(r["line"], "").upper()[::-1] for r in csv_records)
+
 
 def test_worker_failures_surface_as_errors(models, tmp_path):
     lines = [{"text": "what time is it"}] * 50 + [{"text": "__crash__"}] + [{"text": "play jazz"}] * 50
@@ -297,6 +324,10 @@ def test_worker_failures_surface_as_errors(models, tmp_path):
             annotate(models["crash"], source, tmp_path / "crash.jsonl", batch_size=8, n_process=2, progress=False, code=models["code"])
         with pytest.raises(AnnotateError, match="cannot load the pipeline in a worker"):  # no --code
             annotate(models["custom"], source, tmp_path / "noload.jsonl", n_process=2, progress=False)
+        hang = write_jsonl_lines(tmp_path / "hang.jsonl", [{"text": "play jazz"}] * 30 + [{"text": "__hang__"}])
+        with pytest.raises(AnnotateError, match="within 8 s"):
+            annotate(models["crash"], hang, tmp_path / "hang.out.jsonl", batch_size=8, n_process=2,
+                     batch_timeout=8, progress=False, code=models["code"])
 
 
 # -- output, resume -------------------------------------------------------------------------------
@@ -359,7 +390,7 @@ def test_resume_after_sigkill_of_the_cli(models, tmp_path):
     process.wait(timeout=30)
     written = out.read_bytes().count(b"\n")
     assert 0 < written < n, "the run was not interrupted mid-way"
-    deadline_s = time.monotonic() + 15
+    deadline_s = time.monotonic() + 90  # a worker still starting up under load notices later
     while any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text() for pid in workers):
         assert time.monotonic() < deadline_s, "pool workers outlived the killed CLI"
         time.sleep(0.2)

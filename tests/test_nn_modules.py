@@ -131,3 +131,17 @@ def test_intent_classifier_handles_empty_sequences():
     logits = model(ids, torch.tensor([0, 0]))
     assert logits.shape == (2, 3)
     assert torch.isfinite(logits).all()
+
+
+def test_bag_of_ngrams_ignores_padding_and_counts_ngrams():
+    from nlp_rnn.nn.bag_of_ngrams import BagOfNgrams
+
+    torch.manual_seed(0)
+    bag = BagOfNgrams(10, 3, ngram_size=3, n_buckets=50)
+    for parameter in bag.parameters():
+        torch.nn.init.normal_(parameter)
+    words = torch.tensor([[4, 5, 6, 0, 0], [4, 5, 6, 7, 8]])
+    alone = bag(torch.tensor([[4, 5, 6]]))
+    torch.testing.assert_close(bag(words)[0], alone[0])
+    assert not torch.allclose(bag(words)[1], alone[0])
+    assert bag(torch.zeros((2, 0), dtype=torch.long)).shape == (2, 3)

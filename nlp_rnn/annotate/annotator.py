@@ -6,6 +6,7 @@ JSON-encoded, in input order. Only texts go in and only bytes come out, so inter
 stays small and custom ``Doc._`` attributes are read before a Doc would ever be pickled.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Set, Tuple, Union
@@ -63,16 +64,24 @@ class Annotator:
         """``items``: :class:`SourceRecord` s (or plain tuples of their fields), in input order."""
         items = [item if isinstance(item, SourceRecord) else SourceRecord(*item) for item in items]
         good = [item for item in items if item.error is None]
-        docs = iter(self._docs([item.text for item in good]))
         lines: List[bytes] = []
         errors = 0
-        for item in items:
-            line, failed = self._encode(item, next(docs) if item.error is None else None)
-            errors += failed
-            lines.append(line)
+        with self._memory_zone():
+            docs = iter(self._docs([item.text for item in good]))
+            for item in items:
+                line, failed = self._encode(item, next(docs) if item.error is None else None)
+                errors += failed
+                lines.append(line)
         first = items[0].line if items else 0
         last = items[-1].line if items else 0
         return EncodedBatch(first, last, len(lines), errors, b"".join(lines))
+
+    def _memory_zone(self):
+        """spaCy's memory zone (spaCy ≥ 3.8): strings and lexemes the batch adds to the vocab are
+        freed after it, so a long run over text with ever new words keeps a flat memory. The
+        Docs are turned into records inside the zone and never used after it."""
+        zone = getattr(self.nlp, "memory_zone", None)
+        return zone() if zone is not None else nullcontext()
 
     def _docs(self, texts: List[str]) -> list:
         """A Doc per text; when the batch fails, each text alone, an exception for those that fail."""

@@ -23,12 +23,14 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator, List, NamedTuple, Optional, Union
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from .errors import AnnotateError
 
 FORMATS = ("jsonl", "text", "csv", "parquet")
+LINE_FORMATS = ("jsonl", "text")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text", ".csv": "csv", ".parquet": "parquet"}
 BOM = b"\xef\xbb\xbf"
 CHUNK = 1 << 20
@@ -134,6 +136,8 @@ def parse_json_line(number: int, raw: bytes, text_field: str, id_field: Optional
     text = value[text_field]
     if not isinstance(text, str):
         return SourceRecord(number, None, error=f'"{text_field}" is not a string (got {json_type(text)})')
+    if undecodable(text):
+        return SourceRecord(number, None, error=f'"{text_field}" holds an unpaired UTF-16 surrogate escape')
     if id_field is not None and id_field in value:
         return SourceRecord(number, text, value[id_field], True)
     return SourceRecord(number, text)
@@ -205,7 +209,7 @@ class InputSource:
 
     def shards(self, start_line: int = 1, n_shards: int = 1) -> List[Shard]:
         """Up to ``n_shards`` pieces covering the records from ``start_line`` on, in order."""
-        if self.format in ("jsonl", "text"):
+        if self.format in LINE_FORMATS:
             return self._line_shards(start_line, n_shards)
         if self.format == "parquet":
             return self._parquet_shards(start_line, n_shards)
@@ -260,14 +264,37 @@ class InputSource:
             yield from self.read_shard(shard)
 
     def read_shard(self, shard: Shard) -> Iterator[SourceRecord]:
-        if self.format in ("jsonl", "text"):
+        if self.format in LINE_FORMATS:
             return self._read_lines(shard)
         if self.format == "csv":
             return self._read_csv(shard)
         return self._read_parquet(shard)
 
+    def raw_batches(self, start_line: int, size: int) -> Iterator[Tuple[int, List[bytes]]]:
+        """JSONL / text only: (first line number, up to ``size`` raw lines) from ``start_line``
+        on, unparsed, for :meth:`parse_lines` to parse where the work is done (a pool worker)."""
+        for shard in self.shards(start_line, 1):
+            lines = self._raw_lines(shard)
+            while True:
+                chunk = list(islice(lines, size))
+                if not chunk:
+                    break
+                yield chunk[0][0], [raw for _, raw in chunk]
+
+    def parse_lines(self, first_line: int, raws: List[bytes]) -> List[SourceRecord]:
+        """Records of consecutive raw lines (JSONL / text) numbered from ``first_line``."""
+        return [self.parse_line(number, raw) for number, raw in enumerate(raws, start=first_line)]
+
+    def parse_line(self, number: int, raw: bytes) -> SourceRecord:
+        if self.format == "jsonl":
+            return parse_json_line(number, raw, self.text_field, self.id_field)
+        return parse_text_line(number, raw)
+
     def _read_lines(self, shard: Shard) -> Iterator[SourceRecord]:
-        text_field, id_field, is_json = self.text_field, self.id_field, self.format == "jsonl"
+        for number, raw in self._raw_lines(shard):
+            yield self.parse_line(number, raw)
+
+    def _raw_lines(self, shard: Shard) -> Iterator[Tuple[int, bytes]]:
         with self.path.open("rb") as handle:
             handle.seek(shard.start)
             position, number = shard.start, shard.first_line
@@ -283,10 +310,7 @@ class InputSource:
                 if position == 0 and raw.startswith(BOM):
                     raw = raw[len(BOM):]
                 position += len(raw)
-                if is_json:
-                    yield parse_json_line(number, raw, text_field, id_field)
-                else:
-                    yield parse_text_line(number, raw)
+                yield number, raw
                 number += 1
 
     def _csv_rows(self, handle):

@@ -1,12 +1,20 @@
 """``engine="local"``: annotate in this process, or in a pool of worker processes.
 
 With ``n_process > 1`` this is a pool of spawned processes (``concurrent.futures``), not
-``nlp.pipe(n_process=N)``: each worker loads the model once, receives batches of
-``(line, text, id, …)`` tuples and returns the batch's output lines already JSON-encoded (one
-``bytes`` object), so the Doc → record conversion happens inside the worker and custom ``Doc._`` /
-``Span._`` attributes are never lost in transit (spaCy #4737), and the traffic each way is about
-the size of the text. Order is restored by submitting batches in order and collecting them first
-in, first out; at most ``2 × n_process`` batches are in flight, so memory stays flat.
+``nlp.pipe(n_process=N)``: each worker loads the model once, receives batches (the raw input
+lines for JSONL / text, so even JSON parsing happens in the workers; ``(line, text, id, …)``
+tuples for CSV / Parquet) and returns the batch's output lines already JSON-encoded (one ``bytes``
+object), so the Doc → record conversion happens inside the worker, custom ``Doc._`` / ``Span._``
+attributes are never lost in transit (spaCy #4737), the traffic each way is about the size of the
+text, and the main process only reads, dispatches and appends bytes (about 2 µs of its CPU per
+document). Order is restored by submitting batches in order and collecting them first in, first
+out; at most ``2 × n_process`` batches are in flight, so memory stays flat.
+
+Why not ``nlp.pipe(n_process=N)``: it ships every Doc back serialized and the parent rebuilds
+each one (``Doc.from_bytes``) before any record is made, so the parent's share of the work grows
+with every document; extension values travel only as far as ``Doc.to_bytes`` carries them
+(spaCy #4737); and it forks (Linux default) a parent that already holds the torch model. The
+benchmark (benchmarks/annotate.py) measures both on the same input.
 
 Spawned (not forked) workers: a fork of a process that has run torch can deadlock in its thread
 pools, and the parent never needs the model at all. A worker that dies (killed, out of memory)
@@ -25,16 +33,17 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Deque, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+from typing import Callable, Deque, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
 from .annotator import Annotator, EncodedBatch, load_annotator
 from .errors import AnnotateError
-from .inputs import SourceRecord
+from .inputs import LINE_FORMATS, InputSource
 
 T = TypeVar("T")
 IN_FLIGHT_PER_WORKER = 2
 
 _worker: Union[Annotator, str, None] = None
+_source: Optional[InputSource] = None
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[List[T]]:
@@ -54,22 +63,23 @@ def available_cpus() -> int:
 
 
 def run_local(
-    items: Iterable[SourceRecord],
+    source: InputSource,
     model_path: Union[str, Path],
     *,
+    start_line: int = 1,
     code: Optional[Union[str, Path]] = None,
     batch_size: int = 256,
     n_process: int = 1,
     batch_timeout: Optional[float] = None,
 ) -> Iterator[EncodedBatch]:
-    """Encoded output batches for ``items``, in input order."""
-    batches = batched(items, batch_size)
+    """Encoded output batches for the input from ``start_line`` on, in input order."""
     if n_process == 1:
         annotator = load_annotator(model_path, code)
-        for batch in batches:
+        for batch in batched(source.read(start_line), batch_size):
             yield annotator(batch)
         return
-    yield from run_pool(batches, model_path, code=code, n_process=n_process, batch_timeout=batch_timeout)
+    yield from run_pool(source, model_path, start_line=start_line, code=code, batch_size=batch_size,
+                        n_process=n_process, batch_timeout=batch_timeout)
 
 
 def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
@@ -81,14 +91,15 @@ def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
             os._exit(1)
 
 
-def _init_worker(model_path: str, code: Optional[str], threads: int) -> None:
-    """Pool initializer: load the model once; keep the error message if that fails."""
-    global _worker
+def _init_worker(model_path: str, code: Optional[str], threads: int, source: InputSource, parent: int) -> None:
+    """Pool initializer: load the model once; keep the error message if that fails. ``parent``
+    is the main process's pid, passed in: it may be gone already by the time this runs."""
+    global _worker, _source
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     import torch
 
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-
     torch.set_num_threads(threads)
+    _source = source
     try:
         _worker = load_annotator(model_path, code)
     except Exception as error:
@@ -101,27 +112,45 @@ def _annotate_in_worker(items: List[tuple]) -> EncodedBatch:
     return _worker(items)
 
 
+def _annotate_lines_in_worker(first_line: int, raws: List[bytes]) -> EncodedBatch:
+    """JSONL / text: the raw lines are parsed here, in the worker, not in the main process."""
+    return _annotate_in_worker(_source.parse_lines(first_line, raws))
+
+
+def _jobs(source: InputSource, start_line: int, batch_size: int) -> Iterator[Tuple[int, int, Callable, tuple]]:
+    """(first line, last line, worker function, arguments) per batch: raw lines for JSONL / text
+    (parsing moves to the workers), record tuples for CSV / Parquet."""
+    if source.format in LINE_FORMATS:
+        for first, raws in source.raw_batches(start_line, batch_size):
+            yield first, first + len(raws) - 1, _annotate_lines_in_worker, (first, raws)
+    else:
+        for batch in batched(source.read(start_line), batch_size):
+            yield batch[0].line, batch[-1].line, _annotate_in_worker, ([tuple(r) for r in batch],)
+
+
 def run_pool(
-    batches: Iterable[List[SourceRecord]],
+    source: InputSource,
     model_path: Union[str, Path],
     *,
+    start_line: int = 1,
     code: Optional[Union[str, Path]] = None,
+    batch_size: int = 256,
     n_process: int = 2,
     batch_timeout: Optional[float] = None,
 ) -> Iterator[EncodedBatch]:
-    """Annotate ``batches`` in ``n_process`` spawned workers; yield results in submission order."""
+    """Annotate in ``n_process`` spawned workers; yield the batches in input order."""
     threads = max(1, available_cpus() // n_process)
     pool = ProcessPoolExecutor(
         n_process,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(str(model_path), None if code is None else str(code), threads),
+        initargs=(str(model_path), None if code is None else str(code), threads, source, os.getpid()),
     )
     pending: Deque[Tuple[int, int, Future]] = deque()
     completed = False
     try:
-        for batch in batches:
-            pending.append((batch[0].line, batch[-1].line, pool.submit(_annotate_in_worker, [tuple(r) for r in batch])))
+        for first, last, function, args in _jobs(source, start_line, batch_size):
+            pending.append((first, last, pool.submit(function, *args)))
             while len(pending) >= IN_FLIGHT_PER_WORKER * n_process:
                 yield _collect(pending.popleft(), batch_timeout)
         while pending:

@@ -8,7 +8,8 @@ turn each shard into line-numbered rows, errors included, streaming) →
 loads the model once and returns each batch's output lines already encoded, exactly as the local
 engine does) → ``iter_batches`` in the driver with ``preserve_order``, which appends the batches to OUTPUT through the same resumable writer. So the
 output is one ordered JSONL (or Parquet) file, identical in content to the local engine's, and
-``--resume`` works the same way; the workers never need to reach the driver's file system.
+``--resume`` works the same way; the workers never need to reach the driver's file system (on a
+remote cluster they need nlp_rnn installed and the model folder and input at the same path).
 
 Resources: ``map_batches(..., concurrency=2)`` with one-CPU actors plus the read task asks a 2-CPU
 machine for 3 CPUs and Ray waits forever. The actors therefore get a fractional ``num_cpus``
@@ -74,7 +75,7 @@ def records_table(records: List[SourceRecord]):
         {
             "line": pa.array([r.line for r in records], pa.int64()),
             "text": pa.array([r.text for r in records], pa.string()),
-            "id": pa.array([json.dumps(r.id, ensure_ascii=False) if r.has_id else None for r in records], pa.string()),
+            "id": pa.array([json.dumps(r.id) if r.has_id else None for r in records], pa.string()),
             "error": pa.array([r.error for r in records], pa.string()),
         }
     )

@@ -62,6 +62,9 @@ def annotate(
     in every process (custom components). ``batch_timeout``: seconds to wait for a worker's batch
     before giving up with an error. Raises :class:`AnnotateError` or
     :class:`~nlp_rnn.loading.PipelineLoadError` with a message for the user.
+
+    ``n_process > 1`` starts spawned worker processes: in a script, call ``annotate`` under
+    ``if __name__ == "__main__":``.
     """
     started = time.perf_counter()
     if engine not in ENGINES:
@@ -116,5 +119,5 @@ def _batches(source, model_path, start_line, engine, code, batch_size, n_process
 
         return run_ray(source, model_path, start_line=start_line, code=code, batch_size=batch_size,
                        n_process=n_process, ray_address=ray_address, num_cpus=ray_num_cpus)
-    return run_local(source.read(start_line), model_path, code=code, batch_size=batch_size,
+    return run_local(source, model_path, start_line=start_line, code=code, batch_size=batch_size,
                      n_process=n_process, batch_timeout=batch_timeout)

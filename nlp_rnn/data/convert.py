@@ -21,6 +21,7 @@ from .hf_format import read_hf
 from .jsonl_format import read_jsonl
 from .records import IntentRecord, ReadReport
 from .snips_format import read_snips
+from .tatoeba_format import read_hf_parallel, read_tatoeba
 
 PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
 
@@ -28,12 +29,14 @@ PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
 @dataclass(frozen=True)
 class InputFormat:
     """A registered input format: its reader and the reader options it accepts beyond the
-    common ``skip_invalid`` and ``report``."""
+    common ``skip_invalid`` and ``report``. ``parallel`` readers (translation pairs) also get the
+    source language ``lang``."""
 
     name: str
     read: Callable[..., Iterator[IntentRecord]]
     description: str
     options: Tuple[str, ...] = ()
+    parallel: bool = False
 
 
 FORMATS: Dict[str, InputFormat] = {
@@ -52,6 +55,20 @@ FORMATS: Dict[str, InputFormat] = {
             ("split", "config", "text_column", "intent_column", "cache_dir"),
         ),
         InputFormat("bmes", read_bmes, "'char tag' per line BMES file, no intents: Resume NER"),
+        InputFormat(
+            "tatoeba",
+            read_tatoeba,
+            "translation pairs 'English<TAB>other[<TAB>attribution]'; --lang is the source",
+            parallel=True,
+        ),
+        InputFormat(
+            "hf_parallel",
+            read_hf_parallel,
+            "Hugging Face translation pairs: source/target columns or a 'translation' dict; "
+            "--lang is the source",
+            ("split", "config", "text_column", "target_column", "target_lang", "cache_dir"),
+            parallel=True,
+        ),
     )
 }
 
@@ -78,13 +95,16 @@ class ConvertReport:
     invalid: List[str] = field(default_factory=list)
     repairs: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    parallel: bool = False
 
     def summary(self, max_messages: int = 5) -> str:
         """A few human-readable lines, with the first ``max_messages`` skips and repairs."""
         kind = "multi-label" if self.multi_label else "exclusive"
         lines = [
             f"wrote {self.docs} docs to {self.output} in {self.seconds:.1f}s",
-            f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, "
+            f"translation pairs: {self.docs} (target in doc.user_data['translation'])"
+            if self.parallel
+            else f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, "
             f"{self.split_slots} needed a token split",
         ]
         for title, messages in (
@@ -136,7 +156,9 @@ def convert(
     ``lang`` picks the tokenizer (jieba for ``zh``, with an optional ``user_dict``); Docs are
     split further where a slot boundary falls inside a token. ``reader_options`` go to the
     reader (for ``hf``: ``split``, ``config``, ``text_column``, ``intent_column``, ``cache_dir``;
-    ``None`` means the reader's default). With ``skip_invalid`` bad records are skipped and
+    ``None`` means the reader's default). For parallel formats (``tatoeba``, ``hf_parallel``)
+    ``lang`` is the source language and each Doc carries its target in
+    ``doc.user_data["translation"]``. With ``skip_invalid`` bad records are skipped and
     listed in the report instead of raising :class:`InvalidRecordError`. ``progress``: ``None``
     shows a bar on stderr for big inputs when it is a terminal.
     """
@@ -149,10 +171,13 @@ def convert(
     if output_path.is_dir():
         raise ValueError(f"output {output_path} is a folder; give a file name like train.spacy")
 
+    if input_format.parallel:
+        options["lang"] = lang  # the source language picks the source column
+
     def read(report: ReadReport) -> Iterator[IntentRecord]:
         return input_format.read(input_path, skip_invalid=skip_invalid, report=report, **options)
 
-    report = ConvertReport(str(input_path), str(output_path), fmt)
+    report = ConvertReport(str(input_path), str(output_path), fmt, parallel=input_format.parallel)
     report.intents, report.multi_label, total = _survey(read(ReadReport()))
     nlp = blank_pipeline(lang, str(user_dict) if user_dict is not None else None)
 

@@ -45,7 +45,7 @@ def records_to_doc(
     A token that a slot boundary falls inside is split at the boundary, so every slot becomes a
     token span; ``alignment`` (if given) counts the slots that needed it. ``doc.ents`` are the
     slots with their labels as given (tokens outside them are ``O``), ``doc.cats`` the intents
-    (see :func:`intent_cats`).
+    (see :func:`intent_cats`), the translation (parallel data) ``doc.user_data["translation"]``.
     """
     doc, split = split_tokens_at_slots(nlp.make_doc(record.text), record.slots)
     spans = [doc.char_span(slot.start, slot.end, label=slot.label) for slot in record.slots]
@@ -53,6 +53,8 @@ def records_to_doc(
         raise AssertionError(f"slots {record.slots} not aligned to the tokens of {record.text!r}")
     doc.ents = spans
     doc.cats = intent_cats(record, all_intents)
+    if record.translation is not None:
+        doc.user_data["translation"] = record.translation
     if alignment is not None:
         alignment.slots += len(spans)
         alignment.split_slots += split
@@ -66,8 +68,10 @@ def records_to_docbin(
     *,
     alignment: Optional[SlotAlignment] = None,
 ) -> DocBin:
-    """A DocBin of :func:`records_to_doc` for each record, consuming ``records`` one at a time."""
-    docbin = DocBin(store_user_data=False)
+    """A DocBin of :func:`records_to_doc` for each record, consuming ``records`` one at a time.
+
+    ``user_data`` is stored (it carries translations; it is empty for other records)."""
+    docbin = DocBin(store_user_data=True)
     for record in records:
         docbin.add(records_to_doc(record, nlp, all_intents, alignment=alignment))
     return docbin

@@ -18,16 +18,18 @@ class Slot:
 
 @dataclass
 class IntentRecord:
-    """One utterance: its text, intent and slots.
+    """One utterance: its text, intent and slots (and, for parallel data, its translation).
 
     ``intent`` is ``None`` (not annotated), one label (exclusive classes) or a list of labels
     (multi-label; an empty list means "none of the labels applies"). Multi-intent strings such as
-    ATIS's ``atis_flight#atis_airfare`` are one label, never split.
+    ATIS's ``atis_flight#atis_airfare`` are one label, never split. ``translation`` is the
+    target-side text of a sentence pair (``None`` for monolingual data).
     """
 
     text: str
     intent: Intent = None
     slots: List[Slot] = field(default_factory=list)
+    translation: Optional[str] = None
 
     @property
     def intents(self) -> List[str]:

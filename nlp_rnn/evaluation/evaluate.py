@@ -10,6 +10,7 @@ from spacy.tokens import DocBin
 from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
 from .plots import plot_confusion_matrix
 from .span_metrics import count_unreachable, doc_spans, exact_match, span_scores
+from .translation_metrics import translation_results, translator_pipe
 
 
 def intent_settings(nlp: Language) -> Optional[Tuple[bool, float]]:
@@ -31,7 +32,9 @@ def evaluate(
     Returns a dict with ``n_docs``, ``n_words``, ``words_per_second`` and, when the pipeline has an
     intent component, ``intent_accuracy``, ``intent_macro_f1`` and ``per_intent``; when it has a
     tagger, ``span_precision``, ``span_recall``, ``span_f1``, ``per_label``, ``unreachable_spans``
-    (gold spans the pipeline's tokenization cannot express) and, with both, ``exact_match``.
+    (gold spans the pipeline's tokenization cannot express) and, with both, ``exact_match``; when it
+    has a translator, ``bleu``, ``chrf`` (0-1) and ``sentences_per_second`` (see
+    :func:`translation_metrics.translation_results`).
     """
     data_path = Path(data_path)
     if not data_path.exists():
@@ -64,6 +67,8 @@ def evaluate(
     has_spans, key = spans_key(nlp)
     if has_spans:
         results.update(slot_results(gold_docs, predicted, key, intent_sets))
+    if translator_pipe(nlp) is not None:
+        results.update(translation_results(nlp, gold_docs, predicted, seconds))
     return results
 
 

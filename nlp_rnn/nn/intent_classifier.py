@@ -1,8 +1,11 @@
 """Intent classification head (N → 1) over a :class:`TextEncoder`."""
 
+from typing import Optional
+
 import torch
 from torch import nn
 
+from .bag_of_ngrams import BagOfNgrams
 from .pooling import build_pooling
 from .text_encoder import TextEncoder
 
@@ -13,17 +16,31 @@ class IntentClassifier(nn.Module):
     Args:
         text_encoder: token ids → states. pooling: "last" | "max" | "mean" | "attention".
         n_labels: number of intents. dropout: before the output layer.
+        bag_of_ngrams: optional linear n-gram classifier over the word ids (feature 0), a second
+            ensemble member trained with its own loss beside the recurrent one.
     """
 
-    def __init__(self, text_encoder: TextEncoder, pooling: str, n_labels: int, dropout: float = 0.0):
+    def __init__(self, text_encoder: TextEncoder, pooling: str, n_labels: int, dropout: float = 0.0, bag_of_ngrams: Optional[BagOfNgrams] = None):
         super().__init__()
+        self.bag_of_ngrams = bag_of_ngrams
         self.text_encoder = text_encoder
         self.pooling = build_pooling(pooling, text_encoder.width)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(text_encoder.width, n_labels)
 
+    @property
+    def n_members(self) -> int:
+        return 1 + (self.bag_of_ngrams is not None)
+
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """ids: (batch, T, n_features) long; lengths: (batch,) long → logits (batch, n_labels)."""
+        """ids: (batch, T, n_features) long; lengths: (batch,) long.
+
+        Returns logits (batch, n_members, n_labels): the recurrent member first, then the bag of
+        n-grams if present. Each member is trained on its own loss; predictions average them.
+        """
         outputs, final, mask = self.text_encoder(ids, lengths)
         pooled = self.pooling(outputs, final, mask)
-        return self.output(self.dropout(pooled))
+        members = [self.output(self.dropout(pooled))]
+        if self.bag_of_ngrams is not None:
+            members.append(self.bag_of_ngrams(ids[:, :, 0]))
+        return torch.stack(members, dim=1)

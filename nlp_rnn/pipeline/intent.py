@@ -19,12 +19,12 @@ feature_widths = [128, 32, 32, 16]
 min_freq = 1
 max_length = 512
 cell = "lstm"
-hidden_size = 128
+hidden_size = 256
 num_layers = 1
 bidirectional = true
 dropout = 0.2
 embedding_dropout = 0.1
-word_dropout = 0.0
+word_dropout = 0.1
 conv_filters = 0
 conv_kernel = 3
 conv_stride = 1
@@ -105,12 +105,13 @@ class RNNIntent(RNNPipe):
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):
-        """Returns (n_docs, n_labels) scores: probabilities (softmax or sigmoid)."""
+        """Returns (n_docs, n_labels) scores: probabilities (softmax or sigmoid) averaged over the
+        model's ensemble members."""
         docs = list(docs)
         if not docs:
             return numpy.zeros((0, len(self.labels)), dtype="float32")
         logits = self.model.predict(docs)
-        return self._probabilities(logits)
+        return self._probabilities(logits).mean(axis=1)
 
     def _probabilities(self, logits):
         ops = self.model.ops
@@ -154,11 +155,12 @@ class RNNIntent(RNNPipe):
         return targets, mask
 
     def get_loss(self, examples: Iterable[Example], logits):
-        """Cross-entropy (exclusive) or binary cross-entropy (multi-label), mean over examples."""
+        """Cross-entropy (exclusive) or binary cross-entropy (multi-label) of every ensemble
+        member, mean over examples and members. logits: (n, n_members, n_labels)."""
         ops = self.model.ops
         targets, mask = self._targets(list(examples))
-        targets, mask = ops.asarray2f(targets), ops.asarray2f(mask)
-        n = max(float(mask.sum()), 1.0)
+        targets, mask = ops.asarray3f(targets[:, None, :]), ops.asarray3f(mask[:, None, :])
+        n = max(float(mask.sum()), 1.0) * logits.shape[1]
         probs = self._probabilities(logits)
         eps = 1e-8
         if self.cfg["exclusive_classes"]:

@@ -1,0 +1,104 @@
+"""Joint intent + slots and Chinese NER: nlp_rnn against spaCy's textcat + ner, in one run.
+
+    python benchmarks/joint.py [--data-dir ../shared/data] [--datasets snips atis cais resume]
+
+Each data set is converted with `nlp-rnn convert`, trained with `nlp-rnn train` on
+pipelines/joint_en.cfg, joint_zh.cfg or ner_zh.cfg and scored with `nlp-rnn evaluate` (intent
+accuracy, span P/R/F1 with exact span + label match, sentence exact match); spaCy's built-in
+textcat + ner (resume: ner) is trained from the config `spacy init config` generates for the
+language on the same splits and scored by the same code. Then nlp.pipe throughput (batch 256,
+SNIPS train texts) of the joint pipeline against spaCy's textcat + ner. Writes
+benchmarks/results/joint.json and joint.md.
+"""
+
+import argparse
+import json
+import platform
+
+import spacy
+import torch
+
+from common import cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
+from throughput import pipe_words_per_second
+
+DATASETS = {
+    # name: (lang, convert format, our config, spaCy components, train, dev, test)
+    "snips": ("en", "snips", "pipelines/joint_en.cfg", "textcat,ner", "snips/train", "snips/valid", "snips/test"),
+    "atis": ("en", "snips", "pipelines/joint_en.cfg", "textcat,ner", "atis/train", "atis/valid", "atis/test"),
+    "cais": ("zh", "cais", "pipelines/joint_zh.cfg", "textcat,ner", "cais/train", "cais/valid", "cais/test"),
+    "resume": ("zh", "bmes", "pipelines/ner_zh.cfg", "ner", "resume_ner/train.char.bmes", "resume_ner/dev.char.bmes", "resume_ner/test.char.bmes"),
+}
+TARGETS = {
+    "snips": {"intent_accuracy": 0.985, "span_f1": 0.95, "exact_match": 0.88},
+    "atis": {"intent_accuracy": 0.975, "span_f1": 0.958, "exact_match": 0.87},
+    "cais": {"intent_accuracy": 0.95, "span_f1": 0.87},
+    "resume": {"span_f1": 0.945},
+}
+KEEP = ("intent_accuracy", "intent_macro_f1", "span_precision", "span_recall", "span_f1", "exact_match",
+        "unreachable_spans", "unreachable_fraction", "words_per_second", "train_seconds", "seconds_to_best_dev", "model")
+
+
+def summary(metrics: dict) -> dict:
+    return {k: metrics[k] for k in KEEP if k in metrics}
+
+
+def fmt(value) -> str:
+    return "—" if value is None else f"{100 * value:.2f}"
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "# Joint intent + slots / NER benchmark (test split, CPU)",
+        "",
+        "| data set | metric | nlp_rnn | spaCy | target |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results["datasets"].items():
+        for metric, target in TARGETS[name].items():
+            lines.append(f"| {name} | {metric} | {fmt(r['nlp_rnn'].get(metric))} | {fmt(r['spacy'].get(metric))} | ≥ {100 * target:.1f} |")
+        lines.append(
+            f"| {name} | gold spans the tokenizer cannot express | {r['nlp_rnn'].get('unreachable_spans')} | {r['spacy'].get('unreachable_spans')} | |"
+        )
+        lines.append(f"| {name} | seconds to best dev | {r['nlp_rnn']['seconds_to_best_dev']:.0f} | {r['spacy']['seconds_to_best_dev']:.0f} | |")
+    if "throughput" in results:
+        t = results["throughput"]
+        lines += [
+            "",
+            f"nlp.pipe throughput, batch 256, {t['rnn_joint']['words']:,} words of SNIPS train texts: nlp_rnn joint "
+            f"{t['rnn_joint']['words_per_second']:,.0f} words/s, spaCy textcat + ner {t['spacy']['words_per_second']:,.0f} words/s, "
+            f"ratio {t['ratio']:.2f} (target ≥ 2.0)",
+        ]
+    lines += ["", f"Machine: {platform.machine()}, torch threads {torch.get_num_threads()}", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
+    args = parser.parse_args()
+    root = data_dir(args.data_dir)
+    results = {"datasets": {}}
+    for name in args.datasets:
+        lang, fmt_name, config, components, *splits = DATASETS[name]
+        paths = convert_splits(name, lang, fmt_name, splits, root)
+        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn_joint", cli("train", config), paths)), "target": TARGETS[name]}
+        if not args.skip_peer:
+            peer_config = spacy_default_config(lang, components)
+            entry["spacy"] = summary(train_and_evaluate(name, "spacy", spacy_cli("train", peer_config), paths))
+        results["datasets"][name] = entry
+        print(name, json.dumps(entry, indent=1), flush=True)
+    if args.skip_peer:
+        return
+    if "snips" in results["datasets"]:
+        texts = (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()
+        snips = results["datasets"]["snips"]
+        ours = pipe_words_per_second(spacy.load(snips["nlp_rnn"]["model"]), texts)
+        peer = pipe_words_per_second(spacy.load(snips["spacy"]["model"]), texts)
+        results["throughput"] = {"rnn_joint": ours, "spacy": peer, "ratio": ours["words_per_second"] / peer["words_per_second"]}
+    write_results("joint", results, markdown(results))
+
+
+if __name__ == "__main__":
+    main()

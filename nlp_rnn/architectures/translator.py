@@ -1,0 +1,228 @@
+"""``nlp_rnn.Seq2SeqTranslator.v1``: Docs → target-token ids with an attentional encoder-decoder.
+
+The source side goes through the shared :class:`DocFeaturizer` (e.g. Chinese characters from
+spaCy's ``zh`` ``segmenter = "char"``, plus jieba ``SOFTWORD`` / ``JIEBA_WORD`` features). The
+target vocabulary is a :class:`TargetVocab`, built at ``initialize()`` from the training
+translations and stored (JSON) in ``model.attrs["build_info"]["target_vocab"]``, so a saved
+pipeline rebuilds the same output layer before loading its weights.
+
+Target units (``target_units``):
+
+* ``"tokens"``: spaCy's tokenizer for ``target_lang`` (rules for English). A token that follows
+  whitespace carries a leading ``▁`` (SentencePiece's marker), so the text is rebuilt exactly
+  (``I'm here.`` → ``I 'm ▁here .``) and contractions stay glued for BLEU's 13a tokenizer.
+  On Tatoeba English this costs 7,200 types instead of 7,011 for bare token texts (9,326 when
+  the trailing whitespace is glued to the token instead).
+* ``"chars"``: one unit per character (spaces included), rebuilt by concatenation: Chinese
+  targets (3,452 characters in Tatoeba train, 0.3 % of dev characters unseen).
+"""
+
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model
+
+from ..featurizer import DocFeaturizer
+from ..nn.attention import ATTENTIONS
+from ..nn.seq2seq import N_SPECIAL, UNK, Seq2Seq, build_seq2seq
+from .encoder_config import encoder_hparams
+from .torch_model import make_lazy_torch_model
+
+TARGET_UNITS = ("tokens", "chars")
+SPACE_MARK = "▁"
+UNK_TEXT = "<unk>"
+
+
+class TargetVocab:
+    """Target text ↔ ids. Ids 0-3 are PAD, UNK, BOS, EOS (:mod:`nlp_rnn.nn.seq2seq`); the units
+    in ``strings`` get ids from 4 on, most frequent first.
+
+    Args:
+        strings: the known units. units: "tokens" | "chars". lang: language of the spaCy
+            tokenizer used for "tokens" (e.g. "en").
+    """
+
+    def __init__(self, strings: Sequence[str], units: str = "tokens", lang: str = "en"):
+        if units not in TARGET_UNITS:
+            raise ValueError(f"target_units must be one of {TARGET_UNITS}, not {units!r}")
+        self.strings = list(strings)
+        self.units = units
+        self.lang = lang
+        self._ids = {s: i + N_SPECIAL for i, s in enumerate(self.strings)}
+        self._tokenizer = None
+
+    def __len__(self) -> int:
+        """Number of ids, the four special ids included."""
+        return len(self.strings) + N_SPECIAL
+
+    def split(self, text: str) -> List[str]:
+        """The units of ``text`` (surrounding whitespace removed)."""
+        text = text.strip()
+        if not text:
+            return []
+        if self.units == "chars":
+            return list(text)
+        if self._tokenizer is None:
+            import spacy
+
+            self._tokenizer = spacy.blank(self.lang).tokenizer
+        doc = self._tokenizer(text)
+        return [
+            (SPACE_MARK if i and doc[i - 1].whitespace_ else "") + token.text
+            for i, token in enumerate(doc)
+        ]
+
+    def encode(self, text: str, max_length: Optional[int] = None) -> List[int]:
+        """Ids of ``text``'s units (UNK for unknown ones), at most ``max_length`` of them."""
+        units = self.split(text)
+        if max_length is not None:
+            units = units[:max_length]
+        return [self._ids.get(unit, UNK) for unit in units]
+
+    def unit(self, index: int) -> str:
+        """The unit string of one id; ``<unk>`` for UNK (and the other special ids)."""
+        if index >= N_SPECIAL and index - N_SPECIAL < len(self.strings):
+            return self.strings[index - N_SPECIAL]
+        return UNK_TEXT
+
+    def display_units(self, ids: Sequence[int]) -> List[str]:
+        """Human-readable units of ``ids`` (the ``▁`` marker removed), e.g. for attention plots."""
+        return [self.unit(i).lstrip(SPACE_MARK) or self.unit(i) for i in ids]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of ``ids``; unknown units (UNK) are left out."""
+        pieces = []
+        for index in ids:
+            if index < N_SPECIAL:
+                continue
+            unit = self.unit(index)
+            if self.units == "tokens" and unit.startswith(SPACE_MARK) and len(unit) > 1:
+                unit = " " + unit[1:]
+            pieces.append(unit)
+        return "".join(pieces).strip()
+
+    @classmethod
+    def from_texts(
+        cls, texts: Iterable[str], units: str = "tokens", lang: str = "en", min_freq: int = 1
+    ) -> "TargetVocab":
+        """Units seen at least ``min_freq`` times in ``texts``; rarer ones become UNK."""
+        vocab = cls([], units, lang)
+        counts: Counter = Counter()
+        for text in texts:
+            counts.update(vocab.split(text))
+        kept = [s for s, n in counts.items() if n >= min_freq]
+        return cls(sorted(kept, key=lambda s: (-counts[s], s)), units, lang)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"strings": self.strings, "units": self.units, "lang": self.lang}
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "TargetVocab":
+        return cls(data["strings"], data["units"], data["lang"])
+
+
+@registry.architectures("nlp_rnn.Seq2SeqTranslator.v1")
+def build_seq2seq_translator(
+    features: List[str] = ["ORTH"],
+    feature_widths: List[int] = [256],
+    min_freq: int = 1,
+    max_length: int = 256,
+    cell: str = "gru",
+    hidden_size: int = 256,
+    num_layers: int = 1,
+    bidirectional: bool = True,
+    decoder_cell: str = "gru",
+    decoder_hidden_size: int = 512,
+    decoder_layers: int = 1,
+    attention: str = "bahdanau",
+    input_feeding: bool = True,
+    target_width: int = 256,
+    target_units: str = "tokens",
+    target_lang: str = "en",
+    target_min_freq: int = 1,
+    max_target_length: int = 128,
+    tie_embeddings: bool = False,
+    dropout: float = 0.2,
+    embedding_dropout: float = 0.1,
+    label_smoothing: float = 0.1,
+) -> Model[List[Doc], Any]:
+    """Attentional encoder-decoder (Bahdanau / Luong) over spaCy Docs.
+
+    Encoder: ``features`` embedded side by side (widths ``feature_widths``, vocabularies from the
+    training Docs with ``min_freq``), a ``cell`` RNN of ``hidden_size`` per direction,
+    ``num_layers``, ``bidirectional``; sources longer than ``max_length`` tokens are truncated.
+    Decoder: ``decoder_cell`` of ``decoder_hidden_size``, ``decoder_layers``, target embeddings
+    of ``target_width``, ``attention`` (bahdanau | luong_dot | luong_general | none),
+    ``input_feeding``, initial state bridged from the encoder. Targets: ``target_units`` of
+    ``target_lang`` (see the module docstring), units seen fewer than ``target_min_freq`` times
+    become UNK, training targets are cut at ``max_target_length`` units (also the hard limit on
+    a decoded output). ``label_smoothing`` is the ε of the training loss.
+    """
+    if target_units not in TARGET_UNITS:
+        raise ValueError(f"target_units must be one of {TARGET_UNITS}, not {target_units!r}")
+    if attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
+    if decoder_cell not in ("gru", "lstm"):
+        raise ValueError(f"decoder_cell must be 'gru' or 'lstm', not {decoder_cell!r}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
+    if max_target_length < 1:
+        raise ValueError("max_target_length must be >= 1")
+    hparams = encoder_hparams(
+        features, feature_widths, min_freq, max_length, cell, hidden_size, num_layers,
+        bidirectional, dropout, embedding_dropout, 0.0, 0, 3, 1, False, True,
+    )
+    hparams.update(
+        decoder_cell=decoder_cell,
+        decoder_hidden_size=decoder_hidden_size,
+        decoder_layers=decoder_layers,
+        attention=attention,
+        input_feeding=input_feeding,
+        target_width=target_width,
+        target_units=target_units,
+        target_lang=target_lang,
+        target_min_freq=target_min_freq,
+        max_target_length=max_target_length,
+        tie_embeddings=tie_embeddings,
+        label_smoothing=label_smoothing,
+    )
+    return make_lazy_torch_model("rnn_seq2seq_translator", hparams, _build_module, {})
+
+
+def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]) -> Seq2Seq:
+    if "target_vocab" not in hparams:
+        raise ValueError("the translator needs its target vocabulary: call nlp.initialize() first")
+    target = TargetVocab.from_dict(hparams["target_vocab"])
+    return build_seq2seq(
+        featurizer.vocab_sizes,
+        hparams["feature_widths"],
+        len(target),
+        hparams["target_width"],
+        encoder_hidden=hparams["hidden_size"],
+        decoder_hidden=hparams["decoder_hidden_size"],
+        encoder_cell=hparams["cell"],
+        encoder_layers=hparams["num_layers"],
+        bidirectional=hparams["bidirectional"],
+        decoder_cell=hparams["decoder_cell"],
+        decoder_layers=hparams["decoder_layers"],
+        attention=hparams["attention"],
+        input_feeding=hparams["input_feeding"],
+        dropout=hparams["dropout"],
+        embedding_dropout=hparams["embedding_dropout"],
+        tie_embeddings=hparams["tie_embeddings"],
+    )
+
+
+def target_vocab(model: Model) -> TargetVocab:
+    """The target vocabulary of an initialized translator model."""
+    data = model.attrs["build_info"].get("target_vocab")
+    if data is None:
+        raise ValueError(f"model {model.name!r} is not initialized: call nlp.initialize() first")
+    return TargetVocab.from_dict(data)
+
+
+def set_target_vocab(model: Model, vocab: TargetVocab) -> None:
+    """Store the vocabulary where :func:`build_torch_layer` and the saved JSON find it."""
+    model.attrs["build_info"] = dict(model.attrs["build_info"], target_vocab=vocab.to_dict())

@@ -1,0 +1,318 @@
+"""``rnn_translator``: sequence-to-sequence translation (N → M) writing ``doc._.translation``.
+
+Training gold is the reference Doc's ``user_data["translation"]`` (``nlp-rnn convert --format
+tatoeba`` / ``hf_parallel`` write it; ``DocBin(store_user_data=True)`` keeps it and spaCy's
+Corpus reader delivers it as ``example.reference.user_data``). The loss is teacher-forced
+cross-entropy with label smoothing, averaged over target tokens.
+
+Decoding settings (``beam_size``, ``length_penalty``, ``max_length_ratio``,
+``max_length_offset``, ``store_attention``) are factory arguments, not ``cfg``: they are saved in
+the pipeline's ``config.cfg`` and can be overridden at load time, e.g.
+``spacy.load(path, config={"components": {"rnn_translator": {"beam_size": 1}}})``.
+"""
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+import torch
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Config, Model
+
+from ..architectures.torch_model import _shim, docs_to_inputs, torch_module
+from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
+from ..evaluation.translation_metrics import translation_scores
+from ..extensions import install_extensions
+from ..nn.search import beam_search, greedy_search
+from ..nn.seq2seq import make_targets, sequence_cross_entropy
+from .rnn_pipe import RNNPipe
+
+TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
+
+DEFAULT_TRANSLATOR_MODEL = """
+[model]
+@architectures = "nlp_rnn.Seq2SeqTranslator.v1"
+features = ["ORTH"]
+feature_widths = [256]
+min_freq = 1
+max_length = 256
+cell = "gru"
+hidden_size = 256
+num_layers = 1
+bidirectional = true
+decoder_cell = "gru"
+decoder_hidden_size = 512
+decoder_layers = 1
+attention = "bahdanau"
+input_feeding = true
+target_width = 256
+target_units = "tokens"
+target_lang = "en"
+target_min_freq = 1
+max_target_length = 128
+tie_embeddings = false
+dropout = 0.2
+embedding_dropout = 0.1
+label_smoothing = 0.1
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_TRANSLATOR_MODEL)["model"]
+
+
+def install_translation_extensions() -> None:
+    """Idempotent: ``Doc._.translation`` (text) and ``Doc._.translation_attention`` (a dict
+    ``{"source": [source tokens], "target": [output units], "weights": [[...] per output unit]}``,
+    written when the component has ``store_attention = true``)."""
+    install_extensions()
+    if not Doc.has_extension("translation_attention"):
+        Doc.set_extension("translation_attention", default=None)
+
+
+@Language.factory(
+    "rnn_translator",
+    assigns=["doc._.translation"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "beam_size": 5,
+        "length_penalty": 0.0,
+        "max_length_ratio": 2.0,
+        "max_length_offset": 10,
+        "store_attention": False,
+    },
+    default_score_weights={"bleu": 1.0, "chrf": 0.0},
+)
+def make_rnn_translator(
+    nlp: Language,
+    name: str,
+    model: Model,
+    beam_size: int,
+    length_penalty: float,
+    max_length_ratio: float,
+    max_length_offset: int,
+    store_attention: bool,
+) -> "RNNTranslator":
+    """Translator. ``beam_size`` 1 is greedy search; ``length_penalty`` is GNMT's alpha; an output
+    has at most ``max_length_ratio * source tokens + max_length_offset`` units (and never more
+    than the model's ``max_target_length``); ``store_attention`` also writes
+    ``doc._.translation_attention``."""
+    return RNNTranslator(
+        nlp.vocab,
+        model,
+        name,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+        max_length_ratio=max_length_ratio,
+        max_length_offset=max_length_offset,
+        store_attention=store_attention,
+    )
+
+
+@registry.callbacks("nlp_rnn.TranslatorDevBeam.v1")
+def make_translator_dev_beam(beam_size: int = 1) -> Callable[[Language, Dict[str, Any]], None]:
+    """A ``[training.before_update]`` callback: while training, decode with ``beam_size`` (1 =
+    greedy) so the periodic dev evaluation is fast. Only the running pipeline changes: the saved
+    ``model-best`` keeps the ``beam_size`` of its config."""
+
+    def before_update(nlp: Language, info: Dict[str, Any]) -> None:
+        for _, pipe in nlp.pipeline:
+            if isinstance(pipe, RNNTranslator):
+                pipe.beam_size = beam_size
+
+    return before_update
+
+
+# one prediction: (output ids, attention (n_out, n_src) float32 or None)
+Prediction = Tuple[List[int], Optional[numpy.ndarray]]
+
+
+class RNNTranslator(RNNPipe):
+    """Translates each Doc into ``doc._.translation`` with an attentional encoder-decoder."""
+
+    def __init__(
+        self,
+        vocab,
+        model: Model,
+        name: str = "rnn_translator",
+        *,
+        beam_size: int = 5,
+        length_penalty: float = 0.0,
+        max_length_ratio: float = 2.0,
+        max_length_offset: int = 10,
+        store_attention: bool = False,
+    ):
+        install_translation_extensions()
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, not {beam_size}")
+        if max_length_ratio < 0 or max_length_offset < 0:
+            raise ValueError("max_length_ratio and max_length_offset must be >= 0")
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.beam_size = beam_size
+        self.length_penalty = length_penalty
+        self.max_length_ratio = max_length_ratio
+        self.max_length_offset = max_length_offset
+        self.store_attention = store_attention
+        self.cfg: Dict[str, Any] = {}
+        self._target: Optional[TargetVocab] = None
+        self._target_data: Optional[dict] = None
+
+    # --- vocabulary and settings -------------------------------------------------------------
+
+    @property
+    def target_vocab(self) -> TargetVocab:
+        """The target vocabulary (cached; rebuilt when a loaded model brings another)."""
+        data = self.model.attrs["build_info"].get("target_vocab")
+        if self._target is None or data is not self._target_data:
+            self._target, self._target_data = target_vocab(self.model), data
+        return self._target
+
+    @property
+    def hparams(self) -> Dict[str, Any]:
+        return self.model.attrs["hparams"]
+
+    @property
+    def target_lang(self) -> str:
+        return self.hparams["target_lang"]
+
+    def max_output_length(self, n_source: int) -> int:
+        """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
+        bound = int(self.max_length_ratio * n_source + self.max_length_offset)
+        return max(0, min(bound, self.hparams["max_target_length"]))
+
+    # --- training ----------------------------------------------------------------------------
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        target_vocab: Optional[List[str]] = None,
+    ) -> None:
+        """Build the target vocabulary from the gold translations (or take ``target_vocab``, a
+        list of units) and the source vocabularies from the examples' Docs."""
+        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        examples = list(get_examples())
+        targets = [gold_translation(eg) for eg in examples]
+        targets = [t for t in targets if t is not None]
+        hp = self.hparams
+        if target_vocab is not None:
+            vocab = TargetVocab(target_vocab, hp["target_units"], hp["target_lang"])
+        else:
+            if not targets:
+                raise ValueError(
+                    f"{self.name!r} found no gold translations: the reference Docs need "
+                    f'user_data["{TRANSLATION_KEY}"] (nlp-rnn convert --format tatoeba writes it)'
+                )
+            vocab = TargetVocab.from_texts(
+                targets, hp["target_units"], hp["target_lang"], hp["target_min_freq"]
+            )
+        set_target_vocab(self.model, vocab)
+        self.model.initialize(X=[eg.predicted for eg in examples])
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """One step on teacher-forced cross-entropy with label smoothing (dropout is in the model
+        config). Examples without a gold translation are left out."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        pairs = [(eg.predicted, gold_translation(eg)) for eg in examples]
+        pairs = [(doc, text) for doc, text in pairs if text is not None]
+        if not pairs:
+            return losses
+        vocab = self.target_vocab
+        limit = self.hparams["max_target_length"]
+        targets = [vocab.encode(text, limit) for _, text in pairs]
+        inputs = docs_to_inputs(self.model, [doc for doc, _ in pairs])
+        device = inputs.args[0].device
+        tgt_in, tgt_out = make_targets(targets, device=device)
+        shim = _shim(self.model)
+        logits, backprop = shim.begin_update(ArgsKwargs(args=(*inputs.args, tgt_in), kwargs={}))
+        loss = sequence_cross_entropy(
+            logits, tgt_out, label_smoothing=self.hparams["label_smoothing"]
+        )
+        backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += float(loss.detach())
+        return losses
+
+    # --- prediction --------------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[Prediction]:
+        """Output ids and attention (or None) per Doc; empty Docs get an empty output without
+        running the model. A Doc translates the same alone or in any batch."""
+        docs = list(docs)
+        predictions: List[Prediction] = [([], None) for _ in docs]
+        todo = [i for i, doc in enumerate(docs) if len(doc)]
+        if not todo:
+            return predictions
+        inputs = docs_to_inputs(self.model, [docs[i] for i in todo])
+        src_ids, src_lengths = inputs.args
+        module = torch_module(self.model)
+        was_training = module.training
+        module.eval()
+        try:
+            if self.beam_size == 1:
+                tokens, attention = greedy_search(
+                    module, src_ids, src_lengths, self.max_output_length
+                )
+            else:
+                tokens, attention = beam_search(
+                    module,
+                    src_ids,
+                    src_lengths,
+                    self.beam_size,
+                    self.max_output_length,
+                    length_penalty=self.length_penalty,
+                )
+        finally:
+            module.train(was_training)
+        for i, seq, att in zip(todo, tokens, attention):
+            predictions[i] = (seq, att)
+        return predictions
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: List[Prediction]) -> None:
+        vocab = self.target_vocab
+        max_src = self.model.attrs["featurizer"].max_length if self._model_is_built() else None
+        for doc, (ids, attention) in zip(docs, predictions):
+            doc._.translation = vocab.decode(ids)
+            if self.store_attention:
+                source = [t.text for t in doc][:max_src]
+                weights = attention.tolist() if attention is not None else []
+                doc._.translation_attention = {
+                    "source": source,
+                    "target": vocab.display_units(ids),
+                    "weights": weights,
+                }
+
+    # --- scoring -----------------------------------------------------------------------------
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+        """Corpus ``bleu`` and ``chrf`` (sacrebleu defaults, cased; Chinese targets with
+        ``tokenize="zh"``) as fractions 0-1 (spaCy's tables show them × 100), over the
+        examples that have a gold translation."""
+        hypotheses, references = [], []
+        for eg in examples:
+            reference = gold_translation(eg)
+            if reference is None:
+                continue
+            references.append(reference)
+            hypotheses.append(eg.predicted._.translation or "")
+        scores = translation_scores(hypotheses, references, self.target_lang)
+        return {"bleu": scores["bleu"], "chrf": scores["chrf"]}
+
+
+def gold_translation(example: Example) -> Optional[str]:
+    """The reference translation of an example, or None when it has none."""
+    value = example.reference.user_data.get(TRANSLATION_KEY)
+    return value if isinstance(value, str) else None
