@@ -227,7 +227,7 @@ def test_tatoeba_reader_sides_and_malformed_line(tmp_path):
     report = ReadReport()
     records = list(read_tatoeba(path, lang="zh", skip_invalid=True, report=report))
     assert [(r.text, r.translation) for r in records] == [("嗨。", "Hi."), ("你用跑的。", "Run.")]
-    assert report.invalid[1] == f"{path}:5: target sentence is empty"
+    assert report.invalid[1] == f"{path}:5: source sentence (column 2) is empty"
     english = list(read_tatoeba(path, lang="en", skip_invalid=True))
     assert [(r.text, r.translation) for r in english] == [("Hi.", "嗨。"), ("Run.", "你用跑的。")]
 
@@ -307,3 +307,17 @@ def test_attention_plot_is_png_with_and_without_cjk_font(tmp_path, monkeypatch):
     assert path.read_bytes()[:4] == b"\x89PNG" and "no CJK font" in warning
     path, warning = plot_attention([], [], [], tmp_path / "empty.png")
     assert path.read_bytes()[:4] == b"\x89PNG" and warning is None
+
+
+def test_model_without_attention_translates_and_has_nothing_to_plot(tmp_path):
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("rnn_translator", config={"model": dict(TINY, attention="none"), "store_attention": True})
+    train(nlp, ZH_EN[:3], 60)
+    doc = nlp("我很好。")
+    assert doc._.translation == "I'm fine."
+    assert doc._.translation_attention["weights"] == []
+    nlp.to_disk(tmp_path / "model")
+    result = CliRunner().invoke(
+        app, ["translate", str(tmp_path / "model"), "我很好。", "--plot-attention", str(tmp_path / "a.png")]
+    )
+    assert result.exit_code == 1 and "attention = none" in result.output

@@ -34,7 +34,7 @@ def build_intent_classifier(
     include_static_vectors: bool = False,
     freeze_static_vectors: bool = True,
     pooling: str = "max",
-    ngram_size: int = 0,
+    ngram_size: int = 1,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], Floats3d]:
     """A (Bi)RNN intent classifier returning raw logits; the component applies softmax/sigmoid.

@@ -24,14 +24,17 @@ from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_repor
 TATOEBA_ENGLISH = "en"
 
 
-def check_pair(source: Any, target: Any) -> IntentRecord:
-    """A record from an untrusted (source, target) pair, or :class:`ValueError` naming the problem."""
-    for name, value in (("source", source), ("target", target)):
+def check_pair(
+    source: Any, target: Any, names: Tuple[str, str] = ("source sentence", "target sentence")
+) -> IntentRecord:
+    """A record from an untrusted (source, target) pair, or :class:`ValueError` naming the problem
+    (``names`` say which is which in the message)."""
+    for name, value in zip(names, (source, target)):
         if not isinstance(value, str):
             kind = "null" if value is None else type(value).__name__
-            raise ValueError(f"{name} sentence must be a string, got {kind}")
+            raise ValueError(f"{name} must be a string, got {kind}")
         if not value.strip():
-            raise ValueError(f"{name} sentence is empty")
+            raise ValueError(f"{name} is empty")
     return IntentRecord(source.strip(), translation=target.strip())
 
 
@@ -45,8 +48,8 @@ def parse_tatoeba_line(line: str, lang: str) -> IntentRecord:
         )
     english, other = cells[0], cells[1]
     if lang == TATOEBA_ENGLISH:
-        return check_pair(english, other)
-    return check_pair(other, english)
+        return check_pair(english, other, ("source sentence (column 1)", "target sentence (column 2)"))
+    return check_pair(other, english, ("source sentence (column 2)", "target sentence (column 1)"))
 
 
 def read_tatoeba(

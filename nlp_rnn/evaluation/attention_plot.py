@@ -84,8 +84,10 @@ def find_cjk_font() -> Optional[str]:
     return None
 
 
-def _code_points(token: str) -> str:
-    return "".join(f"U+{ord(ch):04X}" if _is_cjk(ch) else ch for ch in token)
+def _code_points(text: str) -> str:
+    """CJK characters replaced by their code points, space-separated (``我很`` → ``U+6211 U+5F88``)."""
+    pieces = [f" U+{ord(ch):04X} " if _is_cjk(ch) else ch for ch in text]
+    return " ".join("".join(pieces).split())
 
 
 def plot_attention(
@@ -103,11 +105,12 @@ def plot_attention(
     import matplotlib.pyplot as plt
 
     source, target = [str(s) for s in source], [str(t) for t in target]
-    matrix: List[List[float]] = [list(row)[: len(source)] for row in weights][: len(target)]
-    if not matrix or not source:
-        matrix = [[0.0] * max(1, len(source))]
-        target = target or ["(empty)"]
-        source = source or ["(empty)"]
+    source = source or ["(empty)"]
+    target = target or ["(empty)"]
+    matrix: List[List[float]] = [[0.0] * len(source) for _ in target]  # no weights: all zero
+    for i, row in enumerate(list(weights)[: len(target)]):
+        for j, value in enumerate(list(row)[: len(source)]):
+            matrix[i][j] = float(value)
     warning = None
     family = ["DejaVu Sans"]
     if has_cjk(source + target + [title or ""]):
@@ -131,7 +134,7 @@ def plot_attention(
     if title:
         ax.set_title(title, fontsize=10, fontfamily=family)
     if warning:
-        fig.text(0.01, 0.01, warning, fontsize=7, color="firebrick")
+        fig.text(0.01, 0.005, "no CJK font: code points shown", fontsize=7, color="firebrick")
     fig.colorbar(image, ax=ax, fraction=0.05)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing")

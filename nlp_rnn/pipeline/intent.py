@@ -31,6 +31,7 @@ conv_stride = 1
 include_static_vectors = false
 freeze_static_vectors = true
 pooling = "max"
+ngram_size = 1
 nO = null
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]

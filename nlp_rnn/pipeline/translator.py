@@ -249,11 +249,11 @@ class RNNTranslator(RNNPipe):
     # --- prediction --------------------------------------------------------------------------
 
     def predict(self, docs: Iterable[Doc]) -> List[Prediction]:
-        """Output ids and attention (or None) per Doc; empty Docs get an empty output without
-        running the model. A Doc translates the same alone or in any batch."""
+        """Output ids and attention (or None) per Doc; empty (or whitespace-only) Docs get an empty
+        output without running the model. A Doc translates the same alone or in any batch."""
         docs = list(docs)
         predictions: List[Prediction] = [([], None) for _ in docs]
-        todo = [i for i, doc in enumerate(docs) if len(doc)]
+        todo = [i for i, doc in enumerate(docs) if doc.text.strip()]
         if not todo:
             return predictions
         inputs = docs_to_inputs(self.model, [docs[i] for i in todo])
