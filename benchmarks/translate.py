@@ -27,20 +27,11 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from common import ROOT, WORK, data_dir, run, seconds_to_best, write_results
+from common import ROOT, WORK, cli, data_dir, run, seconds_to_best, write_results
 
 TARGET_BLEU = 0.24  # zh→en test BLEU (beam 5)
 ATTENTION_GAIN = 2.0  # attention BLEU / no-attention BLEU
-# `nlp-rnn` with the translator registered even before the package's entry points list it
-BOOT = (
-    "import sys; import nlp_rnn.pipeline.translator, nlp_rnn.cli.translate; "
-    "from nlp_rnn.cli import main; sys.argv[0] = 'nlp-rnn'; main()"
-)
 QUICK = ["--training.max_steps", "60", "--training.eval_frequency", "30", "--corpora.train.limit", "3000"]
-
-
-def tcli(*args) -> List[str]:
-    return [sys.executable, "-c", BOOT, *map(str, args)]
 
 
 def run_with_deadline(command: List[str], log: Path, minutes: Optional[float]) -> Tuple[float, bool]:
@@ -68,7 +59,7 @@ def convert_splits(root: Path, lang: str) -> Dict[str, Path]:
     for split in ("train", "dev", "test"):
         out = WORK / "corpus" / "tatoeba" / f"{split}_{lang}.spacy"
         run(
-            tcli("convert", root / "tatoeba_cmn_eng" / f"{split}.tsv", out, "--format", "tatoeba", "--lang", lang),
+            cli("convert", root / "tatoeba_cmn_eng" / f"{split}.tsv", out, "--format", "tatoeba", "--lang", lang),
             WORK / "logs" / f"convert_tatoeba_{split}_{lang}.log",
         )
         paths[split] = out
@@ -79,7 +70,7 @@ def train(name: str, config: str, paths: Dict[str, Path], minutes: Optional[floa
     out_dir = WORK / "models" / "translate" / name
     started = time.time()
     seconds, stopped = run_with_deadline(
-        tcli("train", ROOT / "pipelines" / config, "--output", out_dir,
+        cli("train", ROOT / "pipelines" / config, "--output", out_dir,
              "--paths.train", paths["train"], "--paths.dev", paths["dev"], *extra),
         WORK / "logs" / f"train_translate_{name}.log",
         minutes,

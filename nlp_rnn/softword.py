@@ -38,8 +38,9 @@ def jieba_word_features(doc: Doc) -> Tuple[List[str], List[str]]:
         words.append((start, end, word))
         start = end
     positions, containing = [], []
+    text_length = len(doc.text)
     for token in doc:
-        if not words or token.idx >= len(doc.text):
+        if not words or token.idx >= text_length:
             positions.append("S")
             containing.append(token.text)
             continue

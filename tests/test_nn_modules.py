@@ -129,7 +129,7 @@ def test_intent_classifier_handles_empty_sequences():
     model.eval()
     ids = torch.zeros((2, 0, 2), dtype=torch.long)
     logits = model(ids, torch.tensor([0, 0]))
-    assert logits.shape == (2, 3)
+    assert logits.shape == (2, 1, 3)
     assert torch.isfinite(logits).all()
 
 

@@ -86,7 +86,6 @@ def test_overfits_and_reloads_in_fresh_process(zh_en, tmp_path):
     texts = [s for s, _ in ZH_EN] + ODD_TEXTS
     script = (
         "import json, sys, spacy\n"
-        "import nlp_rnn.pipeline.translator\n"  # until the entry points are installed
         "nlp = spacy.load(sys.argv[1])\n"
         "print(json.dumps([d._.translation for d in nlp.pipe(json.loads(sys.argv[2]))]))\n"
     )

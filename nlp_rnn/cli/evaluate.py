@@ -58,6 +58,11 @@ def print_results(results: dict) -> None:
             ("span P / R / F1", " / ".join(f"{100 * results[k]:.2f}" for k in ("span_precision", "span_recall", "span_f1"))),
             ("gold spans the tokenizer cannot express", f"{results['unreachable_spans']} ({100 * results['unreachable_fraction']:.2f}%)"),
         ]
+    if "bleu" in results:
+        summary += [
+            ("BLEU / chrF", f"{100 * results['bleu']:.2f} / {100 * results['chrf']:.2f}"),
+            ("sentences/s", f"{results['sentences_per_second']:,.1f}"),
+        ]
     if "exact_match" in results:
         summary.append(("exact match", f"{100 * results['exact_match']:.2f}"))
     msg.table(summary, title="Results")

@@ -1,10 +1,10 @@
 """``nlp-rnn translate MODEL [TEXT ...]``: one JSON object per input (stdin lines without TEXT)."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional
 
-import srsly
 import typer
 from spacy.language import Language
 from wasabi import msg
@@ -100,7 +100,7 @@ def translate_command(
             if warning and not warned:
                 typer.echo(f"warning: {warning}", err=True)
                 warned = True
-            typer.echo(srsly.json_dumps(record))
+            typer.echo(json.dumps(record, ensure_ascii=False))
     except ValueError as error:
         msg.fail(str(error))
         raise typer.Exit(1)

@@ -72,9 +72,14 @@ def find_cjk_font() -> Optional[str]:
     for entry in font_manager.fontManager.ttflist:
         if any(hint in entry.name.lower() for hint in CJK_FONT_HINTS) and _font_has_cjk(entry.fname):
             return entry.name
-    for path in sorted(font_manager.findSystemFonts()):
-        name = Path(path).name.lower().replace("-", " ").replace("_", " ")
-        hinted = any(h.replace(" ", "") in name.replace(" ", "") for h in CJK_FONT_HINTS)
+    def preference(path: str) -> tuple:  # regular weights and Simplified Chinese faces first
+        name = Path(path).name.lower()
+        heavy = any(w in name for w in ("bold", "black", "heavy", "light", "thin", "medium"))
+        return (heavy, "sc" not in name.replace("-", " ").split(), "serif" in name, name)
+
+    for path in sorted(font_manager.findSystemFonts(), key=preference):
+        name = Path(path).name.lower().replace("-", "").replace("_", "").replace(" ", "")
+        hinted = any(h.replace(" ", "") in name for h in CJK_FONT_HINTS)
         if hinted and _font_has_cjk(path):
             try:
                 font_manager.fontManager.addfont(path)
@@ -127,7 +132,8 @@ def plot_attention(
     height = min(30.0, max(3.0, 0.4 * len(target) + 2.0))
     fig, ax = plt.subplots(figsize=(width, height))
     image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(source)), source, rotation=90, fontsize=9, fontfamily=family)
+    rotation = 90 if max(len(s) for s in source) > 2 else 0  # single characters stay upright
+    ax.set_xticks(range(len(source)), source, rotation=rotation, fontsize=9, fontfamily=family)
     ax.set_yticks(range(len(target)), target, fontsize=9, fontfamily=family)
     ax.set_xlabel("source tokens")
     ax.set_ylabel("output tokens")
