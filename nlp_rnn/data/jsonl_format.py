@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_report
+from .line_records import read_line_records
+from .records import IntentRecord, ReadReport
 from .validation import check_record
 
 
@@ -36,18 +37,4 @@ def read_jsonl(
     A bad line raises :class:`InvalidRecordError` (``file:line: problem``); with
     ``skip_invalid`` it is skipped and its message added to ``report.invalid``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"JSONL file not found: {path}")
-    report = resolve_report(report)
-    with path.open(encoding="utf-8-sig") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = parse_jsonl_line(line)
-            except ValueError as error:
-                report.reject(InvalidRecordError(path, number, str(error)), skip_invalid)
-                continue
-            report.records += 1
-            yield record
+    return read_line_records(path, parse_jsonl_line, kind="JSONL", skip_invalid=skip_invalid, report=report)

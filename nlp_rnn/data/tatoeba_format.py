@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple, Union
 
 from .hf_format import BATCH_SIZE, load_hf_dataset
+from .line_records import read_line_records
 from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_report
 
 TATOEBA_ENGLISH = "en"
@@ -64,21 +65,9 @@ def read_tatoeba(
     A bad line raises :class:`InvalidRecordError` (``file:line: problem``); with
     ``skip_invalid`` it is skipped and its message added to ``report.invalid``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Tatoeba TSV file not found: {path}")
-    report = resolve_report(report)
-    with path.open(encoding="utf-8-sig") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = parse_tatoeba_line(line, lang)
-            except ValueError as error:
-                report.reject(InvalidRecordError(path, number, str(error)), skip_invalid)
-                continue
-            report.records += 1
-            yield record
+    return read_line_records(
+        path, lambda line: parse_tatoeba_line(line, lang), kind="Tatoeba TSV", skip_invalid=skip_invalid, report=report
+    )
 
 
 def _parallel_columns(
