@@ -6,11 +6,9 @@ from typing import List, Optional
 
 import srsly
 import typer
-from wasabi import msg
 
-from ..loading import PipelineLoadError, load_pipeline
 from ..prediction import predict_texts
-from .app import app
+from .app import app, load_pipeline_or_exit
 
 
 @app.command("predict")
@@ -21,11 +19,7 @@ def predict_command(
     batch_size: int = typer.Option(256, "--batch-size", "-b"),
 ) -> None:
     """Predict intents: {"text", "intent", "confidence", "ranking"} per line of output."""
-    try:
-        nlp = load_pipeline(model)
-    except PipelineLoadError as error:
-        msg.fail(str(error))
-        raise typer.Exit(1)
+    nlp = load_pipeline_or_exit(model)
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     for record in predict_texts(nlp, source, top_k=top_k, batch_size=batch_size):
         typer.echo(srsly.json_dumps(record))

@@ -11,8 +11,7 @@ from wasabi import msg
 
 from ..evaluation.attention_plot import plot_attention
 from ..evaluation.translation_metrics import translator_pipe
-from ..loading import PipelineLoadError, load_pipeline
-from .app import app
+from .app import app, load_pipeline_or_exit
 
 
 def plot_path(base: Path, index: int, total: int) -> Path:
@@ -77,11 +76,7 @@ def translate_command(
     ),
 ) -> None:
     """Translate: {"source", "translation"} per line of output."""
-    try:
-        nlp = load_pipeline(model)
-    except PipelineLoadError as error:
-        msg.fail(str(error))
-        raise typer.Exit(1)
+    nlp = load_pipeline_or_exit(model)
     if texts:
         source: Iterable[str] = texts
         n_texts = len(texts)
