@@ -6,6 +6,7 @@ the jieba word that contains it (B / M / E / S) and that word itself, so the mod
 segmentation as a soft hint instead of a hard boundary.
 """
 
+from functools import lru_cache
 from typing import List, Tuple
 
 from spacy.tokens import Doc
@@ -25,18 +26,26 @@ def _jieba():
     return _segmenter
 
 
-def jieba_word_features(doc: Doc) -> Tuple[List[str], List[str]]:
-    """For each token: its B/M/E/S position in the jieba word holding its first character, and
-    that word. Tokens longer than one character get the tag of where they start and end."""
-    owner = [0] * (len(doc.text) + 1)
+@lru_cache(maxsize=65536)
+def _segment(text: str) -> Tuple[Tuple[int, ...], Tuple[Tuple[int, int, str], ...]]:
+    """jieba words of ``text`` as (start, end, word), and the word index of every character.
+    Cached: training featurizes the same texts every epoch."""
+    owner = [0] * (len(text) + 1)
     words: List[Tuple[int, int, str]] = []
     start = 0
-    for word in _jieba().cut(doc.text, HMM=True):
+    for word in _jieba().cut(text, HMM=True):
         end = start + len(word)
         for offset in range(start, end):
             owner[offset] = len(words)
         words.append((start, end, word))
         start = end
+    return tuple(owner), tuple(words)
+
+
+def jieba_word_features(doc: Doc) -> Tuple[List[str], List[str]]:
+    """For each token: its B/M/E/S position in the jieba word holding its first character, and
+    that word. Tokens longer than one character get the tag of where they start and end."""
+    owner, words = _segment(doc.text)
     positions, containing = [], []
     text_length = len(doc.text)
     for token in doc:
