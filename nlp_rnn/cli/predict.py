@@ -1,10 +1,10 @@
 """``nlp-rnn predict MODEL [TEXT ...]``: one JSON object per input (stdin lines without TEXT)."""
 
+import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 import typer
 
 from ..prediction import predict_texts
@@ -22,4 +22,4 @@ def predict_command(
     nlp = load_pipeline_or_exit(model)
     source = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     for record in predict_texts(nlp, source, top_k=top_k, batch_size=batch_size):
-        typer.echo(srsly.json_dumps(record))
+        typer.echo(json.dumps(record, ensure_ascii=False))
