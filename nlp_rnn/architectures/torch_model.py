@@ -108,13 +108,13 @@ def docs_to_inputs(model: Model, docs: List[Doc]) -> ArgsKwargs:
 
 def torch_predict(model: Model, docs: List[Doc]):
     """The module's raw outputs for ``docs`` in evaluation mode, without gradients."""
-    return _shim(model).predict(docs_to_inputs(model, docs))
+    return torch_shim(model).predict(docs_to_inputs(model, docs))
 
 
 def torch_begin_update(model: Model, docs: List[Doc]):
     """Training-mode outputs and ``backprop_loss(loss_tensor)``, which backpropagates a scalar loss
     computed from those outputs; call ``model.finish_update(optimizer)`` afterwards."""
-    outputs, backprop = _shim(model).begin_update(docs_to_inputs(model, docs))
+    outputs, backprop = torch_shim(model).begin_update(docs_to_inputs(model, docs))
 
     def backprop_loss(loss: torch.Tensor) -> None:
         backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
@@ -122,7 +122,8 @@ def torch_begin_update(model: Model, docs: List[Doc]):
     return outputs, backprop_loss
 
 
-def _shim(model: Model):
+def torch_shim(model: Model):
+    """The PyTorchShim holding the built module (for custom training steps)."""
     if not model.layers:
         raise ValueError(f"model {model.name!r} is not initialized: call nlp.initialize() first")
     return model.layers[0].shims[0]

@@ -21,7 +21,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
 from thinc.api import ArgsKwargs, Config, Model
 
-from ..architectures.torch_model import _shim, docs_to_inputs, torch_module
+from ..architectures.torch_model import docs_to_inputs, torch_module, torch_shim
 from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
 from ..evaluation.translation_metrics import translation_scores
 from ..extensions import install_extensions
@@ -235,7 +235,7 @@ class RNNTranslator(RNNPipe):
         inputs = docs_to_inputs(self.model, [doc for doc, _ in pairs])
         device = inputs.args[0].device
         tgt_in, tgt_out = make_targets(targets, device=device)
-        shim = _shim(self.model)
+        shim = torch_shim(self.model)
         logits, backprop = shim.begin_update(ArgsKwargs(args=(*inputs.args, tgt_in), kwargs={}))
         loss = sequence_cross_entropy(
             logits, tgt_out, label_smoothing=self.hparams["label_smoothing"]
