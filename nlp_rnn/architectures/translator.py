@@ -26,8 +26,8 @@ from thinc.api import Model
 
 from ..featurizer import DocFeaturizer
 from ..nn.attention import ATTENTIONS
-from ..nn.seq2seq import N_SPECIAL, UNK, Seq2Seq, build_seq2seq
-from .encoder_config import encoder_hparams
+from ..nn.seq2seq import N_SPECIAL, UNK, Seq2Seq, attach_decoder
+from .encoder_config import encoder_hparams, text_encoder_from_hparams
 from .torch_model import make_lazy_torch_model
 
 TARGET_UNITS = ("tokens", "chars")
@@ -195,18 +195,13 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
     if "target_vocab" not in hparams:
         raise ValueError("the translator needs its target vocabulary: call nlp.initialize() first")
     target = TargetVocab.from_dict(hparams["target_vocab"])
-    return build_seq2seq(
-        featurizer.vocab_sizes,
-        hparams["feature_widths"],
+    return attach_decoder(
+        text_encoder_from_hparams(hparams, featurizer),
         len(target),
         hparams["target_width"],
-        encoder_hidden=hparams["hidden_size"],
-        decoder_hidden=hparams["decoder_hidden_size"],
-        encoder_cell=hparams["cell"],
-        encoder_layers=hparams["num_layers"],
-        bidirectional=hparams["bidirectional"],
-        decoder_cell=hparams["decoder_cell"],
-        decoder_layers=hparams["decoder_layers"],
+        hparams["decoder_hidden_size"],
+        cell=hparams["decoder_cell"],
+        num_layers=hparams["decoder_layers"],
         attention=hparams["attention"],
         input_feeding=hparams["input_feeding"],
         dropout=hparams["dropout"],

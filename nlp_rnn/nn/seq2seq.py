@@ -137,11 +137,11 @@ def build_seq2seq(
         embedding_dropout=embedding_dropout,
         conv_filters=conv_filters,
     )
-    decoder = RNNDecoder(
+    return attach_decoder(
+        encoder,
         tgt_vocab_size,
         tgt_embedding_size,
         decoder_hidden,
-        encoder.width,
         cell=decoder_cell,
         num_layers=decoder_layers,
         attention=attention,
@@ -152,4 +152,12 @@ def build_seq2seq(
         embedding_dropout=embedding_dropout,
         tie_embeddings=tie_embeddings,
     )
+
+
+def attach_decoder(
+    encoder: TextEncoder, tgt_vocab_size: int, tgt_embedding_size: int, decoder_hidden: int, **decoder_options
+) -> Seq2Seq:
+    """A :class:`Seq2Seq` of an existing encoder and a new :class:`RNNDecoder` sized to it;
+    ``decoder_options`` are RNNDecoder's keyword arguments (cell, attention, dropout, ...)."""
+    decoder = RNNDecoder(tgt_vocab_size, tgt_embedding_size, decoder_hidden, encoder.width, **decoder_options)
     return Seq2Seq(encoder, decoder)
