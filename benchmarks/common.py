@@ -56,35 +56,46 @@ def write_results(name: str, results: Dict, table: str) -> None:
     print(f"wrote {RESULTS / (name + '.json')} and {RESULTS / (name + '.md')}")
 
 
+def convert(source: Path, out: Path, fmt: str, lang: str, log_name: str) -> Path:
+    """``nlp-rnn convert SOURCE OUT``, unless OUT is already newer than SOURCE and the converter."""
+    newest_input = max(path.stat().st_mtime for path in [source, *sorted((ROOT / "nlp_rnn" / "data").glob("*.py"))])
+    if not out.exists() or out.stat().st_mtime < newest_input:
+        run(cli("convert", source, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{log_name}.log")
+    return out
+
+
 def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[str, Path]:
     """``nlp-rnn convert`` each of (train, dev, test) into benchmarks/results/work/corpus/NAME/."""
-    paths = {}
-    for split, rel in zip(("train", "dev", "test"), splits):
-        out = WORK / "corpus" / name / f"{split}.spacy"
-        run(cli("convert", root / rel, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{name}_{split}.log")
-        paths[split] = out
-    return paths
+    return {split: convert(root / rel, WORK / "corpus" / name / f"{split}.spacy", fmt, lang, f"{name}_{split}")
+            for split, rel in zip(("train", "dev", "test"), splits)}
 
 
-def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path]) -> Dict:
+def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path], reuse: bool = False) -> Dict:
     """Train (``train_command`` + output and paths), then ``nlp-rnn evaluate`` model-best on test.
 
-    Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev`` and ``model``.
+    Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev`` and ``model``;
+    the two timings are also kept in ``training.json`` beside model-best. With ``reuse``, a model
+    that an earlier run trained there (it has ``training.json``) is evaluated again, not retrained.
     """
     out_dir = WORK / "models" / name / system
-    started = time.time()
-    seconds = run(
-        [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]],
-        WORK / "logs" / f"train_{name}_{system}.log",
-    )
+    timing_path = out_dir / "training.json"
+    if reuse and timing_path.exists() and (out_dir / "model-best").exists():
+        print(f"reusing {out_dir} (trained {json.loads(timing_path.read_text()).get('trained_at', 'earlier')})", flush=True)
+    else:
+        started = time.time()
+        seconds = run(
+            [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]],
+            WORK / "logs" / f"train_{name}_{system}.log",
+        )
+        timing = {"train_seconds": seconds, "seconds_to_best_dev": seconds_to_best(out_dir, started),
+                  "trained_at": time.strftime("%Y-%m-%d %H:%M")}
+        timing_path.write_text(json.dumps(timing))
     metrics_path = WORK / f"{name}_{system}_test.json"
     run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
     metrics = json.loads(metrics_path.read_text())
-    metrics.update(
-        train_seconds=seconds,
-        seconds_to_best_dev=seconds_to_best(out_dir, started),
-        model=str(out_dir / "model-best"),
-    )
+    timing = json.loads(timing_path.read_text())
+    metrics.update(train_seconds=timing["train_seconds"], seconds_to_best_dev=timing["seconds_to_best_dev"],
+                   model=str(out_dir / "model-best"))
     return metrics
 
 

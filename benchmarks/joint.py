@@ -1,6 +1,7 @@
 """Joint intent + slots and Chinese NER: nlp_rnn against spaCy's textcat + ner, in one run.
 
     python benchmarks/joint.py [--data-dir ../shared/data] [--datasets snips atis cais resume]
+                               [--skip-peer] [--reuse-ours]
 
 Each data set is converted with `nlp-rnn convert`, trained with `nlp-rnn train` on
 pipelines/joint_en.cfg, joint_zh.cfg or ner_zh.cfg and scored with `nlp-rnn evaluate` (intent
@@ -77,13 +78,15 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
+    parser.add_argument("--reuse-ours", action="store_true",
+                        help="evaluate nlp_rnn models an earlier run trained (same work folder) instead of retraining")
     args = parser.parse_args()
     root = data_dir(args.data_dir)
     results = {"datasets": {}}
     for name in args.datasets:
         lang, fmt_name, config, components, *splits = DATASETS[name]
         paths = convert_splits(name, lang, fmt_name, splits, root)
-        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn_joint", cli("train", config), paths)), "target": TARGETS[name]}
+        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn_joint", cli("train", config), paths, reuse=args.reuse_ours)), "target": TARGETS[name]}
         if not args.skip_peer:
             peer_config = spacy_default_config(lang, components)
             entry["spacy"] = summary(train_and_evaluate(name, "spacy", spacy_cli("train", peer_config), paths))
