@@ -2,11 +2,12 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -21,17 +22,30 @@ def data_dir(option: Optional[str]) -> Path:
     return path
 
 
-def run(command: List[str], log: Path) -> float:
-    """Run a command (the same CLI a user types), log its output, return wall seconds."""
+def run_until(command: List[str], log: Path, minutes: Optional[float] = None) -> Tuple[float, bool]:
+    """Run a command (the same CLI a user types) and log its output; after ``minutes`` stop it
+    (SIGTERM). Returns (wall seconds, whether it was stopped); exits if it fails by itself."""
     log.parent.mkdir(parents=True, exist_ok=True)
     print("$", " ".join(str(c) for c in command), flush=True)
     start = time.perf_counter()
     with log.open("w") as handle:
-        result = subprocess.run([str(c) for c in command], stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen([str(c) for c in command], stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            process.wait(timeout=None if minutes is None else minutes * 60)
+            stopped = False
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)
+            process.wait()
+            stopped = True
     seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"command failed ({result.returncode}), see {log}:\n{log.read_text()[-3000:]}")
-    return seconds
+    if not stopped and process.returncode != 0:
+        sys.exit(f"command failed ({process.returncode}), see {log}:\n{log.read_text()[-3000:]}")
+    return seconds, stopped
+
+
+def run(command: List[str], log: Path) -> float:
+    """Run a command to its end, log its output, return wall seconds."""
+    return run_until(command, log)[0]
 
 
 def cli(*args) -> List[str]:
@@ -70,12 +84,15 @@ def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[s
             for split, rel in zip(("train", "dev", "test"), splits)}
 
 
-def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path], reuse: bool = False) -> Dict:
+def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path],
+                       reuse: bool = False, minutes: Optional[float] = None) -> Dict:
     """Train (``train_command`` + output and paths), then ``nlp-rnn evaluate`` model-best on test.
 
-    Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev`` and ``model``;
-    the two timings are also kept in ``training.json`` beside model-best. With ``reuse``, a model
-    that an earlier run trained there (it has ``training.json``) is evaluated again, not retrained.
+    Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev``,
+    ``stopped_at_deadline`` and ``model``; the timings are also kept in ``training.json`` beside
+    model-best. Training is stopped after ``minutes`` (model-best is then the best checkpoint so
+    far). With ``reuse``, a model that an earlier run trained there (it has ``training.json``) is
+    evaluated again, not retrained.
     """
     out_dir = WORK / "models" / name / system
     timing_path = out_dir / "training.json"
@@ -83,19 +100,22 @@ def train_and_evaluate(name: str, system: str, train_command: List[str], paths: 
         print(f"reusing {out_dir} (trained {json.loads(timing_path.read_text()).get('trained_at', 'earlier')})", flush=True)
     else:
         started = time.time()
-        seconds = run(
+        seconds, stopped = run_until(
             [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]],
             WORK / "logs" / f"train_{name}_{system}.log",
+            minutes,
         )
+        if not (out_dir / "model-best" / "meta.json").exists():
+            sys.exit(f"training {name} / {system} wrote no model-best (see {WORK / 'logs' / f'train_{name}_{system}.log'})")
         timing = {"train_seconds": seconds, "seconds_to_best_dev": seconds_to_best(out_dir, started),
-                  "trained_at": time.strftime("%Y-%m-%d %H:%M")}
+                  "stopped_at_deadline": stopped, "trained_at": time.strftime("%Y-%m-%d %H:%M")}
         timing_path.write_text(json.dumps(timing))
     metrics_path = WORK / f"{name}_{system}_test.json"
     run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
     metrics = json.loads(metrics_path.read_text())
     timing = json.loads(timing_path.read_text())
     metrics.update(train_seconds=timing["train_seconds"], seconds_to_best_dev=timing["seconds_to_best_dev"],
-                   model=str(out_dir / "model-best"))
+                   stopped_at_deadline=timing.get("stopped_at_deadline", False), model=str(out_dir / "model-best"))
     return metrics
 
 

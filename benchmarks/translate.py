@@ -25,38 +25,16 @@ import argparse
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from common import ROOT, WORK, cli, convert, data_dir, seconds_to_best, write_results
+from common import ROOT, WORK, cli, convert, data_dir, run_until, seconds_to_best, write_results
 
 TARGET_BLEU = 0.24  # zh→en test BLEU (beam 5)
 ATTENTION_GAIN = 2.0  # attention BLEU / no-attention BLEU
 QUICK = ["--training.max_steps", "60", "--training.eval_frequency", "30", "--corpora.train.limit", "3000"]
-
-
-def run_with_deadline(command: List[str], log: Path, minutes: Optional[float]) -> Tuple[float, bool]:
-    """Run ``command``; after ``minutes`` stop it (SIGTERM). Returns (wall seconds, stopped)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print("$", " ".join(str(c) for c in command), flush=True)
-    start = time.perf_counter()
-    with log.open("w") as handle:
-        process = subprocess.Popen([str(c) for c in command], stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            process.wait(timeout=None if minutes is None else minutes * 60)
-            stopped = False
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGTERM)
-            process.wait()
-            stopped = True
-    seconds = time.perf_counter() - start
-    if not stopped and process.returncode != 0:
-        sys.exit(f"command failed ({process.returncode}), see {log}:\n{log.read_text()[-3000:]}")
-    return seconds, stopped
 
 
 def convert_tatoeba(root: Path, lang: str) -> Dict[str, Path]:
@@ -69,7 +47,7 @@ def convert_tatoeba(root: Path, lang: str) -> Dict[str, Path]:
 def train(name: str, config: str, paths: Dict[str, Path], minutes: Optional[float], extra: List[str]) -> Dict:
     out_dir = WORK / "models" / "translate" / name
     started = time.time()
-    seconds, stopped = run_with_deadline(
+    seconds, stopped = run_until(
         cli("train", ROOT / "pipelines" / config, "--output", out_dir,
              "--paths.train", paths["train"], "--paths.dev", paths["dev"], *extra),
         WORK / "logs" / f"train_translate_{name}.log",
