@@ -105,7 +105,8 @@ def train_and_evaluate(name: str, system: str, train_command: List[str], paths: 
             WORK / "logs" / f"train_{name}_{system}.log",
             minutes,
         )
-        if not (out_dir / "model-best" / "meta.json").exists():
+        best_meta = out_dir / "model-best" / "meta.json"
+        if not best_meta.exists() or best_meta.stat().st_mtime < started:
             sys.exit(f"training {name} / {system} wrote no model-best (see {WORK / 'logs' / f'train_{name}_{system}.log'})")
         timing = {"train_seconds": seconds, "seconds_to_best_dev": seconds_to_best(out_dir, started),
                   "stopped_at_deadline": stopped, "trained_at": time.strftime("%Y-%m-%d %H:%M")}
