@@ -84,37 +84,43 @@ def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[s
             for split, rel in zip(("train", "dev", "test"), splits)}
 
 
+def train_model(train_command: List[str], out_dir: Path, paths: Dict[str, Path], log: Path,
+                minutes: Optional[float] = None) -> Dict:
+    """Run ``train_command`` + output and paths, stopped after ``minutes`` (model-best is then the
+    best checkpoint so far). Returns ``train_seconds``, ``seconds_to_best_dev``,
+    ``stopped_at_deadline`` and ``trained_at``, also written to ``training.json`` in ``out_dir``;
+    exits when the run wrote no model-best of its own."""
+    started = time.time()
+    seconds, stopped = run_until(
+        [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]], log, minutes
+    )
+    best_meta = out_dir / "model-best" / "meta.json"
+    if not best_meta.exists() or best_meta.stat().st_mtime < started:
+        sys.exit(f"training wrote no model-best in {out_dir} (see {log})")
+    timing = {"train_seconds": seconds, "seconds_to_best_dev": seconds_to_best(out_dir, started),
+              "stopped_at_deadline": stopped, "trained_at": time.strftime("%Y-%m-%d %H:%M")}
+    (out_dir / "training.json").write_text(json.dumps(timing))
+    return timing
+
+
 def train_and_evaluate(name: str, system: str, train_command: List[str], paths: Dict[str, Path],
                        reuse: bool = False, minutes: Optional[float] = None) -> Dict:
-    """Train (``train_command`` + output and paths), then ``nlp-rnn evaluate`` model-best on test.
+    """:func:`train_model`, then ``nlp-rnn evaluate`` model-best on test.
 
     Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev``,
-    ``stopped_at_deadline`` and ``model``; the timings are also kept in ``training.json`` beside
-    model-best. Training is stopped after ``minutes`` (model-best is then the best checkpoint so
-    far). With ``reuse``, a model that an earlier run trained there (it has ``training.json``) is
-    evaluated again, not retrained.
+    ``stopped_at_deadline`` and ``model``. With ``reuse``, a model that an earlier run trained
+    there (it has ``training.json``) is evaluated again, not retrained.
     """
     out_dir = WORK / "models" / name / system
     timing_path = out_dir / "training.json"
     if reuse and timing_path.exists() and (out_dir / "model-best").exists():
-        print(f"reusing {out_dir} (trained {json.loads(timing_path.read_text()).get('trained_at', 'earlier')})", flush=True)
+        timing = json.loads(timing_path.read_text())
+        print(f"reusing {out_dir} (trained {timing.get('trained_at', 'earlier')})", flush=True)
     else:
-        started = time.time()
-        seconds, stopped = run_until(
-            [*train_command, "--output", out_dir, "--paths.train", paths["train"], "--paths.dev", paths["dev"]],
-            WORK / "logs" / f"train_{name}_{system}.log",
-            minutes,
-        )
-        best_meta = out_dir / "model-best" / "meta.json"
-        if not best_meta.exists() or best_meta.stat().st_mtime < started:
-            sys.exit(f"training {name} / {system} wrote no model-best (see {WORK / 'logs' / f'train_{name}_{system}.log'})")
-        timing = {"train_seconds": seconds, "seconds_to_best_dev": seconds_to_best(out_dir, started),
-                  "stopped_at_deadline": stopped, "trained_at": time.strftime("%Y-%m-%d %H:%M")}
-        timing_path.write_text(json.dumps(timing))
+        timing = train_model(train_command, out_dir, paths, WORK / "logs" / f"train_{name}_{system}.log", minutes)
     metrics_path = WORK / f"{name}_{system}_test.json"
     run(cli("evaluate", out_dir / "model-best", paths["test"], "--output", metrics_path), WORK / "logs" / f"eval_{name}_{system}.log")
     metrics = json.loads(metrics_path.read_text())
-    timing = json.loads(timing_path.read_text())
     metrics.update(train_seconds=timing["train_seconds"], seconds_to_best_dev=timing["seconds_to_best_dev"],
                    stopped_at_deadline=timing.get("stopped_at_deadline", False), model=str(out_dir / "model-best"))
     return metrics

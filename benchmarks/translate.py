@@ -25,12 +25,10 @@ import argparse
 import json
 import os
 import platform
-import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from common import ROOT, WORK, cli, convert, data_dir, run_until, seconds_to_best, write_results
+from common import ROOT, WORK, cli, convert, data_dir, train_model, write_results
 
 TARGET_BLEU = 0.24  # zh→en test BLEU (beam 5)
 ATTENTION_GAIN = 2.0  # attention BLEU / no-attention BLEU
@@ -45,25 +43,19 @@ def convert_tatoeba(root: Path, lang: str) -> Dict[str, Path]:
 
 
 def train(name: str, config: str, paths: Dict[str, Path], minutes: Optional[float], extra: List[str]) -> Dict:
+    """Train one translation model (stopped after ``minutes``); its timings and greedy dev scores."""
     out_dir = WORK / "models" / "translate" / name
-    started = time.time()
-    seconds, stopped = run_until(
-        cli("train", ROOT / "pipelines" / config, "--output", out_dir,
-             "--paths.train", paths["train"], "--paths.dev", paths["dev"], *extra),
-        WORK / "logs" / f"train_translate_{name}.log",
-        minutes,
-    )
+    timing = train_model(cli("train", ROOT / "pipelines" / config, *extra), out_dir, paths,
+                         WORK / "logs" / f"train_translate_{name}.log", minutes)
     best = out_dir / "model-best"
-    if not (best / "meta.json").exists():
-        sys.exit(f"training {name} wrote no model-best (see {WORK / 'logs' / f'train_translate_{name}.log'})")
-    meta = json.loads((best / "meta.json").read_text())
+    performance = json.loads((best / "meta.json").read_text()).get("performance", {})
     return {
         "model": str(best),
-        "train_seconds": seconds,
-        "stopped_at_deadline": stopped,
-        "seconds_to_best_dev": seconds_to_best(out_dir, started),
-        "dev_bleu_greedy": meta.get("performance", {}).get("bleu"),
-        "dev_chrf_greedy": meta.get("performance", {}).get("chrf"),
+        "train_seconds": timing["train_seconds"],
+        "stopped_at_deadline": timing["stopped_at_deadline"],
+        "seconds_to_best_dev": timing["seconds_to_best_dev"],
+        "dev_bleu_greedy": performance.get("bleu"),
+        "dev_chrf_greedy": performance.get("chrf"),
     }
 
 
