@@ -14,6 +14,16 @@ RESULTS = ROOT / "benchmarks" / "results"
 WORK = RESULTS / "work"
 
 
+def add_run_options(parser) -> None:
+    """The options every accuracy driver shares: data folder, skipping or reusing models, peer budget."""
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
+    parser.add_argument("--reuse", nargs="*", default=[], choices=["ours", "peer"],
+                        help="evaluate the models an earlier run trained (same work folder) instead of retraining")
+    parser.add_argument("--peer-minutes", type=float, default=None,
+                        help="stop each spaCy training after this long (its model-best so far is scored)")
+
+
 def data_dir(option: Optional[str]) -> Path:
     """``--data-dir``, else ``$NLP_RNN_DATA_DIR``, else ``../shared/data`` beside the checkout."""
     path = Path(option or os.environ.get("NLP_RNN_DATA_DIR", ROOT.parent / "shared" / "data"))

@@ -15,7 +15,7 @@ import platform
 
 import torch
 
-from common import cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
+from common import add_run_options, cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
 from throughput import compare_throughput
 
 DATASETS = {
@@ -70,19 +70,20 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
+    add_run_options(parser)
     args = parser.parse_args()
     root = data_dir(args.data_dir)
     results = {"datasets": {}}
     for name in args.datasets:
         lang, fmt, *splits = DATASETS[name]
         paths = convert_splits(name, lang, fmt, splits, root)
-        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn", cli("train", f"pipelines/intent_{lang}.cfg"), paths))}
+        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn", cli("train", f"pipelines/intent_{lang}.cfg"), paths,
+                                                   reuse="ours" in args.reuse))}
         if not args.skip_peer:
             peer_config = spacy_default_config(lang, "textcat")
-            entry["spacy_textcat"] = summary(train_and_evaluate(name, "textcat", spacy_cli("train", peer_config), paths))
+            entry["spacy_textcat"] = summary(train_and_evaluate(name, "textcat", spacy_cli("train", peer_config), paths,
+                                                                reuse="peer" in args.reuse, minutes=args.peer_minutes))
         entry["target"] = TARGETS[name]
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)

@@ -19,7 +19,7 @@ import platform
 import spacy
 import torch
 
-from common import cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
+from common import add_run_options, cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
 from throughput import pipe_words_per_second
 
 DATASETS = {
@@ -82,13 +82,8 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--skip-peer", action="store_true", help="train only nlp_rnn (quick tuning runs)")
-    parser.add_argument("--reuse", nargs="*", default=[], choices=["ours", "peer"],
-                        help="evaluate the models an earlier run trained (same work folder) instead of retraining")
-    parser.add_argument("--peer-minutes", type=float, default=None,
-                        help="stop each spaCy training after this long (its model-best so far is scored)")
+    add_run_options(parser)
     args = parser.parse_args()
     root = data_dir(args.data_dir)
     results = {"datasets": {}}

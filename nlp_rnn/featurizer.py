@@ -18,8 +18,16 @@ PAD_ID = 0
 UNK_ID = 1
 STRING_ATTRS = ("ORTH", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE")
 # features computed from the text rather than read from spaCy: the jieba word position (B/M/E/S)
-# of each token and the jieba word itself, for character-level Chinese (see softword.py)
-COMPUTED_FEATURES = ("SOFTWORD", "JIEBA_WORD")
+# of each token and the jieba word itself, for character-level Chinese (see softword.py), and the
+# token with the one after it (character bigrams in character-level Chinese)
+JIEBA_FEATURES = ("SOFTWORD", "JIEBA_WORD")
+BIGRAM_FEATURE = "BIGRAM"
+COMPUTED_FEATURES = JIEBA_FEATURES + (BIGRAM_FEATURE,)
+END_OF_DOC = "</s>"
+# the characters of each token, read by a character CNN (nn/char_cnn.py); must be the last feature
+CHAR_FEATURE = "CHARS"
+CHARS_PER_TOKEN = 16
+_CHAR_CACHE_SIZE = 200_000
 
 
 def token_feature_strings(doc: Doc, attrs: Sequence[str]) -> List[List[str]]:
@@ -27,11 +35,16 @@ def token_feature_strings(doc: Doc, attrs: Sequence[str]) -> List[List[str]]:
     columns = []
     computed = None
     for attr in attrs:
-        if attr in COMPUTED_FEATURES:
+        if attr == CHAR_FEATURE:
+            columns.append([token.text[:CHARS_PER_TOKEN] for token in doc])
+        elif attr == BIGRAM_FEATURE:
+            texts = [token.text for token in doc] + [END_OF_DOC]
+            columns.append([f"{a} {b}" for a, b in zip(texts, texts[1:])])
+        elif attr in JIEBA_FEATURES:
             if computed is None:
                 from .softword import jieba_word_features
 
-                computed = dict(zip(COMPUTED_FEATURES, jieba_word_features(doc)))
+                computed = dict(zip(JIEBA_FEATURES, jieba_word_features(doc)))
             columns.append(computed[attr])
         else:
             name = attr.lower() + "_"
@@ -67,22 +80,30 @@ class DocFeaturizer:
     """Turns a batch of Docs into ``(ids, lengths)`` for the torch modules.
 
     Args:
-        attrs: spaCy string attributes, one feature column each (e.g. ["NORM", "PREFIX"]).
-        vocabs: one :class:`FeatureVocab` per attribute.
+        attrs: spaCy string attributes, one feature column each (e.g. ["NORM", "PREFIX"]),
+            optionally ending with ``"CHARS"``: the first :data:`CHARS_PER_TOKEN` characters of each
+            token, one id column per character.
+        vocabs: one :class:`FeatureVocab` per attribute (for ``"CHARS"``: single characters).
         max_length: Docs longer than this many tokens are truncated (memory stays bounded).
     """
 
     def __init__(self, attrs: Sequence[str], vocabs: Sequence[FeatureVocab], max_length: int):
-        unknown = [a for a in attrs if a not in STRING_ATTRS + COMPUTED_FEATURES]
+        known = STRING_ATTRS + COMPUTED_FEATURES + (CHAR_FEATURE,)
+        unknown = [a for a in attrs if a not in known]
         if unknown:
-            raise ValueError(
-                f"unsupported token features {unknown}; use any of {STRING_ATTRS + COMPUTED_FEATURES}"
-            )
+            raise ValueError(f"unsupported token features {unknown}; use any of {known}")
         if not attrs:
             raise ValueError("at least one token feature is needed")
+        if CHAR_FEATURE in attrs and (attrs[-1] != CHAR_FEATURE or len(attrs) < 2 or list(attrs).count(CHAR_FEATURE) > 1):
+            raise ValueError(f"{CHAR_FEATURE!r} must be the last feature, once, after at least one word feature: {list(attrs)}")
         self.attrs = list(attrs)
         self.vocabs = list(vocabs)
         self.max_length = max_length
+        has_chars = self.attrs[-1] == CHAR_FEATURE
+        self.char_columns = CHARS_PER_TOKEN if has_chars else 0
+        self._token_vocabs = self.vocabs[:-1] if has_chars else self.vocabs
+        self._char_index = {c: i for i, c in enumerate(self.vocabs[-1].strings, start=2)} if has_chars else {}
+        self._char_cache: Dict[int, numpy.ndarray] = {}
         self._spacy_columns = [i for i, a in enumerate(self.attrs) if a in STRING_ATTRS]
         self._computed_columns = [i for i, a in enumerate(self.attrs) if a in COMPUTED_FEATURES]
         self._attr_ids = [ATTR_IDS[self.attrs[i]] for i in self._spacy_columns]
@@ -95,8 +116,11 @@ class DocFeaturizer:
         left out (they become the unknown id, which the model thereby learns)."""
         counters: List[Counter] = [Counter() for _ in attrs]
         for doc in docs:
-            for counter, strings in zip(counters, token_feature_strings(doc, attrs)):
-                counter.update(strings)
+            for attr, counter, strings in zip(attrs, counters, token_feature_strings(doc, attrs)):
+                if attr == CHAR_FEATURE:
+                    counter.update(char for string in strings for char in string)
+                else:
+                    counter.update(strings)
         vocabs = []
         for counter in counters:
             kept = [s for s, n in counter.items() if n >= min_freq]
@@ -107,28 +131,52 @@ class DocFeaturizer:
     def vocab_sizes(self) -> List[int]:
         return [len(v) for v in self.vocabs]
 
-    def __call__(self, docs: Sequence[Doc]) -> Tuple[numpy.ndarray, numpy.ndarray]:
-        """Returns ids (batch, T, n_features) int64 with 0 at padding, lengths (batch,) int64.
+    @property
+    def n_columns(self) -> int:
+        """Id columns per token: one per token feature, plus :data:`CHARS_PER_TOKEN` for chars."""
+        return len(self._token_vocabs) + self.char_columns
 
+    def __call__(self, docs: Sequence[Doc]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Returns ids (batch, T, n_columns) int64 with 0 at padding, lengths (batch,) int64.
+
+        The first columns are the token features in ``attrs`` order; with ``"CHARS"`` the last
+        :data:`CHARS_PER_TOKEN` columns are character ids (0 after the token's end).
         T is the longest Doc in the batch (after truncation); an empty batch gives T = 0.
         """
         lengths = numpy.asarray([min(len(d), self.max_length) for d in docs], dtype="int64")
         width = int(lengths.max()) if len(docs) else 0
-        ids = numpy.zeros((len(docs), width, len(self.attrs)), dtype="int64")
+        ids = numpy.zeros((len(docs), width, self.n_columns), dtype="int64")
         if width == 0:
             return ids, lengths
         arrays = [self._hashes(doc)[:n] for doc, n in zip(docs, lengths) if n]
         flat = numpy.concatenate(arrays)
-        mapped = numpy.stack(
-            [vocab.lookup(flat[:, i]) for i, vocab in enumerate(self.vocabs)], axis=1
-        )
+        columns = [vocab.lookup(flat[:, i]) for i, vocab in enumerate(self._token_vocabs)]
+        mapped = numpy.stack(columns, axis=1)
+        if self.char_columns:
+            chars = numpy.concatenate([self._char_ids(doc, n) for doc, n in zip(docs, lengths) if n])
+            mapped = numpy.concatenate([mapped, chars], axis=1)
         mask = numpy.arange(width)[None, :] < lengths[:, None]
         ids[mask] = mapped
         return ids, lengths
 
+    def _char_ids(self, doc: Doc, n_tokens: int) -> numpy.ndarray:
+        """(n_tokens, CHARS_PER_TOKEN) int64 character ids of the first ``n_tokens`` tokens."""
+        if len(self._char_cache) > _CHAR_CACHE_SIZE:
+            self._char_cache.clear()
+        rows = []
+        for token in doc[:n_tokens]:
+            row = self._char_cache.get(token.orth)
+            if row is None:
+                row = numpy.zeros(CHARS_PER_TOKEN, dtype="int64")
+                chars = token.text[:CHARS_PER_TOKEN]
+                row[: len(chars)] = [self._char_index.get(c, UNK_ID) for c in chars]
+                self._char_cache[token.orth] = row
+            rows.append(row)
+        return numpy.stack(rows)
+
     def _hashes(self, doc: Doc) -> numpy.ndarray:
-        """(n_tokens, n_features) uint64 string hashes of one Doc's features."""
-        hashes = numpy.zeros((len(doc), len(self.attrs)), dtype="uint64")
+        """(n_tokens, n_token_features) uint64 string hashes of one Doc's features (not chars)."""
+        hashes = numpy.zeros((len(doc), len(self._token_vocabs)), dtype="uint64")
         if self._spacy_columns:
             values = doc.to_array(self._attr_ids).reshape(len(doc), -1)
             hashes[:, self._spacy_columns] = values.astype("uint64")

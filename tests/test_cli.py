@@ -14,7 +14,7 @@ TINY_TRAINING = [
     "--training.max_steps", "40",
     "--training.eval_frequency", "20",
     "--components.rnn_intent.model.hidden_size", "16",
-    "--components.rnn_intent.model.feature_widths", "[16,8,8,4]",
+    "--components.rnn_intent.model.feature_widths", "[16,8,8,4,8]",
 ]
 
 

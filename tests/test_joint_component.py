@@ -48,10 +48,17 @@ def train(nlp, examples, steps):
     return nlp
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["crf", "softmax"])
+CHARS_AND_BAG = {"features": ["NORM", "PREFIX", "SUFFIX", "SHAPE", "CHARS"], "feature_widths": [32, 8, 8, 8, 16], "ngram_size": 2}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[{"use_crf": True}, {"use_crf": False}, dict(CHARS_AND_BAG, use_crf=True)],
+    ids=["crf", "softmax", "crf-chars-bag"],
+)
 def joint_nlp(request):
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, use_crf=request.param)})
+    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, **request.param)})
     return train(nlp, joint_examples(nlp, JOINT_EN), 60)
 
 

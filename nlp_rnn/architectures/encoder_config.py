@@ -68,4 +68,5 @@ def text_encoder_from_hparams(hparams: Dict[str, Any], featurizer: DocFeaturizer
         conv_stride=hparams["conv_stride"],
         static_width=hparams.get("static_width", 0),
         freeze_static=hparams["freeze_static_vectors"],
+        char_columns=featurizer.char_columns,
     )

@@ -8,6 +8,7 @@ from spacy.util import registry
 from thinc.api import Model
 
 from ..featurizer import DocFeaturizer
+from ..nn.bag_of_ngrams import BagOfNgrams
 from ..nn.joint_model import JointIntentSlotModel
 from ..nn.pooling import POOLINGS
 from ..nn.slot_head import SlotHead
@@ -34,12 +35,14 @@ def build_joint_intent_slot(
     pooling: str = "max",
     use_crf: bool = True,
     slot_to_intent: bool = False,
+    ngram_size: int = 0,
     n_intents: Optional[int] = None,
     n_tags: Optional[int] = None,
 ) -> Model[List[Doc], Any]:
     """Joint intent + slots (``n_intents = 0``: slots only). The slot head predicts BILUO tags,
     decoded with constraints so spans are always well formed; ``use_crf`` trains transition
-    scores. ``slot_to_intent`` feeds the slot-tag distribution into the intent layer. There is no
+    scores. ``slot_to_intent`` feeds the slot-tag distribution into the intent layer.
+    ``ngram_size > 0`` adds a linear bag of word 1..n-grams as a second intent member. There is no
     Conv1D option here: the tagger needs one encoder state per token."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -48,7 +51,7 @@ def build_joint_intent_slot(
         bidirectional, dropout, embedding_dropout, word_dropout, 0, 3, 1,
         include_static_vectors, freeze_static_vectors,
     )
-    hparams.update(pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent)
+    hparams.update(pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent, ngram_size=ngram_size)
     return make_lazy_torch_model(
         "rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents, "n_tags": n_tags}
     )
@@ -63,7 +66,10 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
             text_encoder.width, dims["n_tags"], use_crf=hparams["use_crf"],
             allowed=torch.as_tensor(allowed), allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end),
         )
+    bag = None
+    if hparams.get("ngram_size") and dims["n_intents"]:
+        bag = BagOfNgrams(featurizer.vocab_sizes[0], dims["n_intents"], hparams["ngram_size"])
     return JointIntentSlotModel(
         text_encoder, slot_head, dims["n_intents"], pooling=hparams["pooling"],
-        slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"],
+        slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"], bag_of_ngrams=bag,
     )

@@ -5,6 +5,8 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
+from .char_cnn import CharCNN
+
 
 class FeatureEmbedding(nn.Module):
     """Concatenate one learned embedding per token feature (word, prefix, suffix, shape...).
@@ -20,6 +22,9 @@ class FeatureEmbedding(nn.Module):
         dropout: dropout on the concatenated embedding.
         word_dropout: in training, the probability of replacing a token's word id (feature 0) by
             the unknown id (1), so the model learns to use the other features for unseen words.
+        char_columns: C > 0 when the last feature is the characters of each token: then the last
+            C id columns are character ids, and the last vocabulary size / width pair belongs to a
+            :class:`CharCNN` instead of an embedding table.
     """
 
     def __init__(
@@ -31,13 +36,18 @@ class FeatureEmbedding(nn.Module):
         freeze_static: bool = True,
         dropout: float = 0.0,
         word_dropout: float = 0.0,
+        char_columns: int = 0,
     ):
         super().__init__()
         self.word_dropout = word_dropout
         if len(vocab_sizes) != len(widths):
             raise ValueError(f"{len(vocab_sizes)} feature vocabularies but {len(widths)} widths")
+        self.char_columns = char_columns
+        self.chars = CharCNN(vocab_sizes[-1], widths[-1]) if char_columns else None
+        token_features = len(vocab_sizes) - (1 if char_columns else 0)
         self.tables = nn.ModuleList(
-            nn.Embedding(size, width, padding_idx=0) for size, width in zip(vocab_sizes, widths)
+            nn.Embedding(size, width, padding_idx=0)
+            for size, width in zip(vocab_sizes[:token_features], widths[:token_features])
         )
         if static_vectors is not None:
             static_width = static_vectors.shape[1]
@@ -52,12 +62,16 @@ class FeatureEmbedding(nn.Module):
         self.width = sum(widths) + static_width
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids: (batch, T, n_features) long. Returns (batch, T, width); padding rows are zero."""
+        """ids: (batch, T, n_features) long (the last ``char_columns`` of them character ids).
+
+        Returns (batch, T, width); padding rows are zero."""
         if self.training and self.word_dropout > 0:
             words = ids[:, :, 0]
             drop = (torch.rand(words.shape, device=ids.device) < self.word_dropout) & (words != 0)
             ids = torch.cat([words.masked_fill(drop, 1).unsqueeze(-1), ids[:, :, 1:]], dim=-1)
         parts = [table(ids[:, :, i]) for i, table in enumerate(self.tables)]
+        if self.chars is not None:
+            parts.append(self.chars(ids[:, :, ids.shape[2] - self.char_columns :]))
         if self.static is not None:
             static = self.static(ids[:, :, 0])
             parts.append(static * (ids[:, :, :1] != 0))

@@ -5,6 +5,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
+from .bag_of_ngrams import BagOfNgrams
 from .pooling import build_pooling
 from .slot_head import SlotHead
 from .text_encoder import TextEncoder
@@ -20,6 +21,8 @@ class JointIntentSlotModel(nn.Module):
         slot_to_intent: feed the pooled slot-tag distribution into the intent layer
             (a slot-gated / stack-propagation style link from slots to the intent).
         dropout: before the intent output layer.
+        bag_of_ngrams: optional linear n-gram intent classifier over the word ids (feature 0), a
+            second intent ensemble member with its own loss (as in :class:`IntentClassifier`).
     """
 
     def __init__(
@@ -30,8 +33,10 @@ class JointIntentSlotModel(nn.Module):
         pooling: str = "max",
         slot_to_intent: bool = False,
         dropout: float = 0.0,
+        bag_of_ngrams: Optional[BagOfNgrams] = None,
     ):
         super().__init__()
+        self.bag_of_ngrams = bag_of_ngrams if n_intents else None
         self.text_encoder = text_encoder
         self.slot_head = slot_head
         self.n_intents = n_intents
@@ -45,7 +50,8 @@ class JointIntentSlotModel(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """ids: (batch, T, n_features); lengths: (batch,).
 
-        Returns intent logits (batch, n_intents) (width 0 without intents), slot emissions
+        Returns intent logits (batch, n_members, n_intents) — the recurrent member first, then the
+        bag of n-grams if present; (batch, 1, 0) without intents — slot emissions
         (batch, T, K) (K = 0 without slots), and the mask (batch, T) bool.
         """
         outputs, final, mask = self.text_encoder(ids, lengths)
@@ -53,11 +59,14 @@ class JointIntentSlotModel(nn.Module):
         emissions = outputs.new_zeros((batch, steps, 0))
         if self.slot_head is not None:
             emissions = self.slot_head(outputs)
-        intent_logits = outputs.new_zeros((batch, 0))
+        intent_logits = outputs.new_zeros((batch, 1, 0))
         if self.n_intents:
             pooled = self.pooling(outputs, final, mask)
             if self.slot_to_intent:
                 tag_probs = torch.softmax(emissions, dim=-1) * mask.unsqueeze(-1)
                 pooled = torch.cat([pooled, tag_probs.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)], dim=-1)
-            intent_logits = self.intent_output(self.dropout(pooled))
+            members = [self.intent_output(self.dropout(pooled))]
+            if self.bag_of_ngrams is not None:
+                members.append(self.bag_of_ngrams(ids[:, :, 0]))
+            intent_logits = torch.stack(members, dim=1)
         return intent_logits, emissions, mask

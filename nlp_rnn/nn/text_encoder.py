@@ -52,6 +52,7 @@ def build_text_encoder(
     static_vectors: Optional[torch.Tensor] = None,
     static_width: int = 0,
     freeze_static: bool = True,
+    char_columns: int = 0,
 ) -> TextEncoder:
     """Assemble a :class:`TextEncoder`; ``conv_filters = 0`` means no Conv1D front end."""
     embedding = FeatureEmbedding(
@@ -62,6 +63,7 @@ def build_text_encoder(
         freeze_static=freeze_static,
         dropout=embedding_dropout,
         word_dropout=word_dropout,
+        char_columns=char_columns,
     )
     conv = None
     if conv_filters:

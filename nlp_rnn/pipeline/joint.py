@@ -124,7 +124,8 @@ class RNNJoint(RNNPipe):
         if not docs:
             return numpy.zeros((0, len(self.intents)), dtype="float32"), [], []
         intent_logits, emissions, mask = torch_predict(self.model, docs)
-        probs = torch.softmax(intent_logits, dim=-1).cpu().numpy()
+        # intent ensemble members (batch, n_members, n_intents): average their probabilities
+        probs = torch.softmax(intent_logits, dim=-1).mean(dim=1).cpu().numpy()
         tag_ids: List[List[int]] = [[] for _ in docs]
         confidences: List[List[float]] = [[] for _ in docs]
         module_head = self._slot_head()
@@ -183,7 +184,12 @@ class RNNJoint(RNNPipe):
                 gold.append(index.get(next(iter(labels)), -100) if labels else -100)
             target = torch.tensor(gold, device=intent_logits.device)
             if (target >= 0).any():
-                loss = loss + self.cfg["intent_weight"] * torch.nn.functional.cross_entropy(intent_logits, target, ignore_index=-100)
+                # every ensemble member on its own loss, mean over examples and members
+                n_members = intent_logits.shape[1]
+                member_loss = torch.nn.functional.cross_entropy(
+                    intent_logits.reshape(-1, intent_logits.shape[-1]), target.repeat_interleave(n_members), ignore_index=-100
+                )
+                loss = loss + self.cfg["intent_weight"] * member_loss
         if self.cfg["slot_labels"]:
             tags = torch.zeros(mask.shape, dtype=torch.long)
             for row, eg in enumerate(examples):
