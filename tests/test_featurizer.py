@@ -4,7 +4,7 @@ import pytest
 import spacy
 import torch
 
-from nlp_rnn.featurizer import CHARS_PER_TOKEN, UNK_ID, DocFeaturizer
+from nlp_rnn.featurizer import CHARS_PER_TOKEN, UNK_ID, DocFeaturizer, token_feature_strings
 from nlp_rnn.nn.char_cnn import CharCNN
 
 
@@ -47,8 +47,6 @@ def test_char_cnn_shapes_and_zero_for_padding_tokens():
 
 def test_bigram_feature_pairs_each_token_with_the_next():
     nlp = spacy.blank("zh")  # character segmentation
-    from nlp_rnn.featurizer import token_feature_strings
-
     assert token_feature_strings(nlp("北京大"), ["BIGRAM"]) == [["北 京", "京 大", "大 </s>"]]
     featurizer = DocFeaturizer.from_docs([nlp("北京大学")], ["ORTH", "BIGRAM"])
     ids, _ = featurizer([nlp("北京"), nlp("京北")])
