@@ -37,7 +37,20 @@ def trained_model(tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     assert (tmp / "out" / "model-best").is_dir() and (tmp / "out" / "model-last").is_dir()
+    assert "prior_weight =" in result.output
     return tmp
+
+
+def test_train_chooses_the_prior_weight_on_dev_and_saves_it(trained_model):
+    import spacy
+
+    for name in ("model-best", "model-last"):
+        cfg = json.loads((trained_model / "out" / name / "rnn_intent" / "cfg").read_text())
+        accuracy = {float(w): a for w, a in cfg["prior_weight_dev_accuracy"].items()}
+        assert cfg["prior_weight"] in accuracy
+        assert accuracy[cfg["prior_weight"]] == max(accuracy.values())
+        assert len(cfg["intent_prior"]) == len(cfg["labels"]) and abs(sum(cfg["intent_prior"]) - 1) < 1e-6
+        assert spacy.load(trained_model / "out" / name).get_pipe("rnn_intent").cfg["prior_weight"] == cfg["prior_weight"]
 
 
 def test_evaluate_writes_json_table_and_plot(trained_model):

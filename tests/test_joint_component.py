@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import spacy
+import torch
 from spacy.training import Example
 
 from nlp_rnn.language import blank_pipeline
@@ -48,13 +49,13 @@ def train(nlp, examples, steps):
     return nlp
 
 
-CHARS_AND_BAG = {"features": ["NORM", "PREFIX", "SUFFIX", "SHAPE", "CHARS"], "feature_widths": [32, 8, 8, 8, 16], "ngram_size": 2}
+CHARS_AND_BAG = {"features": ["NORM", "PREFIX", "SUFFIX", "SHAPE", "CHARS"], "feature_widths": [32, 8, 8, 8, 16], "ngram_size": 2, "token_intent": True}
 
 
 @pytest.fixture(
     scope="module",
     params=[{"use_crf": True}, {"use_crf": False}, dict(CHARS_AND_BAG, use_crf=True)],
-    ids=["crf", "softmax", "crf-chars-bag"],
+    ids=["crf", "softmax", "crf-chars-bag-vote"],
 )
 def joint_nlp(request):
     nlp = spacy.blank("en")
@@ -134,3 +135,33 @@ def test_tagger_writes_span_group_when_asked():
     doc = nlp("wake me up at 7 am tomorrow")
     assert [(s.text, s.label_) for s in doc.spans["slots"]] == [("7 am", "time"), ("tomorrow", "date")]
     assert list(doc.ents) == []
+
+
+def test_optimizer_averages_reach_the_torch_weights():
+    """With ``use_averages`` the optimizer's moving averages are what ``nlp.use_params`` (spaCy's
+    evaluation and checkpointing) runs with, and the trained weights come back afterwards."""
+    from thinc.api import Adam
+
+    from nlp_rnn.architectures.torch_model import torch_module
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rnn_joint", config={"model": SMALL})
+    examples = joint_examples(nlp, JOINT_EN)
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(0.01, use_averages=True)
+    for _ in range(5):
+        nlp.update(examples, sgd=optimizer)
+    module = torch_module(nlp.get_pipe("rnn_joint").model)
+    trained = {k: v.clone() for k, v in module.state_dict().items()}
+    texts = [t for t, _, _ in JOINT_EN]
+    before = [d.cats for d in nlp.pipe(texts)]
+    assert optimizer.averages
+    with nlp.use_params(optimizer.averages):
+        averaged = module.state_dict()
+        name = "intent_output.weight"
+        key = next(k for k in optimizer.averages if isinstance(k, tuple) and k[1] == name)
+        assert torch.equal(averaged[name], torch.as_tensor(optimizer.averages[key]))
+        assert not torch.equal(averaged[name], trained[name])
+        assert [d.cats for d in nlp.pipe(texts)] != before
+    assert all(torch.equal(v, trained[k]) for k, v in module.state_dict().items())
+    assert [d.cats for d in nlp.pipe(texts)] == before

@@ -36,13 +36,15 @@ def build_joint_intent_slot(
     use_crf: bool = True,
     slot_to_intent: bool = False,
     ngram_size: int = 0,
+    token_intent: bool = False,
     n_intents: Optional[int] = None,
     n_tags: Optional[int] = None,
 ) -> Model[List[Doc], Any]:
     """Joint intent + slots (``n_intents = 0``: slots only). The slot head predicts BILUO tags,
     decoded with constraints so spans are always well formed; ``use_crf`` trains transition
     scores. ``slot_to_intent`` feeds the slot-tag distribution into the intent layer.
-    ``ngram_size > 0`` adds a linear bag of word 1..n-grams as a second intent member. There is no
+    ``ngram_size > 0`` adds a linear bag of word 1..n-grams as a second intent member;
+    ``token_intent`` a member where every token votes for the intent. There is no
     Conv1D option here: the tagger needs one encoder state per token."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -51,7 +53,7 @@ def build_joint_intent_slot(
         bidirectional, dropout, embedding_dropout, word_dropout, 0, 3, 1,
         include_static_vectors, freeze_static_vectors,
     )
-    hparams.update(pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent, ngram_size=ngram_size)
+    hparams.update(pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent, ngram_size=ngram_size, token_intent=token_intent)
     return make_lazy_torch_model(
         "rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents, "n_tags": n_tags}
     )
@@ -72,4 +74,5 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
     return JointIntentSlotModel(
         text_encoder, slot_head, dims["n_intents"], pooling=hparams["pooling"],
         slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"], bag_of_ngrams=bag,
+        token_intent=hparams.get("token_intent", False),
     )

@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
 
 from ..featurizer import DocFeaturizer, static_vector_table
+from .averaging_shim import AveragingPyTorchShim
 
 # build_module(hparams, featurizer, dims) -> torch.nn.Module; hparams include model.attrs["build_info"],
 # JSON-able facts from the training data (e.g. tag names) that the component sets before initialize
@@ -83,12 +84,9 @@ def build_torch_layer(model: Model, featurizer: DocFeaturizer) -> None:
     )
     module = model.attrs["build_module"](hparams, featurizer, dims)
     model.attrs["featurizer"] = featurizer
-    wrapper = PyTorchWrapper_v3(
-        module,
-        convert_inputs=_docs_to_tensors,
-        convert_outputs=_tensor_to_array,
-        deserialize_model=_deserialize_weights,
-    )
+    wrapper = PyTorchWrapper_v3(module, convert_inputs=_docs_to_tensors, convert_outputs=_tensor_to_array)
+    # the same shim PyTorchWrapper_v3 builds, but one that honours the optimizer's parameter averages
+    wrapper._shims = [AveragingPyTorchShim(module, deserialize_model=_deserialize_weights)]
     wrapper.attrs["featurizer"] = featurizer
     model._layers = [wrapper]
 

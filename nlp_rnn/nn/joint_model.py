@@ -23,6 +23,9 @@ class JointIntentSlotModel(nn.Module):
         dropout: before the intent output layer.
         bag_of_ngrams: optional linear n-gram intent classifier over the word ids (feature 0), a
             second intent ensemble member with its own loss (as in :class:`IntentClassifier`).
+        token_intent: add a token-level intent member (stack-propagation style voting): every
+            token's state predicts the sentence's intent, and the member's logits are the mean of
+            the tokens' log-probabilities (a normalised geometric-mean vote).
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class JointIntentSlotModel(nn.Module):
         slot_to_intent: bool = False,
         dropout: float = 0.0,
         bag_of_ngrams: Optional[BagOfNgrams] = None,
+        token_intent: bool = False,
     ):
         super().__init__()
         self.bag_of_ngrams = bag_of_ngrams if n_intents else None
@@ -45,13 +49,14 @@ class JointIntentSlotModel(nn.Module):
             self.pooling = build_pooling(pooling, text_encoder.width)
             extra = slot_head.emission.out_features if self.slot_to_intent else 0
             self.intent_output = nn.Linear(text_encoder.width + extra, n_intents)
+        self.token_intent_output = nn.Linear(text_encoder.width, n_intents) if token_intent and n_intents else None
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """ids: (batch, T, n_features); lengths: (batch,).
 
         Returns intent logits (batch, n_members, n_intents) — the recurrent member first, then the
-        bag of n-grams if present; (batch, 1, 0) without intents — slot emissions
+        bag of n-grams and the token-level vote if present; (batch, 1, 0) without intents — slot emissions
         (batch, T, K) (K = 0 without slots), and the mask (batch, T) bool.
         """
         outputs, final, mask = self.text_encoder(ids, lengths)
@@ -68,5 +73,14 @@ class JointIntentSlotModel(nn.Module):
             members = [self.intent_output(self.dropout(pooled))]
             if self.bag_of_ngrams is not None:
                 members.append(self.bag_of_ngrams(ids[:, :, 0]))
+            if self.token_intent_output is not None:
+                members.append(self._token_vote(outputs, mask))
             intent_logits = torch.stack(members, dim=1)
         return intent_logits, emissions, mask
+
+    def _token_vote(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """outputs (batch, T, width), mask (batch, T) → (batch, n_intents): the mean over real tokens
+        of each token's intent log-probabilities."""
+        log_probs = torch.log_softmax(self.token_intent_output(self.dropout(outputs)), dim=-1)
+        weights = mask.unsqueeze(-1).to(log_probs.dtype)
+        return (log_probs * weights).sum(1) / weights.sum(1).clamp(min=1)

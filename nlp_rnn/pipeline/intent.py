@@ -9,6 +9,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import Config, Model
 
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from .intent_prior import adjust_for_prior, training_prior
 from .rnn_pipe import RNNPipe
 
 DEFAULT_INTENT_MODEL = """
@@ -40,25 +41,27 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]
 @Language.factory(
     "rnn_intent",
     assigns=["doc.cats"],
-    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5},
+    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5, "prior_weight": 0.0},
     default_score_weights={"intent_acc": 1.0, "intent_macro_f": 0.0},
 )
 def make_rnn_intent(
-    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float
+    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float
 ) -> "RNNIntent":
     """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
-    otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted)."""
-    return RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold)
+    otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
+    ``prior_weight``: logit adjustment of exclusive intents for the training prior (see
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev)."""
+    return RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
 
 
 class RNNIntent(RNNPipe):
     """Predicts ``doc.cats`` from a recurrent encoder: {intent: score} for every known intent."""
 
-    def __init__(self, vocab, model: Model, name: str = "rnn_intent", *, exclusive_classes: bool = True, threshold: float = 0.5):
+    def __init__(self, vocab, model: Model, name: str = "rnn_intent", *, exclusive_classes: bool = True, threshold: float = 0.5, prior_weight: float = 0.0):
         self.vocab = vocab
         self.model = model
         self.name = name
-        self.cfg = {"labels": [], "exclusive_classes": exclusive_classes, "threshold": threshold}
+        self.cfg = {"labels": [], "exclusive_classes": exclusive_classes, "threshold": threshold, "prior_weight": prior_weight, "intent_prior": []}
 
     @property
     def labels(self) -> tuple:
@@ -103,16 +106,24 @@ class RNNIntent(RNNPipe):
                 f"{self.name!r} needs at least two intents in the training data, found {list(self.labels)}"
             )
         self.model.set_dim("nO", len(self.labels), force=True)
+        self.cfg["intent_prior"] = training_prior(examples, self.labels) if self.cfg["exclusive_classes"] else []
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):
         """Returns (n_docs, n_labels) scores: probabilities (softmax or sigmoid) averaged over the
-        model's ensemble members."""
+        model's ensemble members, exclusive ones adjusted for the training prior (``prior_weight``)."""
         docs = list(docs)
         if not docs:
             return numpy.zeros((0, len(self.labels)), dtype="float32")
         logits = self.model.predict(docs)
-        return self._probabilities(logits).mean(axis=1)
+        scores = self._probabilities(logits).mean(axis=1)
+        if self.cfg["exclusive_classes"] and self.cfg.get("prior_weight"):
+            scores = self.model.ops.asarray(adjust_for_prior(self.model.ops.to_numpy(scores), self.cfg.get("intent_prior", []), self.cfg["prior_weight"]))
+        return scores
+
+    def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
+        """(n_docs, n_labels) numpy scores, as :meth:`predict` gives them."""
+        return self.model.ops.to_numpy(self.predict(docs))
 
     def _probabilities(self, logits):
         ops = self.model.ops

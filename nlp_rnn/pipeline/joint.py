@@ -19,6 +19,7 @@ from ..architectures.torch_model import torch_begin_update, torch_predict
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
+from .intent_prior import adjust_for_prior, training_prior
 from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
 
@@ -50,12 +51,14 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_JOINT_MODEL)["model"]
 @Language.factory(
     "rnn_joint",
     assigns=["doc.cats", "doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None},
+    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0},
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
-def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str]):
-    """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``)."""
-    return RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True)
+def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float):
+    """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
+    ``prior_weight``: logit adjustment of the intents for the training prior (see
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev)."""
+    return RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight)
 
 
 @Language.factory(
@@ -72,7 +75,7 @@ def make_rnn_tagger(nlp: Language, name: str, model: Model, spans_key: Optional[
 class RNNJoint(RNNPipe):
     """Intent + slot tagging (or tagging alone) with one recurrent encoder."""
 
-    def __init__(self, vocab, model: Model, name: str, *, intent_weight: float = 1.0, slot_weight: float = 1.0, spans_key: Optional[str] = None, with_intents: bool = True):
+    def __init__(self, vocab, model: Model, name: str, *, intent_weight: float = 1.0, slot_weight: float = 1.0, spans_key: Optional[str] = None, with_intents: bool = True, prior_weight: float = 0.0):
         install_extensions()
         self.vocab = vocab
         self.model = model
@@ -84,6 +87,8 @@ class RNNJoint(RNNPipe):
             "intent_weight": intent_weight,
             "slot_weight": slot_weight,
             "spans_key": spans_key,
+            "prior_weight": prior_weight,
+            "intent_prior": [],
         }
         self.tag_set = SlotTagSet([])
 
@@ -116,6 +121,7 @@ class RNNJoint(RNNPipe):
         self._on_cfg_loaded()
         self.model.set_dim("n_intents", len(intents), force=True)
         self.model.set_dim("n_tags", len(self.tag_set) if slot_labels else 0, force=True)
+        self.cfg["intent_prior"] = training_prior(examples, intents) if intents else []
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):
@@ -126,6 +132,7 @@ class RNNJoint(RNNPipe):
         intent_logits, emissions, mask = torch_predict(self.model, docs)
         # intent ensemble members (batch, n_members, n_intents): average their probabilities
         probs = torch.softmax(intent_logits, dim=-1).mean(dim=1).cpu().numpy()
+        probs = adjust_for_prior(probs, self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
         tag_ids: List[List[int]] = [[] for _ in docs]
         confidences: List[List[float]] = [[] for _ in docs]
         module_head = self._slot_head()
@@ -137,6 +144,10 @@ class RNNJoint(RNNPipe):
             tag_ids = [row[:n] for row, n in zip(tags, lengths)]
             confidences = [row[:n] for row, n in zip(conf, lengths)]
         return probs, tag_ids, confidences
+
+    def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
+        """(n_docs, n_intents) intent probabilities, as :meth:`predict` gives them."""
+        return self.predict(docs)[0]
 
     def _slot_head(self):
         from ..architectures.torch_model import torch_module
