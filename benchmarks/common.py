@@ -118,7 +118,7 @@ def train_and_evaluate(name: str, system: str, train_command: List[str], paths: 
     """:func:`train_model`, then ``nlp-rnn evaluate`` model-best on test.
 
     Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev``,
-    ``stopped_at_deadline`` and ``model``. With ``reuse``, a model that an earlier run trained
+    ``stopped_at_deadline``, ``model`` and, for nlp_rnn intent models, ``prior_weights``. With ``reuse``, a model that an earlier run trained
     there (it has ``training.json``) is evaluated again, not retrained.
     """
     out_dir = WORK / "models" / name / system
@@ -133,7 +133,20 @@ def train_and_evaluate(name: str, system: str, train_command: List[str], paths: 
     metrics = json.loads(metrics_path.read_text())
     metrics.update(train_seconds=timing["train_seconds"], seconds_to_best_dev=timing["seconds_to_best_dev"],
                    stopped_at_deadline=timing.get("stopped_at_deadline", False), model=str(out_dir / "model-best"))
+    prior_weights = chosen_prior_weights(out_dir / "model-best")
+    if prior_weights:
+        metrics["prior_weights"] = prior_weights
     return metrics
+
+
+def chosen_prior_weights(model_dir: Path) -> Dict[str, float]:
+    """{component: prior_weight} of the saved pipeline's intent components (chosen on dev by nlp-rnn train)."""
+    weights = {}
+    for cfg_path in sorted(model_dir.glob("*/cfg")):
+        cfg = json.loads(cfg_path.read_text())
+        if isinstance(cfg, dict) and cfg.get("intent_prior"):
+            weights[cfg_path.parent.name] = cfg.get("prior_weight", 0.0)
+    return weights
 
 
 def spacy_default_config(lang: str, components: str) -> Path:

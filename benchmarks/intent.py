@@ -28,8 +28,8 @@ TARGETS = {"snips": 0.985, "atis": 0.975, "cais": 0.95}
 
 
 def summary(metrics: dict) -> dict:
-    keep = ("intent_accuracy", "intent_macro_f1", "words_per_second", "train_seconds", "seconds_to_best_dev", "model")
-    return {key: metrics[key] for key in keep}
+    keep = ("intent_accuracy", "intent_macro_f1", "words_per_second", "train_seconds", "seconds_to_best_dev", "model", "prior_weights")
+    return {key: metrics[key] for key in keep if key in metrics}
 
 
 def snips_texts(root) -> list:

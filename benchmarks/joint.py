@@ -37,7 +37,7 @@ TARGETS = {
 }
 KEEP = ("intent_accuracy", "intent_macro_f1", "span_precision", "span_recall", "span_f1", "exact_match",
         "unreachable_spans", "unreachable_fraction", "words_per_second", "train_seconds", "seconds_to_best_dev",
-        "stopped_at_deadline", "model")
+        "stopped_at_deadline", "model", "prior_weights")
 
 
 def summary(metrics: dict) -> dict:
@@ -68,6 +68,9 @@ def markdown(results: dict) -> str:
             f"| {name} | gold spans the tokenizer cannot express | {r['nlp_rnn'].get('unreachable_spans')} | {r['spacy'].get('unreachable_spans')} | |"
         )
         lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(r['nlp_rnn'])} | {best_dev_seconds(r['spacy'])} | |")
+        if r["nlp_rnn"].get("prior_weights"):
+            chosen = ", ".join(f"{w:g}" for w in r["nlp_rnn"]["prior_weights"].values())
+            lines.append(f"| {name} | intent prior_weight chosen on dev | {chosen} | – | |")
     if "throughput" in results:
         t = results["throughput"]
         lines += [
