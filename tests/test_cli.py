@@ -53,6 +53,24 @@ def test_train_chooses_the_prior_weight_on_dev_and_saves_it(trained_model):
         assert spacy.load(trained_model / "out" / name).get_pipe("rnn_intent").cfg["prior_weight"] == cfg["prior_weight"]
 
 
+def test_tune_prior_command_on_a_saved_pipeline(trained_model, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(trained_model / "out" / "model-best", model)
+    cfg_path = model / "rnn_intent" / "cfg"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["prior_weight"], cfg["prior_weight_dev_accuracy"] = 0.77, {}
+    cfg_path.write_text(json.dumps(cfg))
+    result = invoke("tune-prior", model, trained_model / "dev.spacy")
+    assert result.exit_code == 0, result.output
+    assert "prior_weight =" in result.output
+    tuned = json.loads(cfg_path.read_text())
+    assert tuned["prior_weight"] in {float(w) for w in tuned["prior_weight_dev_accuracy"]}
+    result = invoke("tune-prior", model, tmp_path / "missing.spacy")
+    assert result.exit_code == 1 and "dev data not found" in result.output
+
+
 def test_evaluate_writes_json_table_and_plot(trained_model):
     metrics = trained_model / "metrics.json"
     result = invoke("evaluate", trained_model / "out" / "model-best", trained_model / "test.spacy", "--output", metrics, "--plots", trained_model / "plots")

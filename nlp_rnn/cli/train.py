@@ -3,16 +3,12 @@
 from pathlib import Path
 from typing import Optional
 
-import spacy
 import typer
 from spacy.cli._util import parse_config_overrides
 from spacy.cli.train import train as spacy_train
-from spacy.training import Corpus
-from wasabi import msg
-
-from ..pipeline.intent_prior import tune_prior_weights
 
 from .app import app
+from .tune_prior import tune_saved_prior
 
 
 def train(config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None, tune_prior: bool = True) -> None:
@@ -25,23 +21,6 @@ def train(config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Opt
         for name in ("model-best", "model-last"):
             if (output / name).exists():
                 tune_saved_prior(output / name)
-
-
-def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> None:
-    """Choose ``prior_weight`` of the saved pipeline's intent components on ``dev`` (default: the
-    ``paths.dev`` it was trained with) and save each tuned component's settings in place."""
-    nlp = spacy.load(model_dir)
-    dev = dev or nlp.config["paths"].get("dev")
-    if not any(getattr(pipe, "cfg", {}).get("intent_prior") for _, pipe in nlp.pipeline):
-        return
-    if not dev:
-        msg.warn(f"{model_dir}: no dev data to choose the intent prior correction on; left at its configured value")
-        return
-    chosen = tune_prior_weights(nlp, list(Corpus(dev)(nlp)))
-    for name, result in chosen.items():
-        nlp.get_pipe(name).to_disk(model_dir / name)
-        accuracy = ", ".join(f"{w:g}: {100 * a:.2f}" for w, a in result["dev_accuracy"].items())
-        msg.info(f"{model_dir} {name}: prior_weight = {result['prior_weight']:g} (dev intent accuracy {accuracy})")
 
 
 @app.command(

@@ -1,0 +1,49 @@
+"""``nlp-rnn tune-prior MODEL [DEV.spacy]``: choose the intent prior correction of a saved pipeline on
+dev data (``nlp-rnn train`` does this itself; this is for pipelines trained with ``spacy train``)."""
+
+from pathlib import Path
+from typing import Dict, Optional
+
+import typer
+from spacy.training import Corpus
+from wasabi import msg
+
+from ..loading import PipelineLoadError, load_pipeline
+from ..pipeline.intent_prior import tune_prior_weights
+from .app import app
+
+
+def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> Dict[str, Dict]:
+    """Choose ``prior_weight`` of the saved pipeline's intent components on ``dev`` (default: the
+    ``paths.dev`` it was trained with) and save each tuned component's settings in place.
+    Returns what :func:`tune_prior_weights` chose (empty when there is nothing to tune)."""
+    nlp = load_pipeline(model_dir)
+    if not any(getattr(pipe, "cfg", {}).get("intent_prior") for _, pipe in nlp.pipeline):
+        return {}
+    dev = dev or nlp.config["paths"].get("dev")
+    if not dev:
+        msg.warn(f"{model_dir}: no dev data to choose the intent prior correction on; left at its configured value")
+        return {}
+    if not Path(dev).exists():
+        raise FileNotFoundError(f"dev data not found: {dev}")
+    chosen = tune_prior_weights(nlp, list(Corpus(dev)(nlp)))
+    for name, result in chosen.items():
+        nlp.get_pipe(name).to_disk(Path(model_dir) / name)
+        accuracy = ", ".join(f"{w:g}: {100 * a:.2f}" for w, a in result["dev_accuracy"].items())
+        msg.info(f"{model_dir} {name}: prior_weight = {result['prior_weight']:g} (dev intent accuracy {accuracy})")
+    return chosen
+
+
+@app.command("tune-prior")
+def tune_prior_command(
+    model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
+    dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
+) -> None:
+    """Set prior_weight (intent prior correction) to the value with the best dev intent accuracy."""
+    try:
+        chosen = tune_saved_prior(model, dev)
+    except (PipelineLoadError, FileNotFoundError, ValueError) as error:
+        msg.fail(str(error))
+        raise typer.Exit(1)
+    if not chosen:
+        msg.warn(f"{model}: no intent component with a training prior to tune")
