@@ -118,8 +118,9 @@ def train_and_evaluate(name: str, system: str, train_command: List[str], paths: 
     """:func:`train_model`, then ``nlp-rnn evaluate`` model-best on test.
 
     Returns the evaluation metrics plus ``train_seconds``, ``seconds_to_best_dev``,
-    ``stopped_at_deadline``, ``model`` and, for nlp_rnn intent models, ``prior_weights``. With ``reuse``, a model that an earlier run trained
-    there (it has ``training.json``) is evaluated again, not retrained.
+    ``stopped_at_deadline``, ``model`` and, for nlp_rnn intent models, ``prior_weights``. With
+    ``reuse``, a model that an earlier run trained there (it has ``training.json``) is evaluated
+    again, not retrained.
     """
     out_dir = WORK / "models" / name / system
     timing_path = out_dir / "training.json"

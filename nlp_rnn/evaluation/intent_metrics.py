@@ -21,6 +21,17 @@ def cats_to_labels(cats: Dict[str, float], exclusive: bool, threshold: float = 0
     return frozenset(label for label, score in cats.items() if score >= threshold)
 
 
+def exclusive_gold_ids(all_cats: Iterable[Dict[str, float]], intents: Sequence[str], missing: int) -> List[int]:
+    """Index in ``intents`` of each gold ``cats`` dict's (exclusive) intent; ``missing`` where a
+    document has no gold intent or one that is not in ``intents``."""
+    index = {label: i for i, label in enumerate(intents)}
+    ids = []
+    for cats in all_cats:
+        labels = cats_to_labels(cats, True)
+        ids.append(index.get(next(iter(labels)), missing) if labels else missing)
+    return ids
+
+
 def intent_scores(gold: Sequence[LabelSet], predicted: Sequence[LabelSet]) -> Dict:
     """Returns ``intent_accuracy`` (exact set match), ``intent_macro_f1`` and ``per_intent``
     ({label: {precision, recall, f1, support}}), all fractions in 0-1."""

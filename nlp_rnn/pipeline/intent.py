@@ -68,6 +68,11 @@ class RNNIntent(RNNPipe):
         return tuple(self.cfg["labels"])
 
     @property
+    def intents(self) -> List[str]:
+        """The intent labels (the same as :attr:`labels`; ``rnn_joint`` has slot labels besides)."""
+        return list(self.labels)
+
+    @property
     def label_data(self) -> List[str]:
         return list(self.labels)
 

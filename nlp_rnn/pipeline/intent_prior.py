@@ -18,7 +18,7 @@ import numpy
 from spacy.language import Language
 from spacy.training import Example
 
-from ..evaluation.intent_metrics import cats_to_labels
+from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids
 
 PRIOR_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -65,12 +65,7 @@ def tune_prior_weights(nlp: Language, examples: List[Example]) -> Dict[str, Dict
         prior = getattr(pipe, "cfg", {}).get("intent_prior")
         if not prior or not docs:
             continue
-        intents = list(pipe.cfg.get("intents") or pipe.cfg.get("labels"))
-        index = {label: i for i, label in enumerate(intents)}
-        gold = []
-        for eg in examples:
-            labels = cats_to_labels(eg.reference.cats, True)
-            gold.append(index.get(next(iter(labels)), -1) if labels else -1)
+        gold = exclusive_gold_ids((eg.reference.cats for eg in examples), pipe.intents, missing=-1)
         pipe.cfg["prior_weight"] = 0.0
         probs = numpy.concatenate([pipe.intent_probabilities(docs[i : i + 256]) for i in range(0, len(docs), 256)])
         weight, accuracy = choose_prior_weight(probs, gold, prior)

@@ -16,7 +16,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import Config, Model
 
 from ..architectures.torch_model import torch_begin_update, torch_predict
-from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
 from .intent_prior import adjust_for_prior, training_prior
@@ -188,11 +188,7 @@ class RNNJoint(RNNPipe):
     def _loss(self, examples: List[Example], intent_logits, emissions, mask) -> torch.Tensor:
         loss = intent_logits.new_zeros(())
         if self.intents:
-            index = {label: i for i, label in enumerate(self.intents)}
-            gold = []
-            for eg in examples:
-                labels = cats_to_labels(eg.reference.cats, True)
-                gold.append(index.get(next(iter(labels)), -100) if labels else -100)
+            gold = exclusive_gold_ids((eg.reference.cats for eg in examples), self.intents, missing=-100)
             target = torch.tensor(gold, device=intent_logits.device)
             if (target >= 0).any():
                 # every ensemble member on its own loss, mean over examples and members
