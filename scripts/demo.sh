@@ -16,3 +16,11 @@ for lang in en zh; do
 done
 $NLP predict training/intent_en/model-best "what time is it?" "wake me up at 7 am tomorrow" "play some jazz by miles davis"
 $NLP predict training/intent_zh/model-best "现在几点了" "明天北京天气怎么样" "播放周杰伦的稻香"
+echo
+echo "Done. Models, metrics and plots:"
+for lang in en zh; do
+    echo "  training/intent_$lang/model-best           (model-last beside it)"
+    echo "  training/intent_$lang/test_metrics.json    (nlp-rnn evaluate on corpus/$lang/test.spacy)"
+    echo "  training/intent_$lang/plots/intent_confusion.png"
+done
+echo "Try: $NLP predict training/intent_en/model-best \"what's the weather in paris\""

@@ -266,7 +266,7 @@ def test_slots_confidence_and_translation_from_custom_components(models, tmp_pat
     out = tmp_path / "out.jsonl"
     annotate(models["custom"], source, out, progress=False, code=models["code"])
     first, second = read_records(out)
-    assert first["slots"] == [{"start": 11, "end": 16, "label": "city", "text": "Paris", "score": 0.55}]
+    assert first["slots"] == [{"start": 11, "end": 16, "label": "city", "text": "Paris", "confidence": 0.55}]
     assert first["translation"] == "SIRAP NI REHTAEW" and first["intent"] in INTENTS
     assert second["slots"] == [] and second["translation"] == "ZZAJ YALP"
     plain = tmp_path / "plain.jsonl"
@@ -303,7 +303,7 @@ def test_process_pool_keeps_order_and_custom_attributes(models, tmp_path):
     assert_same_records(records, read_records(serial))
     assert summary.records == 700 and summary.errors == len(broken) and summary.n_process == 2
     texts = {i: line["text"] for i, line in enumerate(lines, start=1) if isinstance(line, dict)}
-    assert any(r["slots"] and r["slots"][0]["score"] == 0.54 for r in records)  # Span._ across processes
+    assert any(r["slots"] and r["slots"][0]["confidence"] == 0.54 for r in records)  # Span._ across processes
     assert all(r["translation"] == texts[r["line"]].upper()[::-1] for r in records if "error" not in r)  # Doc._
 
     csv_source = tmp_path / "in.csv"  # CSV rows travel as parsed tuples, not raw lines
@@ -352,8 +352,9 @@ def test_resume_after_truncation_mid_line(models, tmp_path):
     lines, broken = corpus(300, broken_every=17)
     source = write_jsonl_lines(tmp_path / "in.jsonl", lines)
     full, out = tmp_path / "full.jsonl", tmp_path / "out.jsonl"
-    annotate(models["intent"], source, full, batch_size=32, progress=False)
-    data = full.read_bytes()
+    annotate(models["intent"], source, out, batch_size=32, progress=False)
+    data = out.read_bytes()
+    full.write_bytes(data)
     out.write_bytes(data[: len(data) * 3 // 5 + 7])  # a crash mid-line
     with pytest.raises(AnnotateError, match="--resume"):
         annotate(models["intent"], source, out, progress=False)

@@ -5,6 +5,7 @@ DESIGN.md: one-CPU actors plus a read task on a 2-CPU machine) fails the test in
 Skipped when Ray is not installed (``pip install nlp-rnn[ray]``).
 """
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import textwrap
 import pytest
 
 from nlp_rnn.annotate import AnnotateError, annotate
+from nlp_rnn.annotate.provenance import sidecar_path
 from nlp_rnn.annotate.ray_engine import import_ray, plan_resources
 
 from conftest import train_tiny_intent
@@ -77,6 +79,7 @@ def test_ray_engine_equals_local_engine(tmp_path):
         annotate(model, tmp_path / name, local[name], batch_size=16, progress=False)
     full = (tmp_path / local["in.jsonl"]).read_bytes()
     (tmp_path / "ray_resumed.jsonl").write_bytes(full[: len(full) // 2 + 5])  # a crash mid-line
+    shutil.copy(sidecar_path(local["in.jsonl"]), sidecar_path(tmp_path / "ray_resumed.jsonl"))  # same input, model
 
     script = tmp_path / "run_ray.py"
     script.write_text(RAY_SCRIPT)

@@ -17,7 +17,8 @@ from spacy.util import import_file
 from ..loading import load_pipeline
 from .errors import AnnotateError
 from .inputs import SourceRecord
-from .records import RecordSpec, doc_record, encode, error_record
+from ..records import RecordFields
+from .records import annotation_record, encode, error_record
 
 _IMPORTED: Set[str] = set()
 
@@ -25,13 +26,15 @@ _IMPORTED: Set[str] = set()
 @dataclass
 class EncodedBatch:
     """Output lines for input lines ``first_line`` … ``last_line``: ``records`` JSON lines in
-    ``data`` (``errors`` of them error records)."""
+    ``data`` (``errors`` of them error records; ``first_error``: ``"line N: problem"`` of the
+    first, ``""`` when there is none, a string either way so Ray's Arrow blocks keep one type)."""
 
     first_line: int
     last_line: int
     records: int
     errors: int
     data: bytes
+    first_error: str = ""
 
 
 def import_code(code: Optional[Union[str, Path]]) -> None:
@@ -53,11 +56,11 @@ def load_annotator(model_path: Union[str, Path], code: Optional[Union[str, Path]
 
 
 class Annotator:
-    """Pipeline + :class:`RecordSpec`: source records in, encoded output lines out."""
+    """Pipeline + its :class:`~nlp_rnn.records.RecordFields`: source records in, encoded output lines out."""
 
     def __init__(self, nlp: Language):
         self.nlp = nlp
-        self.spec = RecordSpec.from_nlp(nlp)
+        self.spec = RecordFields.from_nlp(nlp)
         self.succeeded = False
 
     def __call__(self, items: Sequence[Sequence]) -> EncodedBatch:
@@ -65,16 +68,18 @@ class Annotator:
         items = [item if isinstance(item, SourceRecord) else SourceRecord(*item) for item in items]
         good = [item for item in items if item.error is None]
         lines: List[bytes] = []
-        errors = 0
+        errors, first_error = 0, ""
         with self._memory_zone():
             docs = iter(self._docs([item.text for item in good]))
             for item in items:
-                line, failed = self._encode(item, next(docs) if item.error is None else None)
-                errors += failed
+                line, error = self._encode(item, next(docs) if item.error is None else None)
+                if error is not None:
+                    errors += 1
+                    first_error = first_error or f"line {item.line}: {error}"
                 lines.append(line)
         first = items[0].line if items else 0
         last = items[-1].line if items else 0
-        return EncodedBatch(first, last, len(lines), errors, b"".join(lines))
+        return EncodedBatch(first, last, len(lines), errors, b"".join(lines), first_error)
 
     def _memory_zone(self):
         """spaCy's memory zone (spaCy ≥ 3.8): strings and lexemes the batch adds to the vocab are
@@ -105,13 +110,15 @@ class Annotator:
             raise AnnotateError(f"the pipeline fails on every document: {type(error).__name__}: {error}") from error
         return docs
 
-    def _encode(self, item: SourceRecord, doc) -> Tuple[bytes, bool]:
-        """(output line, whether it is an error record)."""
+    def _encode(self, item: SourceRecord, doc) -> Tuple[bytes, Optional[str]]:
+        """(output line, the error when it is an error record, else ``None``)."""
         if item.error is not None:
-            return encode(error_record(item.line, item.error)), True
+            return encode(error_record(item.line, item.error)), item.error
         if isinstance(doc, Exception):
-            return encode(error_record(item.line, f"annotation failed: {type(doc).__name__}: {doc}")), True
+            error = f"annotation failed: {type(doc).__name__}: {doc}"
+            return encode(error_record(item.line, error)), error
         try:
-            return encode(doc_record(doc, self.spec, item.line, item.id, item.has_id)), False
-        except Exception as error:  # an unserializable id / translation, a lone surrogate …
-            return encode(error_record(item.line, f"cannot write the record: {type(error).__name__}: {error}")), True
+            return encode(annotation_record(doc, self.spec, item.line, item.id, item.has_id)), None
+        except Exception as failure:  # an unserializable id / translation, a lone surrogate …
+            error = f"cannot write the record: {type(failure).__name__}: {failure}"
+            return encode(error_record(item.line, error)), error

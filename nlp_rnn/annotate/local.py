@@ -35,9 +35,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Deque, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
+from ..threads import prepare_threads
 from .annotator import Annotator, EncodedBatch, load_annotator
 from .errors import AnnotateError
-from .inputs import LINE_FORMATS, InputSource
+from .inputs import InputSource
 
 T = TypeVar("T")
 IN_FLIGHT_PER_WORKER = 2
@@ -71,15 +72,21 @@ def run_local(
     batch_size: int = 256,
     n_process: int = 1,
     batch_timeout: Optional[float] = None,
+    threads: Optional[int] = None,
 ) -> Iterator[EncodedBatch]:
-    """Encoded output batches for the input from ``start_line`` on, in input order."""
+    """Encoded output batches for the input from ``start_line`` on, in input order.
+
+    ``threads``: torch threads in this process (``n_process == 1``) or in each worker; ``None``:
+    torch's default here, the CPUs shared out among the workers in a pool."""
     if n_process == 1:
+        if threads is not None:
+            prepare_threads(threads)
         annotator = load_annotator(model_path, code)
         for batch in batched(source.read(start_line), batch_size):
             yield annotator(batch)
         return
     yield from run_pool(source, model_path, start_line=start_line, code=code, batch_size=batch_size,
-                        n_process=n_process, batch_timeout=batch_timeout)
+                        n_process=n_process, batch_timeout=batch_timeout, threads=threads)
 
 
 def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
@@ -96,9 +103,7 @@ def _init_worker(model_path: str, code: Optional[str], threads: int, source: Inp
     is the main process's pid, passed in: it may be gone already by the time this runs."""
     global _worker, _source
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    import torch
-
-    torch.set_num_threads(threads)
+    prepare_threads(threads)
     _source = source
     try:
         _worker = load_annotator(model_path, code)
@@ -120,7 +125,7 @@ def _annotate_lines_in_worker(first_line: int, raws: List[bytes]) -> EncodedBatc
 def _jobs(source: InputSource, start_line: int, batch_size: int) -> Iterator[Tuple[int, int, Callable, tuple]]:
     """(first line, last line, worker function, arguments) per batch: raw lines for JSONL / text
     (parsing moves to the workers), record tuples for CSV / Parquet."""
-    if source.format in LINE_FORMATS:
+    if source.has_raw_lines:
         for first, raws in source.raw_batches(start_line, batch_size):
             yield first, first + len(raws) - 1, _annotate_lines_in_worker, (first, raws)
     else:
@@ -137,9 +142,11 @@ def run_pool(
     batch_size: int = 256,
     n_process: int = 2,
     batch_timeout: Optional[float] = None,
+    threads: Optional[int] = None,
 ) -> Iterator[EncodedBatch]:
-    """Annotate in ``n_process`` spawned workers; yield the batches in input order."""
-    threads = max(1, available_cpus() // n_process)
+    """Annotate in ``n_process`` spawned workers; yield the batches in input order. Each worker
+    runs torch on ``threads`` threads (default: the CPUs shared out among the workers)."""
+    threads = threads or max(1, available_cpus() // n_process)
     pool = ProcessPoolExecutor(
         n_process,
         mp_context=get_context("spawn"),

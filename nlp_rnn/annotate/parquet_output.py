@@ -5,7 +5,7 @@ annotates into ``out.parquet.journal.jsonl`` (the same resumable writer as JSONL
 streams the journal into ``out.parquet`` chunk by chunk (one row group each) and deletes it.
 Columns: ``line`` int64, ``id`` (int64 when every id is an integer, else string: JSON text for
 non-strings), ``error`` string, ``intent`` string, ``confidence`` double, ``slots``
-list<struct<start, end, label, text, score>>, ``translation`` string; only those that occur.
+list<struct<start, end, label, text, confidence>>, ``translation`` string; only those that occur.
 """
 
 import json
@@ -63,7 +63,7 @@ def convert_journal(journal: Path, output: Path) -> None:
     """Stream the JSONL journal into ``output`` (written to a temporary name, then renamed)."""
     pa, pq = _pyarrow()
     slot = pa.struct(
-        [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string()), ("score", pa.float64())]
+        [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string()), ("confidence", pa.float64())]
     )
     columns, int_ids = _columns(journal)
     types = {

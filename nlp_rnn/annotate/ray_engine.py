@@ -103,10 +103,10 @@ def read_shards(shards, source: InputSource) -> Iterator:
 class RayAnnotator:
     """Ray actor: the model loaded once; a batch of rows in, one row (the encoded batch) out."""
 
-    def __init__(self, model_path: str, code: Optional[str]):
-        import torch
+    def __init__(self, model_path: str, code: Optional[str], threads: int = 1):
+        from ..threads import prepare_threads
 
-        torch.set_num_threads(1)
+        prepare_threads(threads)
         self.annotator = load_annotator(model_path, code)
 
     def __call__(self, table):
@@ -126,10 +126,12 @@ def run_ray(
     n_process: int = -1,
     ray_address: Optional[str] = None,
     num_cpus: Optional[int] = None,
+    threads: Optional[int] = None,
 ) -> Iterator[EncodedBatch]:
     """Encoded output batches for the input from ``start_line`` on, in input order.
 
-    ``n_process``: actors (-1: one per CPU Ray reports); ``num_cpus``: CPUs of a local instance."""
+    ``n_process``: actors (-1: one per CPU Ray reports); ``num_cpus``: CPUs of a local instance;
+    ``threads``: torch threads per actor (default 1)."""
     ray = import_ray()
     started = connect(ray, ray_address, num_cpus)
     data_logger = logging.getLogger("ray.data")
@@ -153,7 +155,8 @@ def run_ray(
         )
         dataset = dataset.map_batches(
             RayAnnotator,
-            fn_constructor_kwargs={"model_path": str(model_path), "code": None if code is None else str(code)},
+            fn_constructor_kwargs={"model_path": str(model_path), "code": None if code is None else str(code),
+                                   "threads": threads or 1},
             batch_size=batch_size,
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=n_workers),

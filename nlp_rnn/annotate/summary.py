@@ -14,7 +14,7 @@ class AnnotateSummary:
     """The outcome of :func:`nlp_rnn.annotate.annotate`.
 
     ``records``: output lines written by this run (error records included); ``errors``: error
-    records among them; ``resumed_after``: input lines already in the output when the run began
+    records among them (``first_error``: ``"line N: problem"`` of the first); ``resumed_after``: input lines already in the output when the run began
     (``--resume``); ``seconds``: wall time of the whole run, model loading included."""
 
     output: str
@@ -24,6 +24,12 @@ class AnnotateSummary:
     errors: int = 0
     resumed_after: int = 0
     seconds: float = 0.0
+    first_error: str = ""
+
+    @property
+    def all_errors(self) -> bool:
+        """Every record this run wrote is an error record (a wrong --text-field, --input-format …)."""
+        return self.records > 0 and self.errors == self.records
 
     @property
     def docs_per_second(self) -> float:
@@ -32,6 +38,7 @@ class AnnotateSummary:
     def add(self, batch: EncodedBatch) -> None:
         self.records += batch.records
         self.errors += batch.errors
+        self.first_error = self.first_error or batch.first_error
 
     def to_dict(self) -> Dict:
         return dict(asdict(self), docs_per_second=self.docs_per_second)

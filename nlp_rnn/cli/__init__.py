@@ -1,6 +1,20 @@
-"""``nlp-rnn`` command line: thin typer commands over importable functions."""
+"""``nlp-rnn`` command line: thin typer commands over importable functions.
 
-from . import annotate, convert, evaluate, predict, train, translate, tune_prior  # noqa: F401  (each registers its command)
+One import line per command module (each registers its command on ``app``). Command modules
+import only typer at the top; spaCy and torch load inside the command functions, so
+``nlp-rnn --help`` is fast (tests/test_cli_startup.py checks that torch is not imported).
+"""
+
+from . import annotate  # noqa: F401
+from . import convert  # noqa: F401
+from . import evaluate  # noqa: F401
+from . import predict  # noqa: F401
+from . import train  # noqa: F401
+from . import translate  # noqa: F401
+from . import tune_prior  # noqa: F401
+from . import tune_oos  # noqa: F401  (nlp-rnn tune-oos)
+from . import generate  # noqa: F401  (registers nlp-rnn generate)
+from . import export, serve  # noqa: F401  (ONNX export and the HTTP server)
 from .app import app
 
 

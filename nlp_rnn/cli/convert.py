@@ -1,12 +1,15 @@
-"""``nlp-rnn convert``: any supported input → a spaCy ``.spacy`` DocBin."""
+"""``nlp-rnn convert``: any supported input → a spaCy ``.spacy`` DocBin.
+
+Only the format registry (no spaCy, no torch) is imported here; the conversion itself is
+imported inside the command, so ``nlp-rnn --help`` stays fast.
+"""
 
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..data.convert import FORMATS, convert
-from ..data.records import InvalidRecordError
+from ..data.convert import FORMATS
 from .app import app
 
 FORMAT_HELP = "Input format: " + "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values())
@@ -20,28 +23,47 @@ def convert_command(
         help="Input file or folder; for --format hf a hub dataset name or a local data file.",
     ),
     output: Path = typer.Argument(..., metavar="OUTPUT", help="The .spacy file to write."),
-    fmt: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
+    fmt: str = typer.Option(..., "--format", "-f", metavar="FORMAT", help=FORMAT_HELP),
     lang: str = typer.Option(
-        ..., "--lang", "-l", help="Language code: picks the tokenizer (zh: jieba)."
+        ..., "--lang", "-l", metavar="LANG", help="Language code: picks the tokenizer (zh: jieba)."
     ),
     skip_invalid: bool = typer.Option(
-        False, "--skip-invalid", help="Skip and count bad records instead of stopping at the first."
+        False,
+        "--skip-invalid/--no-skip-invalid",
+        metavar="",
+        help="Skip and count bad records instead of stopping at the first.",
     ),
     user_dict: Optional[Path] = typer.Option(
-        None, "--user-dict", help="jieba user dictionary (zh only)."
+        None, "--user-dict", metavar="FILE", help="jieba user dictionary (zh only)."
     ),
     text_column: Optional[str] = typer.Option(
-        None, "--text-column", help="hf: text column (default: text)."
+        None, "--text-column", metavar="NAME", help="csv, hf: the text column (csv: its header name)."
     ),
     intent_column: Optional[str] = typer.Option(
-        None, "--intent-column", help="hf: intent column (default: intent)."
+        None,
+        "--label-column",
+        "--intent-column",
+        metavar="NAME",
+        help="csv, hf: the intent (label) column (csv: its header name).",
     ),
     split: Optional[str] = typer.Option(
-        None, "--split", help="hf: dataset split (default: train)."
+        None, "--split", metavar="SPLIT", help="hf: dataset split (default: train)."
     ),
-    config: Optional[str] = typer.Option(None, "--config", help="hf: dataset configuration name."),
+    config: Optional[str] = typer.Option(
+        None, "--config", metavar="NAME", help="hf: dataset configuration name."
+    ),
+    doc_per: Optional[str] = typer.Option(
+        None, "--doc-per", metavar="UNIT", help="text: one document per 'line' (default) or per 'file'."
+    ),
+    oos_label: Optional[str] = typer.Option(
+        None, "--oos-label", metavar="LABEL", help="The gold label meaning out of scope (e.g. oos): such docs get no positive intent (all cats 0)."
+    ),
 ) -> None:
-    """Convert intent / slot data into a spaCy DocBin (slots as doc.ents, intents as doc.cats)."""
+    """Convert intent / slot data into a spaCy DocBin (slots as doc.ents, intents as doc.cats).
+    An input without a single record is an error (nothing is written)."""
+    from ..data.convert import convert
+    from ..data.records import InvalidRecordError
+
     try:
         report = convert(
             input_path,
@@ -54,6 +76,8 @@ def convert_command(
             intent_column=intent_column,
             split=split,
             config=config,
+            doc_per=doc_per,
+            oos_label=oos_label,
         )
     except (InvalidRecordError, ValueError, ImportError, OSError) as error:
         typer.echo(f"error: {error}", err=True)

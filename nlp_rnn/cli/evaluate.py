@@ -1,45 +1,51 @@
-"""``nlp-rnn evaluate MODEL DATA.spacy``: a readable table, JSON metrics, optional plots."""
+"""``nlp-rnn evaluate MODEL DATA.spacy``: a readable table, JSON metrics, optional plots.
+
+``python -m spacy evaluate`` works on these pipelines too and shows the intent and slot scores in
+its own TEXTCAT / NER rows (see the components' ``score``); this command adds per-intent
+tables, span scores for any ``spans_key``, BLEU / chrF for translators, the confusion matrix plot and
+a steady words/s figure.
+"""
 
 from pathlib import Path
 from typing import Optional
 
-import srsly
 import typer
-from wasabi import msg
 
-from ..evaluation.evaluate import evaluate
-from ..loading import PipelineLoadError, load_pipeline
-from .app import app
+from .app import BATCH_SIZE_HELP, GPU_HELP, THREADS_HELP, app, fail, printer, start
 
 
 @app.command("evaluate")
 def evaluate_command(
-    model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
-    data: Path = typer.Argument(..., help="DocBin (.spacy) written by nlp-rnn convert"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics JSON here"),
-    plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for the confusion-matrix PNG"),
-    batch_size: int = typer.Option(256, "--batch-size", "-b"),
-    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Trained pipeline folder (e.g. training/model-best)"),
+    data: Path = typer.Argument(..., metavar="DATA", help="DocBin (.spacy) written by nlp-rnn convert"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write metrics JSON here"),
+    plots: Optional[Path] = typer.Option(None, "--plots", metavar="DIR", help="Folder for the confusion-matrix PNG"),
+    batch_size: int = typer.Option(256, "--batch-size", "-b", metavar="N", help=BATCH_SIZE_HELP),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", metavar="ID", help=GPU_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
-    """Score a pipeline: intent accuracy / macro F1 / per intent, span P/R/F1 / per label, exact match, words/s."""
-    if gpu_id >= 0:
-        import spacy
+    """Score a pipeline: intent accuracy / macro F1 / per intent, span P/R/F1 / per label, exact
+    match, BLEU / chrF, and words/s (the pipeline alone, after a warm-up; loading not counted)."""
+    start(threads, gpu_id)
+    import srsly
 
-        spacy.require_gpu(gpu_id)
+    from ..evaluation.evaluate import evaluate
+    from ..loading import PipelineLoadError, load_pipeline
+
     try:
         nlp = load_pipeline(model)
         results = evaluate(nlp, data, batch_size=batch_size, plots_dir=plots)
     except (PipelineLoadError, FileNotFoundError, ValueError) as error:
-        msg.fail(str(error))
-        raise typer.Exit(1)
+        raise fail(str(error))
     print_results(results)
     if output is not None:
         srsly.write_json(output, results)
-        msg.good(f"Saved metrics to {output}")
+        printer().good(f"Saved metrics to {output}")
 
 
 def print_prf_table(per_label: dict, title: str) -> None:
     """One row per label: precision, recall, F1 (percent) and support."""
+    msg = printer()
     rows = [
         (label, f"{100 * s['precision']:.2f}", f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}", s["support"])
         for label, s in per_label.items()
@@ -49,7 +55,8 @@ def print_prf_table(per_label: dict, title: str) -> None:
 
 def print_results(results: dict) -> None:
     """Summary lines and a per-intent table."""
-    summary = [("documents", results["n_docs"]), ("words/s", f"{results['words_per_second']:,.0f}")]
+    msg = printer()
+    summary = [("documents", results["n_docs"]), ("words/s (pipeline, after warm-up)", f"{results['words_per_second']:,.0f}")]
     if "intent_accuracy" in results:
         summary.insert(0, ("intent accuracy", f"{100 * results['intent_accuracy']:.2f}"))
         summary.insert(1, ("intent macro F1", f"{100 * results['intent_macro_f1']:.2f}"))
@@ -65,6 +72,14 @@ def print_results(results: dict) -> None:
         ]
     if "exact_match" in results:
         summary.append(("exact match", f"{100 * results['exact_match']:.2f}"))
+    if "cross_entropy_nats" in results:
+        summary += [
+            ("cross-entropy (nats/char) / bits/char", f"{results['cross_entropy_nats']:.4f} / {results['bits_per_char']:.4f}"),
+            ("perplexity", f"{results['perplexity']:.3f}"),
+            ("chars/s (scoring)", f"{results['chars_per_second']:,.0f}"),
+        ]
+    if "well_formed_rate" in results:
+        summary.append((f"well-formed samples (of {results['n_samples']})", f"{100 * results['well_formed_rate']:.1f}%"))
     msg.table(summary, title="Results")
     for key, title in (("per_intent", "intent"), ("per_label", "slot")):
         if key in results:

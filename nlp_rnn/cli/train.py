@@ -1,26 +1,102 @@
-"""``nlp-rnn train``: spaCy's own training loop on a config from ``pipelines/``."""
+"""``nlp-rnn train``: spaCy's training loop on a config from ``pipelines/``, with checks first.
+
+Before anything is created: every ``--section.key`` override is checked against the config
+(:mod:`nlp_rnn.training.overrides`) and the train / dev data are checked
+(:mod:`nlp_rnn.training.inputs`); each problem is one line. Training then runs spaCy's loop with
+the final step always evaluated and never an untrained ``model-best``
+(:mod:`nlp_rnn.training.loop`), the intent prior correction is chosen on dev, and the run ends
+with where the models are and their dev scores.
+"""
 
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 import typer
-from spacy.cli._util import parse_config_overrides
-from spacy.cli.train import train as spacy_train
 
-from .app import app
-from .tune_prior import tune_saved_prior
+from .app import GPU_HELP, THREADS_HELP, app, fail, printer, start
 
 
-def train(config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None, tune_prior: bool = True) -> None:
-    """Train with spaCy; ``output`` receives ``model-best`` and ``model-last``. With ``tune_prior``,
-    the intent prior correction of both is then chosen on the dev set (:func:`tune_saved_prior`)."""
+class TrainingSetupError(ValueError):
+    """The config, an override or the data cannot start a training (one line for the user)."""
+
+
+def prepare_training(config_path: Path, overrides: Dict, gpu_id: int = -1):
+    """Load the config with ``overrides``, check overrides and data, build and initialize the
+    pipeline. Returns the initialized ``nlp``; raises :class:`TrainingSetupError`."""
+    from spacy import util
+    from spacy.training.initialize import init_nlp
+    from thinc.api import ConfigValidationError
+
     import nlp_rnn.pipeline.intent  # noqa: F401  (registers factories without an install)
+    import nlp_rnn.pipeline.joint  # noqa: F401
+    import nlp_rnn.pipeline.translator  # noqa: F401
 
-    spacy_train(config, output, use_gpu=gpu_id, overrides=overrides or {})
+    from ..training.inputs import check_training_data
+    from ..training.overrides import check_overrides
+
+    try:
+        written = util.load_config(config_path, interpolate=False)
+        check_overrides(written, overrides)
+        config = util.load_config(config_path, overrides=overrides, interpolate=False)
+        check_training_data(config.interpolate())
+        return init_nlp(config, use_gpu=gpu_id)
+    except ConfigValidationError as error:
+        raise TrainingSetupError(f"{config_path}: {one_line(str(error))}") from None
+    except (ValueError, KeyError, OSError) as error:
+        raise TrainingSetupError(one_line(str(error))) from None
+
+
+def one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+def train(
+    config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None, tune_prior: bool = True
+):
+    """Train with spaCy; ``output`` receives ``model-best`` and ``model-last``. With ``tune_prior``,
+    the intent prior correction of both is then chosen on the dev set (:func:`tune_saved_prior`).
+    Returns the :class:`~nlp_rnn.training.loop.TrainingSummary`."""
+    import sys
+
+    from ..training.loop import train_pipeline
+    from .tune_prior import tune_saved_prior
+
+    if gpu_id >= 0:
+        from spacy.cli._util import setup_gpu
+
+        setup_gpu(gpu_id)
+    nlp = prepare_training(config, overrides or {}, gpu_id)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+    summary = train_pipeline(nlp, output, use_gpu=gpu_id, stdout=sys.stdout)
     if tune_prior and output is not None:
         for name in ("model-best", "model-last"):
             if (output / name).exists():
                 tune_saved_prior(output / name)
+    if output is not None:
+        from .tune_oos import tune_after_training
+
+        tune_after_training(output)  # temperature, out-of-scope Gaussians and threshold, on dev
+    return summary
+
+
+def report(output: Optional[Path], summary) -> None:
+    """The last lines of a training: where the models are and their dev scores."""
+    msg = printer()
+    scores = {k: summary.best_scores.get(k) for k in summary.score_keys}
+    details = ", ".join(f"{k} {100 * v:.2f}" for k, v in scores.items() if isinstance(v, (int, float)))
+    if output is None:
+        best = "" if summary.best_score is None else f"; best dev score {summary.best_score:.4f} at step {summary.best_step}"
+        msg.good(f"Trained (no --output: nothing saved){best}")
+        return
+    if summary.best_step is not None:
+        msg.good(
+            f"model-best: {output / 'model-best'} (step {summary.best_step}, dev score {summary.best_score:.4f}"
+            + (f"; {details}" if details else "") + ")"
+        )
+    if summary.final_score is not None:
+        msg.good(f"model-last: {output / 'model-last'} (step {summary.final_step}, dev score {summary.final_score:.4f})")
+    msg.info("Dev scores are before the prior correction chosen above; evaluate with: nlp-rnn evaluate MODEL TEST.spacy")
 
 
 @app.command(
@@ -29,10 +105,24 @@ def train(config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Opt
 )
 def train_command(
     ctx: typer.Context,
-    config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Config file, e.g. pipelines/intent_en.cfg"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder for model-best / model-last"),
-    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
-    tune_prior: bool = typer.Option(True, help="Choose the intent prior correction (prior_weight) on the dev set after training"),
+    config: Path = typer.Argument(..., metavar="CONFIG", exists=True, dir_okay=False, help="Config file, e.g. pipelines/intent_en.cfg"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="Output folder for model-best / model-last"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", metavar="ID", help=GPU_HELP),
+    tune_prior: bool = typer.Option(True, "--tune-prior/--no-tune-prior", help="Choose the intent prior correction (prior_weight) on the dev set after training"),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
-    """Train a pipeline. Any dotted config override works: --paths.train X --training.max_epochs 5."""
-    train(config, output, gpu_id, parse_config_overrides(ctx.args), tune_prior)
+    """Train a pipeline. Any dotted config override works: --paths.train X --training.max_epochs 5
+    (each is checked against the config). The final step is always evaluated; model-best is the
+    best evaluation after step 0."""
+    start(threads)
+    from spacy.cli._util import parse_config_overrides
+
+    try:
+        overrides = parse_config_overrides(ctx.args)
+    except SystemExit:
+        raise fail(f"cannot read the overrides {' '.join(ctx.args)}: give them as --section.key VALUE")
+    try:
+        summary = train(config, output, gpu_id, overrides, tune_prior)
+    except TrainingSetupError as error:
+        raise fail(str(error))
+    report(output, summary)

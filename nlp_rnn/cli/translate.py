@@ -6,12 +6,8 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional
 
 import typer
-from spacy.language import Language
-from wasabi import msg
 
-from ..evaluation.attention_plot import plot_attention
-from ..evaluation.translation_metrics import translator_pipe
-from .app import app, load_pipeline_or_exit
+from .app import BATCH_SIZE_HELP, GPU_HELP, THREADS_HELP, app, fail, load_pipeline_or_exit, start
 
 
 def plot_path(base: Path, index: int, total: int) -> Path:
@@ -22,7 +18,7 @@ def plot_path(base: Path, index: int, total: int) -> Path:
 
 
 def translate_texts(
-    nlp: Language,
+    nlp,
     texts: Iterable[str],
     *,
     beam_size: Optional[int] = None,
@@ -36,6 +32,9 @@ def translate_texts(
     translation's attention heat map is written there (``_<n>`` added when ``n_texts`` != 1) and
     the record gets ``"attention_plot"`` (and ``"warning"`` when CJK glyphs could not be drawn).
     """
+    from ..evaluation.attention_plot import plot_attention
+    from ..evaluation.translation_metrics import translator_pipe
+
     found = translator_pipe(nlp)
     if found is None:
         raise ValueError("this pipeline has no translator (rnn_translator) component")
@@ -67,15 +66,18 @@ def translate_texts(
 
 @app.command("translate")
 def translate_command(
-    model: Path = typer.Argument(..., help="Trained pipeline folder with an rnn_translator"),
-    texts: Optional[List[str]] = typer.Argument(None, help="Texts; read from stdin, one per line, when absent"),
-    beam: Optional[int] = typer.Option(None, "--beam", help="Beam size (1 = greedy; default: the pipeline's)"),
-    batch_size: int = typer.Option(64, "--batch-size", "-b"),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Trained pipeline folder with an rnn_translator"),
+    texts: Optional[List[str]] = typer.Argument(None, metavar="TEXT", help="Texts; read from stdin, one per line, when absent"),
+    beam: Optional[int] = typer.Option(None, "--beam", metavar="N", help="Beam size (1 = greedy; default: the pipeline's)"),
+    batch_size: int = typer.Option(64, "--batch-size", "-b", metavar="N", help=BATCH_SIZE_HELP),
     plot_attention_to: Optional[Path] = typer.Option(
-        None, "--plot-attention", help="Write the attention heat map PNG here (_N added for several inputs)"
+        None, "--plot-attention", metavar="PNG", help="Write the attention heat map PNG here (_N added for several inputs)"
     ),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", metavar="ID", help=GPU_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
-    """Translate: {"source", "translation"} per line of output."""
+    """Translate: one JSON line per text, {"source", "translation"} (+ "attention_plot" with --plot-attention)."""
+    start(threads, gpu_id)
     nlp = load_pipeline_or_exit(model)
     if texts:
         source: Iterable[str] = texts
@@ -97,5 +99,4 @@ def translate_command(
                 warned = True
             typer.echo(json.dumps(record, ensure_ascii=False))
     except ValueError as error:
-        msg.fail(str(error))
-        raise typer.Exit(1)
+        raise fail(str(error))

@@ -5,18 +5,20 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import typer
-from spacy.training import Corpus
-from wasabi import msg
 
-from ..loading import PipelineLoadError, load_pipeline
-from ..pipeline.intent_prior import tune_prior_weights
-from .app import app
+from .app import THREADS_HELP, app, fail, printer, start
 
 
 def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> Dict[str, Dict]:
     """Choose ``prior_weight`` of the saved pipeline's intent components on ``dev`` (default: the
     ``paths.dev`` it was trained with) and save each tuned component's settings in place.
     Returns what :func:`tune_prior_weights` chose (empty when there is nothing to tune)."""
+    from spacy.training import Corpus
+
+    from ..loading import load_pipeline
+    from ..pipeline.intent_prior import tune_prior_weights
+
+    msg = printer()
     nlp = load_pipeline(model_dir)
     if not any(getattr(pipe, "cfg", {}).get("intent_prior") for _, pipe in nlp.pipeline):
         return {}
@@ -36,14 +38,17 @@ def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> Dict[str, D
 
 @app.command("tune-prior")
 def tune_prior_command(
-    model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
-    dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Trained pipeline folder (e.g. training/model-best)"),
+    dev: Optional[Path] = typer.Argument(None, metavar="DEV", help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
     """Set prior_weight (intent prior correction) to the value with the best dev intent accuracy."""
+    start(threads)
+    from ..loading import PipelineLoadError
+
     try:
         chosen = tune_saved_prior(model, dev)
     except (PipelineLoadError, FileNotFoundError, ValueError) as error:
-        msg.fail(str(error))
-        raise typer.Exit(1)
+        raise fail(str(error))
     if not chosen:
-        msg.warn(f"{model}: no intent component with a training prior to tune")
+        printer().warn(f"{model}: no intent component with a training prior to tune")

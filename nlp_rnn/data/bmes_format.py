@@ -7,10 +7,12 @@ last space, literal space characters included. Records carry no intent; the slot
 spans over the concatenated characters.
 """
 
+from contextlib import closing
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
 from .cais_format import char_utterance_record, char_utterances
+from .line_records import utf8_lines
 from .records import IntentRecord, ReadReport, resolve_report
 
 
@@ -32,7 +34,7 @@ def read_bmes(
     if not path.is_file():
         raise FileNotFoundError(f"BMES file not found: {path}")
     report = resolve_report(report)
-    with path.open(encoding="utf-8-sig") as stream:
+    with closing(utf8_lines(path)) as stream:
         for utterance in char_utterances(stream):
             record = char_utterance_record(
                 utterance, None, path, scheme, report, skip_invalid=skip_invalid

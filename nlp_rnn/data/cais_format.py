@@ -9,10 +9,12 @@ The ``char tag`` reading (:func:`char_utterances`, :func:`char_utterance_record`
 the intent-less BMES reader in :mod:`.bmes_format`.
 """
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator, List, Optional, Tuple, Union
+from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
+from .line_records import utf8_lines
 from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_report
 from .tags import tags_to_slots
 
@@ -66,7 +68,7 @@ class CharUtterance:
         self.tags.append(tag)
 
 
-def char_utterances(stream: IO[str]) -> Iterator[CharUtterance]:
+def char_utterances(stream: Iterable[str]) -> Iterator[CharUtterance]:
     """The blank-line separated utterances of a ``char tag`` per line stream."""
     utterance: Optional[CharUtterance] = None
     for number, line in enumerate(stream, start=1):
@@ -142,13 +144,10 @@ def read_cais(
     """
     tag_path, intent_path = cais_paths(source)
     report = resolve_report(report)
-    with (
-        tag_path.open(encoding="utf-8-sig") as tag_stream,
-        intent_path.open(encoding="utf-8-sig") as intent_stream,
-    ):
+    with closing(utf8_lines(tag_path)) as tag_stream, closing(utf8_lines(intent_path)) as intent_stream:
         count = 0
         for count, utterance in enumerate(char_utterances(tag_stream), start=1):
-            intent = intent_stream.readline()
+            intent = next(intent_stream, "")
             if not intent:
                 raise InvalidRecordError(
                     intent_path,
@@ -161,7 +160,7 @@ def read_cais(
             )
             if record is not None:
                 yield record
-        extra = intent_stream.readline()
+        extra = next(intent_stream, "")
         if extra.strip():
             raise InvalidRecordError(
                 intent_path,

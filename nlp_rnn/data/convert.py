@@ -7,21 +7,12 @@ stream their input, so only the DocBin itself grows with the data.
 
 import time
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from tqdm import tqdm
-
-from ..language import CHINESE_LANGS, blank_pipeline
-from .bmes_format import read_bmes
-from .cais_format import read_cais
-from .csv_format import read_csv
-from .docbin import SlotAlignment, records_to_docbin
-from .hf_format import read_hf
-from .jsonl_format import read_jsonl
 from .records import IntentRecord, ReadReport
-from .snips_format import read_snips
-from .tatoeba_format import read_hf_parallel, read_tatoeba
+from .text_format import read_text
 
 PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
 
@@ -30,47 +21,78 @@ PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
 class InputFormat:
     """A registered input format: its reader and the reader options it accepts beyond the
     common ``skip_invalid`` and ``report``. ``parallel`` readers (translation pairs) also get the
-    source language ``lang``."""
+    source language ``lang``.
+
+    ``reader`` is the function, or ``"module:function"`` inside this package, imported on first
+    use (several readers need spaCy, which the command line's ``--help`` must not load)."""
 
     name: str
-    read: Callable[..., Iterator[IntentRecord]]
+    reader: Union[Callable[..., Iterator[IntentRecord]], str]
     description: str
     options: Tuple[str, ...] = ()
     parallel: bool = False
+
+    @property
+    def read(self) -> Callable[..., Iterator[IntentRecord]]:
+        if not isinstance(self.reader, str):
+            return self.reader
+        module, _, function = self.reader.partition(":")
+        return getattr(import_module(f".{module}", __package__), function)
 
 
 FORMATS: Dict[str, InputFormat] = {
     fmt.name: fmt
     for fmt in (
         InputFormat(
-            "jsonl", read_jsonl, 'JSON Lines: {"text", "intent", "slots": [{start, end, label}]}'
+            "jsonl", "jsonl_format:read_jsonl", 'JSON Lines: {"text", "intent", "slots": [{start, end, label}]}'
         ),
-        InputFormat("csv", read_csv, "CSV rows text,intent (header row optional)"),
-        InputFormat("snips", read_snips, "folder with seq.in, seq.out (BIO), label: SNIPS, ATIS"),
-        InputFormat("cais", read_cais, "folder with a 'char tag' BIOES file + NAME.intent: CAIS"),
+        InputFormat(
+            "csv",
+            "csv_format:read_csv",
+            "CSV rows text,intent; a header row may name them (--text-column, --label-column)",
+            ("text_column", "intent_column"),
+        ),
+        InputFormat("snips", "snips_format:read_snips", "folder with seq.in, seq.out (BIO), label: SNIPS, ATIS"),
+        InputFormat("cais", "cais_format:read_cais", "folder with a 'char tag' BIOES file + NAME.intent: CAIS"),
         InputFormat(
             "hf",
-            read_hf,
+            "hf_format:read_hf",
             "Hugging Face dataset: hub name or local .json/.jsonl/.csv/.parquet",
             ("split", "config", "text_column", "intent_column", "cache_dir"),
         ),
-        InputFormat("bmes", read_bmes, "'char tag' per line BMES file, no intents: Resume NER"),
+        InputFormat("bmes", "bmes_format:read_bmes", "'char tag' per line BMES file, no intents: Resume NER"),
+        InputFormat(
+            "conll",
+            "conll_format:read_conll",
+            "CoNLL-2003 'token ... tag' per line (IOB1 or IOB2), blank line between sentences, "
+            "-DOCSTART- skipped; no intents: English NER",
+        ),
         InputFormat(
             "tatoeba",
-            read_tatoeba,
+            "tatoeba_format:read_tatoeba",
             "translation pairs 'English<TAB>other[<TAB>attribution]'; --lang is the source",
             parallel=True,
         ),
         InputFormat(
             "hf_parallel",
-            read_hf_parallel,
+            "tatoeba_format:read_hf_parallel",
             "Hugging Face translation pairs: source/target columns or a 'translation' dict; "
             "--lang is the source",
             ("split", "config", "text_column", "target_column", "target_lang", "cache_dir"),
             parallel=True,
         ),
+        InputFormat(
+            "text",
+            read_text,
+            "plain text for language models: one document per line or per file (--doc-per)",
+            ("doc_per",),
+        ),
     )
 }
+
+
+class EmptyInputError(ValueError):
+    """The input holds no record to convert (an empty file, or every record invalid)."""
 
 
 def get_format(name: str) -> InputFormat:
@@ -94,6 +116,7 @@ class ConvertReport:
     split_slots: int = 0
     invalid: List[str] = field(default_factory=list)
     repairs: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
     parallel: bool = False
 
@@ -107,6 +130,7 @@ class ConvertReport:
             else f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, "
             f"{self.split_slots} needed a token split",
         ]
+        lines += self.notes
         for title, messages in (
             ("invalid records skipped", self.invalid),
             ("tag repairs", self.repairs),
@@ -136,7 +160,7 @@ def _survey(records: Iterable[IntentRecord]) -> Tuple[List[str], bool, int]:
     labels, multi_label, total = set(), False, 0
     for total, record in enumerate(records, start=1):
         labels.update(record.intents)
-        multi_label |= isinstance(record.intent, list)
+        multi_label |= isinstance(record.intent, list) and bool(record.intent)  # [] = out of scope
     return sorted(labels), multi_label, total
 
 
@@ -149,6 +173,7 @@ def convert(
     skip_invalid: bool = False,
     user_dict: Optional[Union[str, Path]] = None,
     progress: Optional[bool] = None,
+    oos_label: Optional[str] = None,
     **reader_options: Any,
 ) -> ConvertReport:
     """Convert ``input_path`` (format ``fmt``) into a DocBin at ``output_path``.
@@ -160,8 +185,15 @@ def convert(
     ``lang`` is the source language and each Doc carries its target in
     ``doc.user_data["translation"]``. With ``skip_invalid`` bad records are skipped and
     listed in the report instead of raising :class:`InvalidRecordError`. ``progress``: ``None``
-    shows a bar on stderr for big inputs when it is a terminal.
+    shows a bar on stderr for big inputs when it is a terminal. ``oos_label``: records with this
+    intent are stored out of scope (all cats 0; see :mod:`nlp_rnn.oos.records`); a label that no
+    record carries gives a warning note listing the labels seen.
     """
+    from tqdm import tqdm
+
+    from ..language import CHINESE_LANGS, blank_pipeline
+    from .docbin import SlotAlignment, records_to_docbin
+
     started = time.perf_counter()
     input_format = get_format(fmt)
     options = _reader_options(input_format, reader_options)
@@ -174,12 +206,24 @@ def convert(
     if input_format.parallel:
         options["lang"] = lang  # the source language picks the source column
 
+    from ..oos.records import OutOfScopeCount, absent_label_warning, mark_out_of_scope
+
+    oos_counts: List[OutOfScopeCount] = []  # one per pass over the input; the last is the written one
+
     def read(report: ReadReport) -> Iterator[IntentRecord]:
-        return input_format.read(input_path, skip_invalid=skip_invalid, report=report, **options)
+        records = input_format.read(input_path, skip_invalid=skip_invalid, report=report, **options)
+        if oos_label is None:
+            return records
+        oos_counts.append(OutOfScopeCount(oos_label))
+        return mark_out_of_scope(records, oos_counts[-1])
 
     report = ConvertReport(str(input_path), str(output_path), fmt, parallel=input_format.parallel)
-    report.intents, report.multi_label, total = _survey(read(ReadReport()))
+    survey_report = ReadReport()
+    report.intents, report.multi_label, total = _survey(read(survey_report))
+    if total == 0:
+        raise EmptyInputError(_nothing_to_convert(input_path, survey_report))
     nlp = blank_pipeline(lang, str(user_dict) if user_dict is not None else None)
+    nlp.max_length = max(nlp.max_length, 10**9)  # --format text --doc-per file: a whole file is one Doc
 
     read_report, alignment = ReadReport(), SlotAlignment()
     records = tqdm(
@@ -197,5 +241,20 @@ def convert(
     report.docs = len(docbin)
     report.slots, report.split_slots = alignment.slots, alignment.split_slots
     report.invalid, report.repairs = read_report.invalid, read_report.repairs
+    report.notes = read_report.notes
+    if oos_label is not None:
+        n_oos = oos_counts[-1].records
+        report.notes = list(report.notes) + ([f"out of scope (--oos-label {oos_label!r}): {n_oos} docs stored with all cats 0"]
+                                             if n_oos else [absent_label_warning(oos_label, report.intents, str(input_path))])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _nothing_to_convert(input_path: Union[str, Path], survey: ReadReport) -> str:
+    """The one-line error for an input without a single record."""
+    if survey.invalid:
+        return (
+            f"{input_path}: all {len(survey.invalid)} records are invalid, nothing written "
+            f"(first: {survey.invalid[0]})"
+        )
+    return f"{input_path}: no records found (empty input?), nothing written"

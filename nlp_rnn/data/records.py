@@ -56,12 +56,14 @@ class ReadReport:
     """What a reader skipped or repaired while reading (pass one in to collect it).
 
     ``invalid`` holds the message of every line skipped with ``skip_invalid=True``; ``repairs``
-    one message per tag-sequence repair (e.g. an ``I-x`` after ``O`` that starts a new span).
+    one message per tag-sequence repair (e.g. an ``I-x`` after ``O`` that starts a new span);
+    ``notes`` how the input was read (e.g. the CSV columns used), for the user to check.
     """
 
     records: int = 0
     invalid: List[str] = field(default_factory=list)
     repairs: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
     def reject(self, error: InvalidRecordError, skip_invalid: bool) -> None:
         """Raise ``error``, or with ``skip_invalid`` note it and let the reader move on."""

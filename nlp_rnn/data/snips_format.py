@@ -6,11 +6,12 @@ multi-intent labels such as ``atis_flight#atis_airfare`` stay one label. The tex
 joined by single spaces and the slots are character spans over it.
 """
 
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from itertools import zip_longest
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
+from .line_records import utf8_lines
 from .records import IntentRecord, InvalidRecordError, ReadReport, resolve_report
 from .tags import tags_to_slots
 
@@ -75,7 +76,7 @@ def read_snips(
     report = resolve_report(report)
     by_name = dict(zip(FILES, paths))
     with ExitStack() as stack:
-        streams = [stack.enter_context(path.open(encoding="utf-8-sig")) for path in paths]
+        streams = [stack.enter_context(closing(utf8_lines(path))) for path in paths]
         for number, lines in enumerate(zip_longest(*streams), start=1):
             if all(line is None or not line.strip() for line in lines):
                 continue

@@ -8,6 +8,7 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 
 from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
+from .lm_metrics import lm_component, lm_results
 from .plots import plot_confusion_matrix
 from .span_metrics import count_unreachable, doc_spans, exact_match, span_scores
 from .translation_metrics import translation_results, translator_pipe
@@ -29,27 +30,27 @@ def evaluate(
 ) -> Dict:
     """Run ``nlp.pipe`` over the texts of ``data_path`` and score against its annotations.
 
-    Returns a dict with ``n_docs``, ``n_words``, ``words_per_second`` and, when the pipeline has an
+    Returns a dict with ``n_docs``, ``n_words``, ``words_per_second`` (steady speed of the
+    pipeline alone: after a warm-up pass over the first texts, which loads lazy resources such as
+    jieba's dictionary; loading the model and the data is not counted), ``seconds`` (the timed
+    pass), ``warmup_seconds`` and, when the pipeline has an
     intent component, ``intent_accuracy``, ``intent_macro_f1`` and ``per_intent``; when it has a
     tagger, ``span_precision``, ``span_recall``, ``span_f1``, ``per_label``, ``unreachable_spans``
     (gold spans the pipeline's tokenization cannot express) and, with both, ``exact_match``; when it
     has a translator, ``bleu``, ``chrf`` (0-1) and ``sentences_per_second`` (see
     :func:`translation_metrics.translation_results`).
     """
-    data_path = Path(data_path)
-    if not data_path.exists():
-        raise FileNotFoundError(f"evaluation data not found: {data_path}")
-    gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
+    gold_docs = read_gold_docs(nlp, data_path)
     texts = [doc.text for doc in gold_docs]
-    start = time.perf_counter()
-    predicted = list(nlp.pipe(texts, batch_size=batch_size))
-    seconds = time.perf_counter() - start
+    predicted, timing = timed_pipe(nlp, texts, batch_size)
     n_words = sum(len(doc) for doc in predicted)
+    seconds = timing["seconds"]
     results: Dict = {
         "n_docs": len(predicted),
         "n_words": n_words,
         "seconds": seconds,
         "words_per_second": n_words / seconds if seconds else 0.0,
+        "warmup_seconds": timing["warmup_seconds"],
     }
     intent_sets = None
     settings = intent_settings(nlp)
@@ -59,6 +60,9 @@ def evaluate(
         pred = [cats_to_labels(doc.cats, exclusive, threshold) for doc in predicted]
         results.update(intent_scores(gold, pred))
         intent_sets = (gold, pred)
+        from .oos_evaluation import oos_evaluation  # out-of-scope metrics and calibration (ECE)
+
+        results.update(oos_evaluation(nlp, gold_docs, predicted, batch_size, plots_dir))
         if plots_dir is not None and exclusive:
             labels, counts = confusion_matrix(_single(gold), _single(pred))
             results["confusion_matrix_png"] = str(
@@ -69,7 +73,39 @@ def evaluate(
         results.update(slot_results(gold_docs, predicted, key, intent_sets))
     if translator_pipe(nlp) is not None:
         results.update(translation_results(nlp, gold_docs, predicted, seconds))
+    if lm_component(nlp) is not None:
+        results.update(lm_results(nlp, predicted, seconds))
     return results
+
+
+WARMUP_TEXTS = 16
+
+
+def read_gold_docs(nlp: Language, data_path: Path) -> List:
+    """The gold documents of a ``.spacy`` DocBin, or one clear error (missing file, other format)."""
+    data_path = Path(data_path)
+    if not data_path.exists():
+        raise FileNotFoundError(f"evaluation data not found: {data_path}")
+    try:
+        return list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
+    except Exception as error:
+        raise ValueError(
+            f"{data_path} is not a spaCy DocBin ({type(error).__name__}): convert it first with "
+            f"nlp-rnn convert {data_path} DATA.spacy --format FORMAT --lang LANG"
+        ) from None
+
+
+def timed_pipe(nlp: Language, texts: List[str], batch_size: int) -> Tuple[List, Dict[str, float]]:
+    """Run the pipeline over ``texts``; returns (docs, {"seconds", "warmup_seconds"}).
+
+    The first ``WARMUP_TEXTS`` texts are run once before the clock starts (lazy loading of
+    tokenizer dictionaries, first-call costs of torch), then every text is run and timed."""
+    start = time.perf_counter()
+    list(nlp.pipe(texts[:WARMUP_TEXTS], batch_size=batch_size))
+    warmup = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = list(nlp.pipe(texts, batch_size=batch_size))
+    return predicted, {"seconds": time.perf_counter() - start, "warmup_seconds": warmup}
 
 
 def spans_key(nlp: Language) -> Tuple[bool, Optional[str]]:

@@ -1,6 +1,6 @@
 """Intent classification head (N → 1) over a :class:`TextEncoder`."""
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
@@ -38,9 +38,14 @@ class IntentClassifier(nn.Module):
         Returns logits (batch, n_members, n_labels): the recurrent member first, then the bag of
         n-grams if present. Each member is trained on its own loss; predictions average them.
         """
+        return self.forward_with_features(ids, lengths)[0]
+
+    def forward_with_features(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`forward`, plus the pooled encoder features (batch, width) the recurrent
+        member classifies (what an out-of-scope feature-space scorer reads)."""
         outputs, final, mask = self.text_encoder(ids, lengths)
         pooled = self.pooling(outputs, final, mask)
         members = [self.output(self.dropout(pooled))]
         if self.bag_of_ngrams is not None:
             members.append(self.bag_of_ngrams(ids[:, :, 0]))
-        return torch.stack(members, dim=1)
+        return torch.stack(members, dim=1), pooled

@@ -59,12 +59,19 @@ class JointIntentSlotModel(nn.Module):
         bag of n-grams and the token-level vote if present; (batch, 1, 0) without intents — slot emissions
         (batch, T, K) (K = 0 without slots), and the mask (batch, T) bool.
         """
+        return self.forward_with_features(ids, lengths)[0]
+
+    def forward_with_features(self, ids: torch.Tensor, lengths: torch.Tensor):
+        """((intent logits, emissions, mask) as :meth:`forward`, pooled features (batch, width')):
+        the vector the intent output layer reads (width' includes the slot distribution with
+        ``slot_to_intent``; (batch, 0) without intents)."""
         outputs, final, mask = self.text_encoder(ids, lengths)
         batch, steps = mask.shape
         emissions = outputs.new_zeros((batch, steps, 0))
         if self.slot_head is not None:
             emissions = self.slot_head(outputs)
         intent_logits = outputs.new_zeros((batch, 1, 0))
+        pooled = outputs.new_zeros((batch, 0))
         if self.n_intents:
             pooled = self.pooling(outputs, final, mask)
             if self.slot_to_intent:
@@ -76,7 +83,7 @@ class JointIntentSlotModel(nn.Module):
             if self.token_intent_output is not None:
                 members.append(self._token_vote(outputs, mask))
             intent_logits = torch.stack(members, dim=1)
-        return intent_logits, emissions, mask
+        return (intent_logits, emissions, mask), pooled
 
     def _token_vote(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """outputs (batch, T, width), mask (batch, T) → (batch, n_intents): the mean over real tokens

@@ -10,7 +10,9 @@ from thinc.api import Config, Model
 
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from .intent_prior import adjust_for_prior, training_prior
+from .out_of_scope import OOS_DEFAULTS, intent_logits_and_features, mark_docs, needs_features, oos_cfg, oos_scores, out_of_scope_mask, scale_logits
 from .rnn_pipe import RNNPipe
+from .spacy_scores import intent_table_scores
 
 DEFAULT_INTENT_MODEL = """
 [model]
@@ -41,17 +43,21 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]
 @Language.factory(
     "rnn_intent",
     assigns=["doc.cats"],
-    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5, "prior_weight": 0.0},
+    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5, "prior_weight": 0.0, **OOS_DEFAULTS},
     default_score_weights={"intent_acc": 1.0, "intent_macro_f": 0.0},
 )
 def make_rnn_intent(
-    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float
+    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float,
+    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
 ) -> "RNNIntent":
     """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
     otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
     ``prior_weight``: logit adjustment of exclusive intents for the training prior (see
-    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev)."""
-    return RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`)."""
+    pipe = RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature))
+    return pipe
 
 
 class RNNIntent(RNNPipe):
@@ -100,8 +106,9 @@ class RNNIntent(RNNPipe):
         """Collect the labels (or take ``labels``), build vocabularies and the torch model."""
         validate_get_examples(get_examples, "RNNIntent.initialize")
         examples = list(get_examples())
-        if labels is None:
-            labels = sorted({label for eg in examples for label in eg.reference.cats})
+        if labels is None:  # labels given with add_label, then the examples' (as spaCy's textcat)
+            found = sorted({label for eg in examples for label in eg.reference.cats})
+            labels = list(self.labels) + [label for label in found if label not in self.labels]
         self.cfg["labels"] = []
         self.model._layers = []
         for label in labels:
@@ -115,20 +122,23 @@ class RNNIntent(RNNPipe):
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):
-        """Returns (n_docs, n_labels) scores: probabilities (softmax or sigmoid) averaged over the
-        model's ensemble members, exclusive ones adjusted for the training prior (``prior_weight``)."""
+        """Returns ((n_docs, n_labels) scores, (n_docs,) out-of-scope scores or None): probabilities
+        (softmax of the logits / ``temperature``, or sigmoid) averaged over the model's ensemble
+        members, exclusive ones adjusted for the training prior (``prior_weight``)."""
         docs = list(docs)
         if not docs:
-            return numpy.zeros((0, len(self.labels)), dtype="float32")
-        logits = self.model.predict(docs)
-        scores = self._probabilities(logits).mean(axis=1)
-        if self.cfg["exclusive_classes"] and self.cfg.get("prior_weight"):
+            return numpy.zeros((0, len(self.labels)), dtype="float32"), None
+        exclusive = self.cfg["exclusive_classes"]
+        logits, features = intent_logits_and_features(self.model, docs, needs_features(self.cfg))
+        scores = self._probabilities(scale_logits(logits, self.cfg, exclusive)).mean(axis=1)
+        if exclusive and self.cfg.get("prior_weight"):
             scores = self.model.ops.asarray(adjust_for_prior(self.model.ops.to_numpy(scores), self.cfg.get("intent_prior", []), self.cfg["prior_weight"]))
-        return scores
+        # (scores, out-of-scope scores (n,) or None): see nlp_rnn.pipeline.out_of_scope
+        return scores, oos_scores(self.cfg, logits, scores, features, exclusive)
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
         """(n_docs, n_labels) numpy scores, as :meth:`predict` gives them."""
-        return self.model.ops.to_numpy(self.predict(docs))
+        return self.model.ops.to_numpy(self.predict(docs)[0])
 
     def _probabilities(self, logits):
         ops = self.model.ops
@@ -136,10 +146,13 @@ class RNNIntent(RNNPipe):
             return ops.softmax(logits, axis=-1)
         return ops.sigmoid(logits)
 
-    def set_annotations(self, docs: Iterable[Doc], scores) -> None:
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        scores, out_of_scope = predictions
         scores = self.model.ops.to_numpy(scores)
+        docs = list(docs)
         for doc, row in zip(docs, scores):
             doc.cats = {label: float(score) for label, score in zip(self.labels, row)}
+        mark_docs(docs, self.cfg, out_of_scope, scores, self.cfg["exclusive_classes"])
 
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
         """One gradient step. Dropout rates are part of the model config, so ``drop`` is unused."""
@@ -162,6 +175,9 @@ class RNNIntent(RNNPipe):
         index = {label: i for i, label in enumerate(self.labels)}
         targets = numpy.zeros((len(examples), len(self.labels)), dtype="float32")
         mask = numpy.zeros((len(examples), 1), dtype="float32")
+        if self.labels:  # explicit out-of-scope docs (all cats 0): uniform target, or all 0 for multi-label
+            oos = out_of_scope_mask(examples)
+            targets[oos], mask[oos] = (1.0 / len(self.labels) if self.cfg["exclusive_classes"] else 0.0), 1.0
         for row, eg in enumerate(examples):
             cats = eg.reference.cats
             gold = cats_to_labels(cats, self.cfg["exclusive_classes"], 0.5)
@@ -197,6 +213,7 @@ class RNNIntent(RNNPipe):
         pred = [cats_to_labels(eg.predicted.cats, exclusive, threshold) for eg in examples]
         scores = intent_scores(gold, pred)
         return {
+            **intent_table_scores(scores["intent_accuracy"], scores["per_intent"]),  # for spacy evaluate
             "intent_acc": scores["intent_accuracy"],
             "intent_macro_f": scores["intent_macro_f1"],
             "intent_f_per_type": {

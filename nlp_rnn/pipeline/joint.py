@@ -15,13 +15,15 @@ from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import Config, Model
 
-from ..architectures.torch_model import torch_begin_update, torch_predict
+from ..architectures.torch_model import torch_begin_update
 from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
 from .intent_prior import adjust_for_prior, training_prior
+from .out_of_scope import OOS_DEFAULTS, mark_docs, model_outputs, needs_features, oos_cfg, oos_scores, out_of_scope_mask, uniform_target_loss
 from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
+from .spacy_scores import intent_table_scores, span_table_scores
 
 DEFAULT_JOINT_MODEL = """
 [model]
@@ -51,14 +53,18 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_JOINT_MODEL)["model"]
 @Language.factory(
     "rnn_joint",
     assigns=["doc.cats", "doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0},
+    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0, **OOS_DEFAULTS},
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
-def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float):
+def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float,
+                   oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float):
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
-    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev)."""
-    return RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight)
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`)."""
+    pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight)
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature))
+    return pipe
 
 
 @Language.factory(
@@ -125,14 +131,16 @@ class RNNJoint(RNNPipe):
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):
-        """Returns (intent probabilities (n, n_intents) numpy, tag ids per doc, tag confidences per doc)."""
+        """Returns (intent probabilities (n, n_intents) numpy, tag ids per doc, tag confidences per
+        doc, out-of-scope scores (n,) or None: see :mod:`nlp_rnn.pipeline.out_of_scope`)."""
         docs = list(docs)
         if not docs:
-            return numpy.zeros((0, len(self.intents)), dtype="float32"), [], []
-        intent_logits, emissions, mask = torch_predict(self.model, docs)
+            return numpy.zeros((0, len(self.intents)), dtype="float32"), [], [], None
+        (intent_logits, emissions, mask), features = model_outputs(self.model, docs, needs_features(self.cfg))
         # intent ensemble members (batch, n_members, n_intents): average their probabilities
-        probs = torch.softmax(intent_logits, dim=-1).mean(dim=1).cpu().numpy()
+        probs = torch.softmax(intent_logits / self.cfg.get("temperature", 1.0), dim=-1).mean(dim=1).cpu().numpy()
         probs = adjust_for_prior(probs, self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
+        out_of_scope = oos_scores(self.cfg, intent_logits, probs, features) if self.intents else None
         tag_ids: List[List[int]] = [[] for _ in docs]
         confidences: List[List[float]] = [[] for _ in docs]
         module_head = self._slot_head()
@@ -143,7 +151,7 @@ class RNNJoint(RNNPipe):
             tags, conf = tags.cpu().tolist(), conf.cpu().tolist()
             tag_ids = [row[:n] for row, n in zip(tags, lengths)]
             confidences = [row[:n] for row, n in zip(conf, lengths)]
-        return probs, tag_ids, confidences
+        return probs, tag_ids, confidences, out_of_scope
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
         """(n_docs, n_intents) intent probabilities, as :meth:`predict` gives them."""
@@ -155,7 +163,7 @@ class RNNJoint(RNNPipe):
         return torch_module(self.model).slot_head
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        probs, tag_ids, confidences = predictions
+        probs, tag_ids, confidences, out_of_scope = predictions
         key = self.cfg["spans_key"]
         for i, doc in enumerate(docs):
             if self.intents:
@@ -168,6 +176,7 @@ class RNNJoint(RNNPipe):
                     doc.ents = spans
                 else:
                     doc.spans[key] = spans
+        mark_docs(docs, self.cfg, out_of_scope, probs)
 
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
         """One step on ``intent_weight * intent CE + slot_weight * slot NLL`` (dropout is in the model config)."""
@@ -190,12 +199,15 @@ class RNNJoint(RNNPipe):
         if self.intents:
             gold = exclusive_gold_ids((eg.reference.cats for eg in examples), self.intents, missing=-100)
             target = torch.tensor(gold, device=intent_logits.device)
-            if (target >= 0).any():
+            # explicit out-of-scope docs (all cats 0) are trained towards the uniform distribution
+            oos_sum, n_oos = uniform_target_loss(intent_logits, torch.as_tensor(out_of_scope_mask(examples), device=intent_logits.device))
+            if (target >= 0).any() or n_oos:
                 # every ensemble member on its own loss, mean over examples and members
                 n_members = intent_logits.shape[1]
-                member_loss = torch.nn.functional.cross_entropy(
-                    intent_logits.reshape(-1, intent_logits.shape[-1]), target.repeat_interleave(n_members), ignore_index=-100
+                member_sum = torch.nn.functional.cross_entropy(
+                    intent_logits.reshape(-1, intent_logits.shape[-1]), target.repeat_interleave(n_members), ignore_index=-100, reduction="sum"
                 )
+                member_loss = (member_sum + oos_sum) / (int((target >= 0).sum()) * n_members + n_oos)
                 loss = loss + self.cfg["intent_weight"] * member_loss
         if self.cfg["slot_labels"]:
             tags = torch.zeros(mask.shape, dtype=torch.long)
@@ -218,10 +230,14 @@ class RNNJoint(RNNPipe):
             "span_r": spans["span_recall"],
             "span_f": spans["span_f1"],
             "span_f_per_type": {label: {"p": s["precision"], "r": s["recall"], "f": s["f1"]} for label, s in spans["per_label"].items()},
+            # the same, under the keys spacy evaluate prints
+            **span_table_scores(spans["span_precision"], spans["span_recall"], spans["span_f1"], spans["per_label"], key),
         }
         if self.intents:
             gold_intents = [cats_to_labels(eg.reference.cats, True) for eg in examples]
             pred_intents = [cats_to_labels(eg.predicted.cats, True) for eg in examples]
-            scores["intent_acc"] = intent_scores(gold_intents, pred_intents)["intent_accuracy"]
+            intents = intent_scores(gold_intents, pred_intents)
+            scores.update(intent_table_scores(intents["intent_accuracy"], intents["per_intent"]))
+            scores["intent_acc"] = intents["intent_accuracy"]
             scores["exact_match"] = exact_match(gold_intents, pred_intents, gold_spans, pred_spans)
         return scores

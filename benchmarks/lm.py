@@ -1,0 +1,184 @@
+"""Character language models: Tiny Shakespeare and Tang poems (issue 15).
+
+    python benchmarks/lm.py train --lang en      # convert + train (stopped after --minutes)
+    python benchmarks/lm.py train --lang zh
+    python benchmarks/lm.py report               # evaluate both, sample, write results/lm.{json,md}
+
+Tiny Shakespeare (fixed train / valid / test split): test cross-entropy (nats/char) and bits/char
+with ``nlp-rnn evaluate`` (each test file is one document, scored from the zero state), training
+time to the best valid checkpoint, generation speed (characters/s, one sample streamed at a
+time, as ``nlp-rnn generate`` does) and a 500-character sample. Tang poems (train / dev / test):
+test cross-entropy, the well-formed rate of 200 samples without and with ``--form`` (the four
+forms in turn), sampling characters/s with ``--form``, two sample poems.
+
+Settings live in pipelines/lm_char_en.cfg and lm_char_zh.cfg and were chosen on the valid / dev
+splits (the dev score spaCy's loop reports); test figures are computed once, here. Training
+runs with one torch thread (OMP_NUM_THREADS=1) on a shared 2-core machine.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, WORK, cli, data_dir, run, train_model, write_results  # noqa: E402
+
+SETS = {
+    "en": {"name": "tinyshakespeare", "config": "lm_char_en.cfg", "doc_per": "file",
+           "splits": {"train": "train.txt", "dev": "valid.txt", "test": "test.txt"}},
+    "zh": {"name": "tang_poems", "config": "lm_char_zh.cfg", "doc_per": "line",
+           "splits": {"train": "train.txt", "dev": "dev.txt", "test": "test.txt"}},
+}
+FORM_CYCLE = ("5x4", "7x4", "5x8", "7x8")
+
+
+def corpus_paths(lang: str, root: Path):
+    spec = SETS[lang]
+    paths = {}
+    for split, file in spec["splits"].items():
+        out = WORK / "corpus" / f"lm_{lang}" / f"{split}.spacy"
+        if not out.exists():
+            run(cli("convert", root / spec["name"] / file, out, "--format", "text", "--doc-per", spec["doc_per"],
+                    "--lang", lang), WORK / "logs" / f"convert_lm_{lang}_{split}.log")
+        paths[split] = out
+    return paths
+
+
+def model_dir(lang: str) -> Path:
+    return WORK / "models" / f"lm_{lang}"
+
+
+def train(lang: str, root: Path, minutes: float) -> None:
+    paths = corpus_paths(lang, root)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    timing = train_model(cli("train", ROOT / "pipelines" / SETS[lang]["config"]), model_dir(lang), paths,
+                         WORK / "logs" / f"train_lm_{lang}.log", minutes)
+    print(json.dumps(timing))
+
+
+def best_dev(log: Path) -> dict:
+    """The best dev row of spaCy's training table: step and lm_char_prob (→ nats)."""
+    import math
+
+    best = None
+    for line in log.read_text().splitlines():
+        cells = line.split()
+        if len(cells) == 6 and cells[0].isdigit() and cells[1].isdigit():
+            step, prob = int(cells[1]), float(cells[3]) / 100
+            if best is None or prob > best[1]:
+                best = (step, prob)
+    if best is None:
+        return {}
+    return {"best_dev_step": best[0], "best_dev_nats_per_char": -math.log(best[1])}
+
+
+def evaluate(lang: str, split: str) -> dict:
+    out = WORK / f"lm_{lang}_{split}.json"
+    run(cli("evaluate", model_dir(lang) / "model-best", WORK / "corpus" / f"lm_{lang}" / f"{split}.spacy",
+            "--output", out, "--threads", "1"), WORK / "logs" / f"eval_lm_{lang}_{split}.log")
+    return json.loads(out.read_text())
+
+
+def timed_samples(nlp, num: int, forms=None, batch_size: int = 1, **settings):
+    """(samples, characters per second): streamed one sample after another as ``nlp-rnn
+    generate`` does (``batch_size`` 1), or drawn ``batch_size`` side by side with
+    :func:`generate`; with ``forms``, sample i uses ``forms[i % len(forms)]``."""
+    from nlp_rnn.generation.generator import generate, lm_pipe, sample_characters
+
+    pipe = lm_pipe(nlp)
+    seed = settings.pop("seed", 0)
+    samples, started = [], time.perf_counter()
+    if batch_size == 1:
+        for index in range(num):
+            form = forms[index % len(forms)] if forms else None
+            samples.append("".join(sample_characters(pipe, "", form=form, seed=seed, index=index, **settings)))
+    else:
+        for offset, form in enumerate(forms or [None]):
+            count = len(range(offset, num, len(forms or [None])))
+            samples += generate(nlp, num=count, seed=seed + offset, form=form, batch_size=batch_size, **settings)
+    seconds = time.perf_counter() - started
+    return samples, sum(len(s) for s in samples) / seconds
+
+
+def report() -> None:
+    from nlp_rnn.threads import prepare_threads
+
+    prepare_threads(1)
+    import spacy
+
+    from nlp_rnn.generation.verse_form import is_well_formed
+
+    results = {}
+    lines = ["# Character language models (issue 15)", "",
+             "CPU, one torch thread, on a 2-core machine shared with other jobs. Test figures from "
+             "`nlp-rnn evaluate` (cross-entropy of every test character given the ones before it in "
+             "its document, from the zero state). Reproduce: `python benchmarks/lm.py train --lang en`, "
+             "`... --lang zh`, then `python benchmarks/lm.py report`.", ""]
+    if (model_dir("en") / "model-best").exists():
+        timing = json.loads((model_dir("en") / "training.json").read_text())
+        test = evaluate("en", "test")
+        nlp = spacy.load(model_dir("en") / "model-best")
+        _, speed = timed_samples(nlp, 3, length=2000, seed=0)
+        sample, _ = timed_samples(nlp, 1, length=500, seed=0, temperature=0.8)
+        en = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
+        en.update(timing, **best_dev(WORK / "logs" / "train_lm_en.log"), generation_chars_per_second=speed,
+                  sample_500=sample[0], config=str(ROOT / "pipelines" / "lm_char_en.cfg"))
+        results["tinyshakespeare"] = en
+        lines += [
+            "## Tiny Shakespeare", "",
+            "| test nats/char | test bits/char | perplexity | best valid nats/char (step) | training time to best valid | training wall time | generation chars/s |",
+            "|---|---|---|---|---|---|---|",
+            f"| {en['cross_entropy_nats']:.3f} | {en['bits_per_char']:.3f} | {en['perplexity']:.2f} | "
+            f"{en.get('best_dev_nats_per_char', float('nan')):.3f} ({en.get('best_dev_step')}) | "
+            f"{en['seconds_to_best_dev'] / 60:.1f} min | {en['train_seconds'] / 60:.1f} min"
+            f"{' (stopped at the deadline)' if en['stopped_at_deadline'] else ''} | {speed:,.0f} |", "",
+            "Target: ≤ 1.60 nats/char after ≤ 45 minutes of training. Sample (seed 0, temperature 0.8, 500 characters):",
+            "", "```", sample[0], "```", ""]
+    if (model_dir("zh") / "model-best").exists():
+        timing = json.loads((model_dir("zh") / "training.json").read_text())
+        test = evaluate("zh", "test")
+        nlp = spacy.load(model_dir("zh") / "model-best")
+        free, free_speed = timed_samples(nlp, 200, length=200, seed=0)
+        formed, form_speed = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE)
+        _, form_speed_batched = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE, batch_size=50)
+        zh = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
+        zh.update(timing, **best_dev(WORK / "logs" / "train_lm_zh.log"),
+                  well_formed_rate_free=sum(map(is_well_formed, free)) / len(free),
+                  well_formed_rate_form=sum(map(is_well_formed, formed)) / len(formed),
+                  evaluate_well_formed_rate=test.get("well_formed_rate"),
+                  sampling_chars_per_second_free=free_speed, sampling_chars_per_second_form=form_speed,
+                  sampling_chars_per_second_form_batch50=form_speed_batched,
+                  sample_poems=[formed[1], formed[2]], free_samples=free[:3],
+                  config=str(ROOT / "pipelines" / "lm_char_zh.cfg"))
+        results["tang_poems"] = zh
+        lines += [
+            "## Tang poems", "",
+            "| test nats/char | bits/char | well formed, 200 free samples | well formed, 200 with --form | chars/s with --form, streamed one by one | chars/s with --form, 50 side by side | training time to best dev |",
+            "|---|---|---|---|---|---|---|",
+            f"| {zh['cross_entropy_nats']:.3f} | {zh['bits_per_char']:.3f} | {100 * zh['well_formed_rate_free']:.1f}% | "
+            f"{100 * zh['well_formed_rate_form']:.1f}% | {form_speed:,.0f} | {form_speed_batched:,.0f} | {zh['seconds_to_best_dev'] / 60:.1f} min |", "",
+            "Samples: seed 0, temperature 1; --form cycles 5x4, 7x4, 5x8, 7x8. Targets: 100% with --form, "
+            "≥ 80% without, ≥ 2,000 chars/s with --form. Two poems sampled with --form (7x4, 5x8):", "",
+            *[f"    {poem}" for poem in zh["sample_poems"]], ""]
+    write_results("lm", results, "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", choices=["train", "report"])
+    parser.add_argument("--lang", choices=sorted(SETS), default="en")
+    parser.add_argument("--minutes", type=float, default=45.0, help="stop training after this long")
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    if args.stage == "train":
+        train(args.lang, data_dir(args.data_dir), args.minutes)
+    else:
+        report()
+
+
+if __name__ == "__main__":
+    main()

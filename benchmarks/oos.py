@@ -1,0 +1,418 @@
+"""Out-of-scope benchmark: BANKING77 under the open-intent protocol, calibration, rejection cost.
+
+    python benchmarks/oos.py [--shares 0.75 0.5 0.25] [--seeds 0 1 2] [--steps 1500] [--parts open ece explicit]
+
+- **open** (Zhang, Xu & Lin 2021 protocol, see ../shared/data/banking77/PROVENANCE.md): for each
+  share of known intents and each seed, the known intents are drawn with
+  ``random.Random(seed).sample`` over the sorted intent names; one rnn_intent model is trained
+  (``nlp-rnn train``) on the known intents' rows of train_split.csv, with dev.csv's known rows as
+  dev; the temperature and the rejection threshold are chosen on that dev set (no out-of-scope dev
+  rows exist in this protocol, so the threshold keeps ``oos_in_scope_share`` = 0.95 of the
+  in-scope dev docs), the class Gaussians on the training rows; then every score (msp, energy,
+  mahalanobis) is measured on all of test.csv (unknown intents = out of scope) with the same
+  model. Peer: spaCy's ``textcat`` (``spacy init config --pipeline textcat``) trained on the same
+  data in the same run, rejecting by its maximum probability with a threshold chosen the same way.
+- **explicit** (out-of-scope training examples; seed 0, 75% known): of the 19 unknown intents, 9
+  (drawn with ``random.Random(100)``) give their train/dev rows as out-of-scope examples (all cats
+  0: trained towards the uniform distribution; the threshold is then the best dev macro F1 over
+  known + open); the other 10 are held out, and test = known + held-out intents' test rows. The
+  in-scope-only model of the same draw is scored on the same test rows for comparison.
+- **ece**: expected calibration error (15 bins) on test before / after temperature scaling for
+  SNIPS (all intents) and BANKING77 (all 77 intents).
+- **throughput**: nlp.pipe words/s on the test texts with ``oos_score`` none / msp / energy /
+  mahalanobis (same model, same minutes).
+
+Writes benchmarks/results/oos.json and oos.md after every finished unit, so a cut run still
+leaves its figures. Training here uses a lighter encoder than pipelines/intent_en.cfg (hidden
+128, no character CNN, ``--steps`` updates) so that one model per draw fits a 2-core budget; the
+overrides are recorded in the JSON.
+"""
+
+import argparse
+import csv
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from common import RESULTS, WORK, cli, data_dir, run_until, spacy_cli, spacy_default_config, write_results
+
+OOS_WORK = WORK / "oos"
+SCORES = ("msp", "energy", "mahalanobis")
+IN_SCOPE_SHARE = 0.95
+LIGHT = {
+    "components.rnn_intent.model.hidden_size": "128",
+    "components.rnn_intent.model.features": '["NORM","PREFIX","SUFFIX","SHAPE"]',
+    "components.rnn_intent.model.feature_widths": "[128,32,32,16]",
+    "training.eval_frequency": "250",
+    "training.logger.progress_bar": "false",
+}
+TARGETS = {"open_f1_gain_over_msp": 0.05, "in_scope_accuracy_loss": 0.01, "ece_after": 0.03, "throughput_cost": 0.10}
+
+
+def read_rows(path: Path) -> List[tuple]:
+    with path.open(newline="", encoding="utf8") as handle:
+        return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+
+
+def draw_known(intents: Sequence[str], share: float, seed: int) -> List[str]:
+    """The known intents of one draw: ``round(share · n)`` sampled with ``random.Random(seed)``."""
+    return sorted(random.Random(seed).sample(sorted(intents), round(share * len(intents))))
+
+
+def write_docbin(rows, known: Sequence[str], path: Path, keep=lambda label: True) -> Path:
+    """Rows (text, intent) → DocBin; intents outside ``known`` get all-zero cats (out of scope)."""
+    from spacy.tokens import DocBin
+
+    from nlp_rnn.language import blank_pipeline
+
+    nlp = blank_pipeline("en")
+    docbin = DocBin()
+    for text, label in rows:
+        if keep(label):
+            doc = nlp.make_doc(text)
+            doc.cats = {k: float(k == label) for k in known}
+            docbin.add(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(path)
+    return path
+
+
+def train(kind: str, out_dir: Path, train_path: Path, dev_path: Path, steps: int, log: Path, minutes: Optional[float] = None) -> Dict:
+    """Train ``ours`` (nlp-rnn train, light overrides) or ``textcat`` (spacy train); reuse a
+    model-best that a previous run of the same unit left (``training.json`` present)."""
+    stamp = out_dir / "training.json"
+    if stamp.exists() and (out_dir / "model-best").exists():
+        return json.loads(stamp.read_text())
+    if kind == "ours":
+        command = cli("train", Path("pipelines/intent_en.cfg"), "--output", out_dir, "--paths.train", train_path, "--paths.dev", dev_path,
+                      "--training.max_steps", str(steps), "--no-tune-prior", *[x for k, v in LIGHT.items() for x in (f"--{k}", v)])
+    else:
+        command = spacy_cli("train", spacy_default_config("en", "textcat"), "--output", out_dir, "--paths.train", train_path, "--paths.dev", dev_path,
+                            "--training.logger.progress_bar", "false")
+    seconds, stopped = run_until(command, log, minutes)
+    info = {"train_seconds": seconds, "stopped_at_deadline": stopped, "trained_at": time.strftime("%Y-%m-%d %H:%M")}
+    stamp.write_text(json.dumps(info))
+    return info
+
+
+def gold_sets(nlp, path: Path):
+    from spacy.tokens import DocBin
+
+    from nlp_rnn.evaluation.intent_metrics import cats_to_labels
+
+    docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    return [d.text for d in docs], [cats_to_labels(d.cats, True) for d in docs]
+
+
+def predicted_sets(docs) -> List[frozenset]:
+    return [frozenset() if d._.out_of_scope else frozenset([max(d.cats, key=d.cats.get)]) for d in docs]
+
+
+def calibration(docs, gold) -> float:
+    from nlp_rnn.evaluation.calibration import expected_calibration_error
+
+    rows = [(max(d.cats.values()), max(d.cats, key=d.cats.get) in g) for d, g in zip(docs, gold) if g]
+    return expected_calibration_error([c for c, _ in rows], [h for _, h in rows])
+
+
+def timed_pipe(nlp, texts, repeats: int = 2):
+    """(docs, best words/s over ``repeats`` runs of nlp.pipe, batch 256)."""
+    best, docs = 0.0, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        docs = list(nlp.pipe(texts, batch_size=256))
+        seconds = time.perf_counter() - start
+        best = max(best, sum(len(d) for d in docs) / seconds)
+    return docs, best
+
+
+def score_ours(model_dir: Path, paths: Dict[str, Path], test_path: Path, in_scope_share: Optional[float] = IN_SCOPE_SHARE) -> Dict:
+    """Every score with one model: temperature + Gaussians + threshold fitted on dev / train, then
+    OOS metrics on test; plus the no-rejection row and ECE before / after temperature."""
+    from spacy.training import Corpus
+
+    from nlp_rnn.evaluation.oos_metrics import oos_metrics
+    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+
+    nlp = load_pipeline(model_dir)
+    pipe = nlp.get_pipe("rnn_intent")
+    dev = list(Corpus(str(paths["dev"]))(nlp))
+    train_examples = list(Corpus(str(paths["train"]))(nlp))
+    texts, gold = gold_sets(nlp, test_path)
+    results: Dict = {}
+    pipe.cfg.update(oos_score="none", temperature=1.0, oos_in_scope_share=in_scope_share)
+    docs, wps = timed_pipe(nlp, texts, 1)
+    results["none"] = dict(oos_metrics(gold, predicted_sets(docs)), ece_before=calibration(docs, gold), words_per_second=wps)
+    for method in SCORES:
+        pipe.cfg["oos_score"] = method
+        chosen = tune_out_of_scope(nlp, dev, train_examples if method == "mahalanobis" else None)["rnn_intent"]
+        docs, wps = timed_pipe(nlp, texts, 1)
+        scores = [d._.oos_score for d in docs]
+        results[method] = dict(oos_metrics(gold, predicted_sets(docs), scores), threshold=chosen["threshold"],
+                               threshold_method=chosen["method"], temperature=chosen["temperature"], words_per_second=wps)
+        if method == "msp":
+            results["none"]["ece_after"] = calibration(docs, gold)
+            results["none"]["temperature"] = chosen["temperature"]
+    return results
+
+
+def measure_throughput(model_dir: Path, paths: Dict[str, Path], test_path: Path, rounds: int = 3) -> Dict[str, float]:
+    """nlp.pipe words/s with each oos_score (fitted as in :func:`score_ours`), the methods
+    interleaved round by round so that load from other processes hits them alike; best round."""
+    from spacy.training import Corpus
+
+    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+
+    nlp = load_pipeline(model_dir)
+    pipe = nlp.get_pipe("rnn_intent")
+    dev = list(Corpus(str(paths["dev"]))(nlp))
+    settings = {"none": dict(pipe.cfg, oos_score="none")}
+    for method in SCORES:
+        pipe.cfg["oos_score"] = method
+        tune_out_of_scope(nlp, dev, list(Corpus(str(paths["train"]))(nlp)) if method == "mahalanobis" else None)
+        settings[method] = dict(pipe.cfg)
+    texts, _ = gold_sets(nlp, test_path)
+    best = {m: 0.0 for m in settings}
+    for _ in range(rounds):
+        for method, cfg in settings.items():
+            pipe.cfg.clear()
+            pipe.cfg.update(cfg)
+            best[method] = max(best[method], timed_pipe(nlp, texts, 1)[1])
+    return best
+
+
+def score_textcat(model_dir: Path, dev_path: Path, test_path: Path) -> Dict:
+    """spaCy textcat + a max-probability threshold keeping 95% of the in-scope dev docs."""
+    import numpy
+
+    from nlp_rnn.evaluation.oos_metrics import oos_metrics
+    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.oos.threshold import choose_threshold
+
+    nlp = load_pipeline(model_dir)
+    labels = list(nlp.get_pipe("textcat").labels)
+    dev_texts, dev_gold = gold_sets(nlp, dev_path)
+    dev_probs = numpy.array([[d.cats[k] for k in labels] for d in nlp.pipe(dev_texts, batch_size=256)])
+    gold_ids = [labels.index(next(iter(g))) if g else -1 for g in dev_gold]
+    choice = choose_threshold(1 - dev_probs.max(1), dev_probs.argmax(1), gold_ids, len(labels), IN_SCOPE_SHARE)
+    texts, gold = gold_sets(nlp, test_path)
+    docs = list(nlp.pipe(texts, batch_size=256))
+    scores = [1 - max(d.cats.values()) for d in docs]
+    argmax = [frozenset([max(d.cats, key=d.cats.get)]) for d in docs]
+    predicted = [frozenset() if s > choice["threshold"] else a for s, a in zip(scores, argmax)]
+    return {"none": oos_metrics(gold, argmax), "msp": dict(oos_metrics(gold, predicted, scores), threshold=choice["threshold"])}
+
+
+def mean_over(runs: List[Dict], system: str, method: str, key: str) -> Optional[float]:
+    values = [r[system][method][key] for r in runs if system in r and method in r[system] and r[system][method].get(key) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def summarise(results: Dict) -> None:
+    """Means over the draws of every share, and the target checks."""
+    keys = ("accuracy", "macro_f1_open", "oos_f1", "in_scope_accuracy", "oos_auroc", "oos_fpr_at_95_tpr", "oos_recall")
+    for share, entry in results["open"].items():
+        runs = entry["draws"]
+        entry["mean"] = {system: {method: {k: mean_over(runs, system, method, k) for k in keys} for method in (("none",) + SCORES if system == "nlp_rnn" else ("none", "msp"))}
+                         for system in ("nlp_rnn", "spacy_textcat") if any(system in r for r in runs)}
+        entry["n_draws"] = len(runs)
+
+
+def pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def markdown(results: Dict) -> str:
+    lines = ["# Out-of-scope detection, calibration and rejection cost (CPU)", "",
+             f"BANKING77 open-intent protocol; one nlp_rnn model per draw (light encoder, {results['settings']['steps']} steps) scored with every "
+             "out-of-scope score; threshold keeps 95% of in-scope dev docs (the protocol has no out-of-scope dev rows); means over the draws. "
+             "Peer: spaCy textcat (default config) + max-probability threshold chosen the same way, same run.", "",
+             "| known | draws | system | score | accuracy | macro F1 (known+open) | open F1 | in-scope acc | AUROC | FPR@95TPR |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for share, entry in results["open"].items():
+        for system, methods in entry.get("mean", {}).items():
+            for method, m in methods.items():
+                lines.append(f"| {share} | {entry['n_draws']} | {system} | {method if method != 'none' else 'no rejection'} | {pct(m['accuracy'])} | "
+                             f"{pct(m['macro_f1_open'])} | {pct(m['oos_f1'])} | {pct(m['in_scope_accuracy'])} | {pct(m['oos_auroc'])} | {pct(m['oos_fpr_at_95_tpr'])} |")
+    if results.get("checks"):
+        lines += ["", "Targets:", ""] + [f"- {k}: {v}" for k, v in results["checks"].items()]
+    if results.get("explicit"):
+        e = results["explicit"]
+        lines += ["", "## Explicit out-of-scope training examples (75% known, seed 0)", "", e["description"], "",
+                  "| model | score | threshold from | accuracy | macro F1 (known+open) | open F1 | open recall | in-scope acc | AUROC |", "|---|---|---|---|---|---|---|---|---|"]
+        for model, methods in e["results"].items():
+            for method, m in methods.items():
+                lines.append(f"| {model} | {method} | {m.get('threshold_method', '–')} | {pct(m['accuracy'])} | {pct(m['macro_f1_open'])} | {pct(m['oos_f1'])} | "
+                             f"{pct(m['oos_recall'])} | {pct(m['in_scope_accuracy'])} | {pct(m.get('oos_auroc'))} |")
+    if results.get("ece"):
+        lines += ["", "## Calibration (test, 15-bin ECE, in-scope docs)", "", "| data | temperature (dev NLL) | ECE before | ECE after | accuracy |", "|---|---|---|---|---|"]
+        for name, r in results["ece"].items():
+            lines.append(f"| {name} | {r['temperature']:.3f} | {pct(r['ece_before'])} | {pct(r['ece_after'])} | {pct(r['accuracy'])} |")
+    if results.get("throughput"):
+        t = results["throughput"]
+        lines += ["", "## Rejection cost (nlp.pipe, batch 256, BANKING77 test texts; methods interleaved, best of 3 rounds)", "", "| oos_score | words/s | cost vs none |", "|---|---|---|"]
+        for method, wps in t.items():
+            lines.append(f"| {method} | {wps:,.0f} | {100 * (1 - wps / t['none']):+.1f}% |")
+    return "\n".join(lines) + "\n"
+
+
+def save(results: Dict) -> None:
+    summarise(results)
+    results["checks"] = checks(results)
+    write_results("oos", results, markdown(results))
+
+
+def checks(results: Dict) -> Dict:
+    out = {}
+    entry = results["open"].get("0.75", {}).get("mean", {})
+    ours = entry.get("nlp_rnn")
+    if ours:
+        best = max(SCORES, key=lambda m: ours[m]["oos_f1"] or 0)
+        out["best score at 75% known"] = best
+        out["open F1 gain over msp (target ≥ 5 points)"] = pct((ours[best]["oos_f1"] or 0) - (ours["msp"]["oos_f1"] or 0))
+        out["in-scope accuracy loss vs no rejection (target ≤ 1 point)"] = pct((ours["none"]["in_scope_accuracy"] or 0) - (ours[best]["in_scope_accuracy"] or 0))
+    for share, e in results["open"].items():
+        m = e.get("mean", {})
+        if "nlp_rnn" in m and "spacy_textcat" in m:
+            best = max(m["nlp_rnn"][s]["macro_f1_open"] or 0 for s in SCORES)
+            out[f"{share} known: best macro_f1_open − textcat+threshold"] = pct(best - (m["spacy_textcat"]["msp"]["macro_f1_open"] or 0))
+    return out
+
+
+def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bool, throughput: bool, peer_minutes: float = 6.0) -> None:
+    bank = root / "banking77"
+    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
+    intents = sorted({label for _, label in train_rows})
+    for share in shares:
+        entry = results["open"].setdefault(f"{share:g}", {"draws": []})
+        for seed in seeds:
+            if any(r["seed"] == seed for r in entry["draws"]):
+                continue
+            known = draw_known(intents, share, seed)
+            base = OOS_WORK / f"k{share:g}_s{seed}"
+            paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
+                     "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
+            test_path = write_docbin(test_rows, known, base / "test.spacy")
+            run = {"seed": seed, "known": known}
+            run["nlp_rnn_training"] = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
+            run["nlp_rnn"] = score_ours(base / "ours" / "model-best", paths, test_path)
+            if throughput and not results.get("throughput"):
+                results["throughput"] = measure_throughput(base / "ours" / "model-best", paths, test_path)
+            if peer:
+                run["textcat_training"] = train("textcat", base / "textcat", paths["train"], paths["dev"], steps, base / "train_textcat.log", minutes=peer_minutes)
+                run["spacy_textcat"] = score_textcat(base / "textcat" / "model-best", paths["dev"], test_path)
+            entry["draws"].append(run)
+            save(results)
+            print(f"[{time.strftime('%H:%M:%S')}] share {share} seed {seed} done", flush=True)
+
+
+def explicit_split(root: Path, results: Dict, steps: int) -> None:
+    """Unknown intents split in two: 9 give out-of-scope training/dev examples, 10 are held out."""
+    bank = root / "banking77"
+    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
+    intents = sorted({label for _, label in train_rows})
+    known = draw_known(intents, 0.75, 0)
+    unknown = [i for i in intents if i not in known]
+    oos_train = sorted(random.Random(100).sample(unknown, 9))
+    held_out = [i for i in unknown if i not in oos_train]
+    base = OOS_WORK / "explicit_k0.75_s0"
+    paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known or l in oos_train),
+             "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known or l in oos_train)}
+    test_path = write_docbin(test_rows, known, base / "test.spacy", lambda l: l in known or l in held_out)
+    info = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
+    plain = OOS_WORK / "k0.75_s0"
+    out = {"with OOS examples (uniform target)": score_ours(base / "ours" / "model-best", paths, test_path)}
+    if (plain / "ours" / "model-best").exists():
+        plain_paths = {"train": plain / "train.spacy", "dev": plain / "dev.spacy"}
+        out["in-scope only (same draw)"] = score_ours(plain / "ours" / "model-best", plain_paths, test_path)
+    results["explicit"] = {
+        "description": (f"58 known intents (seed 0); {len(oos_train)} unknown intents give out-of-scope train/dev rows "
+                        f"({', '.join(oos_train)}); test = known + {len(held_out)} held-out unknown intents' rows. The OOS-example model's "
+                        "threshold is the best dev macro F1 (known + open); the in-scope-only model keeps 95% of its in-scope dev docs."),
+        "oos_train_intents": oos_train, "held_out_intents": held_out, "training": info,
+        "results": {model: {m: r for m, r in res.items()} for model, res in out.items()},
+    }
+    save(results)
+
+
+def ece_runs(root: Path, results: Dict, steps: int) -> None:
+    """SNIPS and BANKING77 with all intents: ECE on test before / after the dev-fitted temperature."""
+    from nlp_rnn.evaluation.calibration import expected_calibration_error
+    from nlp_rnn.evaluation.intent_metrics import cats_to_labels
+    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+    from spacy.training import Corpus
+
+    bank = root / "banking77"
+    intents = sorted({label for _, label in read_rows(bank / "train_split.csv")})
+    data = {"banking77": {split: write_docbin(read_rows(bank / f), intents, OOS_WORK / "b77_all" / f"{split}.spacy")
+                          for split, f in (("train", "train_split.csv"), ("dev", "dev.csv"), ("test", "test.csv"))}}
+    snips = OOS_WORK / "snips"
+    snips.mkdir(parents=True, exist_ok=True)
+    snips_paths = {}
+    for split, folder in (("train", "train"), ("dev", "valid"), ("test", "test")):
+        out = snips / f"{split}.spacy"
+        if not out.exists():
+            run_until(cli("convert", root / "snips" / folder, out, "--format", "snips", "--lang", "en"), snips / f"convert_{split}.log")
+        snips_paths[split] = out
+    data["snips"] = snips_paths
+    results.setdefault("ece", {})
+    for name, paths in data.items():
+        if name in results["ece"]:
+            continue
+        base = OOS_WORK / f"ece_{name}"
+        info = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
+        nlp = load_pipeline(base / "ours" / "model-best")
+        pipe = nlp.get_pipe("rnn_intent")
+        texts, gold = gold_sets(nlp, paths["test"])
+        row = {"training": info}
+        for when in ("before", "after"):
+            if when == "after":
+                pipe.cfg["oos_score"] = "none"
+                row["temperature"] = tune_out_of_scope(nlp, list(Corpus(str(paths["dev"]))(nlp)))["rnn_intent"]["temperature"]
+            else:
+                pipe.cfg["temperature"] = 1.0
+            docs = list(nlp.pipe(texts, batch_size=256))
+            row[f"ece_{when}"] = calibration(docs, gold)
+            row["accuracy"] = sum(cats_to_labels(d.cats, True) == g for d, g in zip(docs, gold)) / len(docs)
+        results["ece"][name] = row
+        save(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.75, 0.5, 0.25])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--parts", nargs="+", default=["open75", "ece", "explicit", "open"], choices=["open75", "ece", "explicit", "open"],
+                        help="in this order: open75 = the 75%% share first; open = the remaining shares")
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer-minutes", type=float, default=6.0, help="stop each textcat training after this long (its model-best so far is scored)")
+    parser.add_argument("--fresh", action="store_true", help="ignore benchmarks/results/oos.json (finished units are otherwise kept)")
+    args = parser.parse_args()
+    root = data_dir(args.data_dir)
+    previous = RESULTS / "oos.json"
+    results = json.loads(previous.read_text()) if previous.exists() and not args.fresh else {}
+    results.setdefault("open", {})
+    results["settings"] = {"steps": args.steps, "light_overrides": LIGHT, "in_scope_share": IN_SCOPE_SHARE, "seeds": args.seeds,
+                           "command": " ".join(sys.argv)}
+    for part in args.parts:
+        if part == "open75":
+            open_protocol(root, results, [s for s in args.shares if s == 0.75], args.seeds, args.steps, not args.skip_peer, True, args.peer_minutes)
+        elif part == "ece":
+            ece_runs(root, results, args.steps)
+        elif part == "explicit":
+            explicit_split(root, results, args.steps)
+        else:
+            open_protocol(root, results, [s for s in args.shares if s != 0.75], args.seeds, args.steps, not args.skip_peer, False, args.peer_minutes)
+    save(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""``nlp-rnn tune-oos MODEL [DEV.spacy]``: fit temperature scaling, the out-of-scope scorer and its
+threshold of a saved pipeline on dev data (``nlp-rnn train`` does this itself after training)."""
+
+from pathlib import Path
+from typing import Dict, Optional
+
+import typer
+
+from .app import THREADS_HELP, app, fail, printer, start
+
+
+def tune_saved_oos(
+    model_dir: Path,
+    dev: Optional[Path] = None,
+    train: Optional[Path] = None,
+    score: Optional[str] = None,
+    in_scope_share: Optional[float] = None,
+) -> Dict[str, Dict]:
+    """Fit the temperature, the class Gaussians (``mahalanobis``, on ``train``: default the
+    pipeline's ``paths.train``) and ``oos_threshold`` of every intent component of the pipeline in
+    ``model_dir`` on ``dev`` (default: its ``paths.dev``); save each component in place.
+    ``score`` / ``in_scope_share`` replace the configured ``oos_score`` / ``oos_in_scope_share``.
+    Returns what :func:`nlp_rnn.pipeline.out_of_scope.tune_out_of_scope` chose (empty when the
+    pipeline has no intent component). Raises ValueError / FileNotFoundError with one clear line."""
+    from spacy.training import Corpus
+
+    from ..loading import load_pipeline
+    from ..oos.scores import check_oos_score
+    from ..pipeline.out_of_scope import oos_components, tune_out_of_scope
+
+    nlp = load_pipeline(model_dir)
+    components = oos_components(nlp)
+    if not components:
+        return {}
+    for _, pipe in components:
+        if score is not None:
+            pipe.cfg["oos_score"] = check_oos_score(score)
+        if in_scope_share is not None:
+            pipe.cfg["oos_in_scope_share"] = in_scope_share
+    dev = dev or nlp.config["paths"].get("dev")
+    if not dev:
+        raise ValueError(f"{model_dir}: no dev data to fit the out-of-scope settings on: pass DEV")
+    if not Path(dev).exists():
+        raise FileNotFoundError(f"dev data not found: {dev}")
+    train_examples = None
+    if any(pipe.cfg.get("oos_score") == "mahalanobis" for _, pipe in components):
+        train = train or nlp.config["paths"].get("train")
+        if not train or not Path(train).exists():
+            raise FileNotFoundError(f"oos_score = 'mahalanobis' needs the training data (--train): {train or 'not given'}")
+        train_examples = list(Corpus(train)(nlp))
+    chosen = tune_out_of_scope(nlp, list(Corpus(dev)(nlp)), train_examples)
+    for name in chosen:
+        nlp.get_pipe(name).to_disk(Path(model_dir) / name)
+    return chosen
+
+
+def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
+    """One line per component: temperature, score, threshold and how it was chosen."""
+    lines = []
+    for name, r in chosen.items():
+        line = f"{model_dir} {name}: temperature = {r['temperature']:.3f}"
+        if "threshold" in r:
+            how = "best dev macro F1 (known + open)" if r["method"] == "dev_macro_f1_open" else "in-scope share kept on dev"
+            line += f", oos_threshold = {r['threshold']:.4g} ({how}: {r['dev_value']:.4f})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@app.command("tune-oos")
+def tune_oos_command(
+    model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
+    dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
+    train: Optional[Path] = typer.Option(None, "--train", help="Training DocBin for the mahalanobis Gaussians; default: paths.train"),
+    score: Optional[str] = typer.Option(None, "--score", help="Set oos_score: none, msp, energy or mahalanobis"),
+    in_scope_share: Optional[float] = typer.Option(None, "--in-scope-share", help="Share of in-scope dev docs to keep when dev has no out-of-scope docs"),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
+) -> None:
+    """Fit temperature scaling and the out-of-scope threshold (and Gaussians) on dev data."""
+    start(threads)
+    from ..loading import PipelineLoadError
+
+    try:
+        chosen = tune_saved_oos(model, dev, train, score, in_scope_share)
+    except (PipelineLoadError, FileNotFoundError, ValueError) as error:
+        raise fail(str(error))
+    if not chosen:
+        printer().warn(f"{model}: no exclusive intent component to tune")
+        return
+    printer().info(describe(model, chosen))
+
+
+def tune_after_training(output: Path) -> None:
+    """``nlp-rnn train``'s last step: :func:`tune_saved_oos` on model-best and model-last with the
+    dev data they were trained with; a problem (e.g. no out-of-scope dev docs and no in-scope
+    share) is a warning, so a finished training is never lost."""
+    msg = printer()
+    for name in ("model-best", "model-last"):
+        if not (output / name).exists():
+            continue
+        try:
+            chosen = tune_saved_oos(output / name)
+        except (FileNotFoundError, ValueError) as error:
+            msg.warn(f"{output / name}: out-of-scope / temperature settings not fitted: {error} (run nlp-rnn tune-oos)")
+            continue
+        if chosen:
+            msg.info(describe(output / name, chosen))

@@ -1,0 +1,1 @@
+"""Which words drove the intent: occlusion attributions and an HTML rendering."""

@@ -1,0 +1,263 @@
+"""spaCy components that run an exported ONNX graph with onnxruntime: no torch needed.
+
+``nlp-rnn export MODEL OUT --format onnx`` replaces every ``rnn_intent`` / ``rnn_joint`` /
+``rnn_tagger`` component of a pipeline by ``rnn_intent_onnx`` / ``rnn_joint_onnx`` /
+``rnn_tagger_onnx``. They write the same annotations (``doc.cats``, ``doc.ents`` or
+``doc.spans[key]``, ``span._.confidence``) from the same featurizer, with the torch part of the
+model as an ONNX graph and the rest (softmax, ensemble mean, prior correction, constrained CRF
+decoding) in numpy. This module and everything it imports must not import torch.
+
+A component folder holds ``cfg`` (the torch component's settings and labels), ``featurizer.json``,
+``model.onnx`` and, for taggers, ``crf.json`` (transition scores and masks).
+"""
+
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional
+
+import numpy
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc
+
+from ..extensions import install_extensions
+from ..featurizer import DocFeaturizer
+from ..pipeline.intent_prior import adjust_for_prior
+from ..pipeline.slot_tags import SlotTagSet
+from .numpy_crf import NumpyCRF, softmax_scores
+from .onnx_session import OnnxGraph
+
+MODEL_FILE = "model.onnx"
+FEATURIZER_FILE = "featurizer.json"
+CRF_FILE = "crf.json"
+TORCH_FACTORIES = {"rnn_intent": "rnn_intent_onnx", "rnn_joint": "rnn_joint_onnx", "rnn_tagger": "rnn_tagger_onnx"}
+
+
+class OnnxPipe(Pipe):
+    """Shared loading, saving and batching; subclasses implement ``predict`` / ``set_annotations``."""
+
+    def __init__(self, vocab, name: str):
+        self.vocab = vocab
+        self.name = name
+        self.cfg: Dict = {}
+        self.featurizer: Optional[DocFeaturizer] = None
+        self.graph: Optional[OnnxGraph] = None
+        self.model_bytes = b""
+        self.crf: Optional[NumpyCRF] = None
+
+    @property
+    def is_trainable(self) -> bool:
+        return False
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations([doc], self.predict([doc]))
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for docs in util.minibatch(stream, size=batch_size):
+            self.set_annotations(docs, self.predict(docs))
+            yield from docs
+
+    def _run(self, docs: List[Doc]) -> Dict[str, numpy.ndarray]:
+        if self.graph is None:
+            raise ValueError(f"{self.name!r} has no model: load it from a folder written by `nlp-rnn export`")
+        ids, lengths = self.featurizer(docs)
+        return self.graph.run(ids, lengths)
+
+    def set_state(self, cfg: Dict, featurizer: Dict, model_bytes: bytes, crf: Optional[Dict] = None) -> None:
+        """Install settings, featurizer, graph and CRF (what :meth:`from_disk` reads)."""
+        self.cfg.update(cfg)
+        self.featurizer = DocFeaturizer.from_dict(featurizer)
+        self.model_bytes = model_bytes
+        self.graph = OnnxGraph(model_bytes)
+        self.crf = NumpyCRF.from_dict(crf) if crf else None
+        self._on_state_loaded()
+
+    def _on_state_loaded(self) -> None:
+        """Hook for subclasses: derive helpers from the loaded cfg."""
+
+    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
+        path = util.ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg", self.cfg)
+        if self.featurizer is not None:
+            srsly.write_json(path / FEATURIZER_FILE, self.featurizer.to_dict())
+            (path / MODEL_FILE).write_bytes(self.model_bytes)
+        if self.crf is not None:
+            srsly.write_json(path / CRF_FILE, self.crf.to_dict())
+
+    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
+        path = Path(path)
+        try:
+            crf = srsly.read_json(path / CRF_FILE) if (path / CRF_FILE).exists() else None
+            self.set_state(srsly.read_json(path / "cfg"), srsly.read_json(path / FEATURIZER_FILE), (path / MODEL_FILE).read_bytes(), crf)
+        except Exception as error:  # OSError, JSON errors, onnxruntime's own exceptions
+            raise ValueError(f"cannot load component {self.name!r} from {path}: {error}") from error
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        msg = {"cfg": self.cfg, "featurizer": self.featurizer.to_dict() if self.featurizer else None, "model": self.model_bytes}
+        msg["crf"] = self.crf.to_dict() if self.crf is not None else None
+        return srsly.msgpack_dumps(msg)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        msg = srsly.msgpack_loads(bytes_data)
+        if msg["featurizer"] is None:
+            self.cfg.update(msg["cfg"])
+        else:
+            self.set_state(msg["cfg"], msg["featurizer"], msg["model"], msg["crf"])
+        return self
+
+
+def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = True) -> numpy.ndarray:
+    """logits (n, n_members, n_labels) → (n, n_labels) float32: softmax of logits / ``temperature``
+    (or sigmoid) per member, averaged over members, then the prior correction (exclusive only)."""
+    logits = logits.astype("float64")
+    if exclusive:
+        logits = logits / (cfg.get("temperature", 1.0) or 1.0)
+        shifted = numpy.exp(logits - logits.max(axis=-1, keepdims=True))
+        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+    else:
+        probs = 1.0 / (1.0 + numpy.exp(-logits))
+    probs = probs.mean(axis=1).astype("float32")
+    if exclusive and cfg.get("prior_weight"):
+        probs = adjust_for_prior(probs, cfg.get("intent_prior", []), cfg["prior_weight"])
+    return probs
+
+
+def mark_out_of_scope(docs: List[Doc], cfg: Dict, outputs: Dict[str, numpy.ndarray], probs, exclusive: bool = True) -> None:
+    """``doc._.oos_score`` / ``doc._.out_of_scope`` as the torch components write them, when the
+    component has out-of-scope scoring (``oos_score`` other than "none")."""
+    if cfg.get("oos_score", "none") == "none":
+        return
+    # imported only here: nlp_rnn.pipeline.out_of_scope also holds the training code (torch)
+    from ..pipeline.out_of_scope import mark_docs, oos_scores
+
+    scores = oos_scores(cfg, outputs["intent_logits"], probs, outputs.get("features"), exclusive)
+    mark_docs(docs, cfg, scores, probs, exclusive)
+
+
+@Language.factory("rnn_intent_onnx", assigns=["doc.cats"], default_config={}, default_score_weights={"intent_acc": 1.0})
+def make_rnn_intent_onnx(nlp: Language, name: str) -> "OnnxIntent":
+    """``rnn_intent`` exported to ONNX (see ``nlp-rnn export``); settings and labels come from disk."""
+    return OnnxIntent(nlp.vocab, name)
+
+
+class OnnxIntent(OnnxPipe):
+    """``doc.cats`` from an exported ``rnn_intent`` graph."""
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg.get("labels", []))
+
+    @property
+    def intents(self) -> List[str]:
+        return list(self.labels)
+
+    def predict(self, docs: Iterable[Doc]) -> numpy.ndarray:
+        """(n_docs, n_labels) scores, as ``rnn_intent`` computes them."""
+        docs = list(docs)
+        if not docs:
+            return numpy.zeros((0, len(self.labels)), dtype="float32"), {}
+        outputs = self._run(docs)
+        return intent_probabilities(outputs["intent_logits"], self.cfg, self.cfg.get("exclusive_classes", True)), outputs
+
+    def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
+        return self.predict(docs)[0]
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        scores, outputs = predictions
+        docs = list(docs)
+        for doc, row in zip(docs, scores):
+            doc.cats = {label: float(score) for label, score in zip(self.labels, row)}
+        if len(docs):
+            mark_out_of_scope(docs, self.cfg, outputs, scores, self.cfg.get("exclusive_classes", True))
+
+
+@Language.factory(
+    "rnn_joint_onnx", assigns=["doc.cats", "doc.ents"], default_config={"span_confidence": True},
+    default_score_weights={"intent_acc": 0.5, "span_f": 0.5},
+)
+def make_rnn_joint_onnx(nlp: Language, name: str, span_confidence: bool) -> "OnnxJoint":
+    """``rnn_joint`` exported to ONNX. ``span_confidence = false`` skips the CRF forward-backward
+    pass and leaves ``span._.confidence`` at None (faster when nobody reads it)."""
+    return OnnxJoint(nlp.vocab, name, span_confidence=span_confidence)
+
+
+@Language.factory(
+    "rnn_tagger_onnx", assigns=["doc.ents"], default_config={"span_confidence": True}, default_score_weights={"span_f": 1.0},
+)
+def make_rnn_tagger_onnx(nlp: Language, name: str, span_confidence: bool) -> "OnnxJoint":
+    """``rnn_tagger`` exported to ONNX (``span_confidence`` as for ``rnn_joint_onnx``)."""
+    return OnnxJoint(nlp.vocab, name, span_confidence=span_confidence)
+
+
+class OnnxJoint(OnnxPipe):
+    """Intent (``doc.cats``) and slots (``doc.ents`` / ``doc.spans[key]``) from an exported
+    ``rnn_joint`` or ``rnn_tagger`` graph; the CRF is decoded in numpy under the BILUO constraints."""
+
+    def __init__(self, vocab, name: str, span_confidence: bool = True):
+        super().__init__(vocab, name)
+        install_extensions()
+        self.span_confidence = span_confidence
+        self.tag_set = SlotTagSet([])
+
+    def _on_state_loaded(self) -> None:
+        self.tag_set = SlotTagSet(self.cfg.get("slot_labels", []))
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg.get("intents", [])) + tuple(self.cfg.get("slot_labels", []))
+
+    @property
+    def intents(self) -> List[str]:
+        return list(self.cfg.get("intents", []))
+
+    def predict(self, docs: Iterable[Doc]):
+        """(intent probabilities (n, n_intents), tag ids per doc, tag confidences per doc or None,
+        the graph's raw outputs)."""
+        docs = list(docs)
+        if not docs:
+            return numpy.zeros((0, len(self.intents)), dtype="float32"), [], [], {}
+        outputs = self._run(docs)
+        probs = numpy.zeros((len(docs), 0), dtype="float32")
+        if self.intents:
+            probs = intent_probabilities(outputs["intent_logits"], self.cfg)
+        tag_ids: List[List[int]] = [[] for _ in docs]
+        confidences: List[Optional[List[float]]] = [None for _ in docs]
+        if "emissions" in outputs:
+            scores = outputs["emissions"] if self.cfg.get("use_crf", True) else softmax_scores(outputs["emissions"])
+            for i, doc in enumerate(docs):
+                n = max(1, min(len(doc), self.featurizer.max_length))
+                path = self.crf.viterbi(scores[i, :n])
+                tag_ids[i] = path.tolist()
+                # a path without spans needs no confidences: skip its forward-backward pass
+                if self.span_confidence and path.any():
+                    marginals = self.crf.marginals(scores[i, :n])
+                    confidences[i] = marginals[numpy.arange(n), path].tolist()
+        return probs, tag_ids, confidences, outputs
+
+    def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
+        return self.predict(docs)[0]
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        probs, tag_ids, confidences, outputs = predictions
+        key = self.cfg.get("spans_key")
+        docs = list(docs)
+        for i, doc in enumerate(docs):
+            if self.intents:
+                doc.cats = {label: float(p) for label, p in zip(self.intents, probs[i])}
+            if not self.cfg.get("slot_labels"):
+                continue
+            ids = tag_ids[i][: len(doc)] if len(doc) else []
+            spans = self.tag_set.spans(doc, ids, confidences[i] or [0.0] * len(ids)) if ids else []
+            if confidences[i] is None:
+                for span in spans:
+                    span._.confidence = None
+            if key is None:
+                doc.ents = spans
+            else:
+                doc.spans[key] = spans
+        if self.intents and len(docs):
+            mark_out_of_scope(docs, self.cfg, outputs, probs)

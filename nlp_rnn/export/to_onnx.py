@@ -1,0 +1,114 @@
+"""``nlp-rnn export``: a trained pipeline → a pipeline folder whose components run onnxruntime.
+
+The pipeline is saved as it is (tokenizer, vocab, other components), then every ``rnn_intent`` /
+``rnn_joint`` / ``rnn_tagger`` component folder is replaced by an ONNX one (see
+:mod:`nlp_rnn.export.onnx_components`) and its ``config.cfg`` block by the ONNX factory. The
+torch module is traced once with dynamic batch and sequence axes (legacy TorchScript exporter,
+which keeps the RNNs as single ONNX ``LSTM`` / ``GRU`` / ``RNN`` nodes), from an example batch of
+two Docs of different lengths; the caller checks parity at other shapes.
+"""
+
+import io
+import shutil
+import warnings
+from pathlib import Path
+from typing import Dict, List
+
+import srsly
+import torch
+from spacy.language import Language
+
+from ..architectures.torch_model import docs_to_inputs, torch_module
+from .exportable import IntentGraph, JointGraph
+from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
+
+OPSET = 17
+EXAMPLE_TEXTS = ["a short example", "a slightly longer example sentence for tracing"]
+
+
+class ExportError(ValueError):
+    """The pipeline has nothing that can be exported, or a component cannot be."""
+
+
+def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict[str, Dict]:
+    """Write ``nlp`` to ``output`` with its recurrent components as ONNX graphs.
+
+    ``quantize``: dynamic int8 quantization of the graphs' matrix products and recurrent layers
+    (onnxruntime). Returns {component: {"factory", "outputs", "quantized", "bytes"}}.
+    """
+    output = Path(output)
+    names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in TORCH_FACTORIES]
+    if not names:
+        factories = [nlp.get_pipe_meta(name).factory for name in nlp.pipe_names]
+        raise ExportError(f"no exportable component: ONNX export supports {sorted(TORCH_FACTORIES)}, the pipeline has {factories}")
+    if output.exists():
+        shutil.rmtree(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+    config = nlp.config.copy()
+    summary = {}
+    for name in names:
+        factory = nlp.get_pipe_meta(name).factory
+        pipe = nlp.get_pipe(name)
+        graph_bytes, output_names = export_graph(pipe, nlp)
+        if quantize:
+            from .quantize import quantize_graph
+
+            graph_bytes = quantize_graph(graph_bytes)
+        folder = output / name
+        shutil.rmtree(folder)
+        folder.mkdir()
+        cfg = dict(pipe.cfg, exported_from=factory, quantized=quantize)
+        if factory != "rnn_intent":
+            module = torch_module(pipe.model)
+            cfg["use_crf"] = bool(module.slot_head.use_crf) if module.slot_head is not None else True
+            if module.slot_head is not None:
+                srsly.write_json(folder / CRF_FILE, crf_state(module.slot_head.crf))
+        srsly.write_json(folder / "cfg", cfg)
+        srsly.write_json(folder / FEATURIZER_FILE, pipe.model.attrs["featurizer"].to_dict())
+        (folder / MODEL_FILE).write_bytes(graph_bytes)
+        block = {"factory": TORCH_FACTORIES[factory]}
+        if factory != "rnn_intent":
+            block["span_confidence"] = True
+        config["components"][name] = block
+        summary[name] = {"factory": TORCH_FACTORIES[factory], "outputs": output_names, "quantized": quantize, "bytes": len(graph_bytes)}
+    config.to_disk(output / "config.cfg")
+    return summary
+
+
+def export_graph(pipe, nlp: Language) -> "tuple[bytes, List[str]]":
+    """The ONNX bytes of one component's torch module and its output names."""
+    module = torch_module(pipe.model)
+    was_training = module.training
+    module.eval()
+    with_features = pipe.cfg.get("oos_score") == "mahalanobis" and bool(pipe.cfg.get("oos_gaussian"))
+    graph_class = IntentGraph if nlp.get_pipe_meta(pipe.name).factory == "rnn_intent" else JointGraph
+    graph = graph_class(module, with_features=with_features)
+    graph.eval()
+    example = docs_to_inputs(pipe.model, [nlp.make_doc(text) for text in EXAMPLE_TEXTS]).args
+    example = tuple(tensor.to("cpu") for tensor in example)
+    graph.to("cpu")
+    output_names = list(graph.output_names)
+    dynamic_axes = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "intent_logits": {0: "batch"}, "emissions": {0: "batch", 1: "time"}, "features": {0: "batch"}}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
+        torch.onnx.export(
+            graph, example, buffer, dynamo=False, input_names=["ids", "lengths"], output_names=output_names,
+            dynamic_axes={k: v for k, v in dynamic_axes.items() if k in ("ids", "lengths") or k in output_names},
+            opset_version=OPSET,
+        )
+    module.train(was_training)
+    return buffer.getvalue(), output_names
+
+
+def crf_state(crf) -> Dict:
+    """The CRF's scores and transition masks as JSON-able lists (for :class:`NumpyCRF`)."""
+    return {
+        "transitions": crf.transitions.detach().cpu().double().tolist(),
+        "start": crf.start.detach().cpu().double().tolist(),
+        "end": crf.end.detach().cpu().double().tolist(),
+        "allowed": crf.allowed.cpu().tolist(),
+        "allowed_start": crf.allowed_start.cpu().tolist(),
+        "allowed_end": crf.allowed_end.cpu().tolist(),
+    }

@@ -1,0 +1,258 @@
+"""Out-of-scope rejection and temperature scaling inside the intent components.
+
+Component settings (``[components.rnn_intent]`` / ``[components.rnn_joint]``):
+
+- ``oos_score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` (see
+  :mod:`nlp_rnn.oos.scores`); higher = more likely out of scope.
+- ``oos_threshold``: reject a doc whose score is above it (``null``: score but never reject).
+- ``oos_in_scope_share``: when the dev data has no out-of-scope examples, the threshold keeps this
+  share of the in-scope dev docs (default 0.95; ``null`` makes such dev data an error).
+- ``temperature``: exclusive intents: every member's logits are divided by it before the softmax.
+
+``nlp-rnn train`` / ``nlp-rnn tune-oos`` fit the temperature (dev NLL), the class Gaussians
+(``mahalanobis``: pooled features of the training docs, saved in cfg ``oos_gaussian`` as base64
+safetensors) and the threshold (dev) by :func:`tune_out_of_scope`.
+
+A rejected doc keeps its full ``doc.cats``; ``doc._.out_of_scope`` is True and ``doc._.oos_score``
+holds the score. Multi-label components (``exclusive_classes = false``): a doc is out of scope when
+no label reaches ``threshold``; ``doc._.oos_score`` is then 1 − the highest probability.
+
+Training data: a doc whose ``cats`` are all 0 (``nlp-rnn convert --oos-label``) is an explicit
+out-of-scope example; exclusive components train it towards the uniform distribution (outlier
+exposure, Hendrycks et al. 2019), so out-of-scope inputs get low confidence.
+"""
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy
+import torch
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from thinc.api import Model, torch2xp
+
+from ..architectures.torch_model import docs_to_inputs, torch_module, torch_predict
+from ..evaluation.intent_metrics import exclusive_gold_ids
+from ..oos.gaussian import ClassGaussians
+from ..oos.scores import check_oos_score, energy_score, msp_score
+from ..oos.temperature import fit_temperature
+from ..oos.threshold import choose_threshold
+
+OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "temperature": 1.0}
+GAUSSIAN_SHRINKAGE = 0.1
+BATCH = 256
+
+
+def install_oos_extensions() -> None:
+    """Idempotent: ``Doc._.out_of_scope`` (bool, default False) and ``Doc._.oos_score`` (float or None)."""
+    if not Doc.has_extension("out_of_scope"):
+        Doc.set_extension("out_of_scope", default=False)
+    if not Doc.has_extension("oos_score"):
+        Doc.set_extension("oos_score", default=None)
+
+
+def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float) -> Dict[str, Any]:
+    """The component cfg entries for the factory settings, checked (and the Doc extensions installed)."""
+    install_oos_extensions()
+    check_oos_score(oos_score)
+    if oos_in_scope_share is not None and not 0.0 < oos_in_scope_share <= 1.0:
+        raise ValueError(f"oos_in_scope_share must be in (0, 1] or null, got {oos_in_scope_share}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share, "temperature": float(temperature)}
+
+
+def needs_features(cfg: Dict[str, Any]) -> bool:
+    return cfg.get("oos_score", "none") == "mahalanobis" and bool(cfg.get("oos_gaussian"))
+
+
+def scale_logits(logits, cfg: Dict[str, Any], exclusive: bool = True):
+    """Logits divided by the component's temperature (exclusive classes only)."""
+    temperature = cfg.get("temperature", 1.0) or 1.0
+    return logits / temperature if exclusive and temperature != 1.0 else logits
+
+
+def model_outputs(model: Model, docs: List[Doc], with_features: bool) -> Tuple[Any, Optional[numpy.ndarray]]:
+    """The torch module's outputs for ``docs`` (evaluation mode, no gradients) and, with
+    ``with_features``, its pooled features (n, width) as numpy (else None). Tensors in the
+    outputs are returned as torch tensors, except a lone logits tensor, which becomes an
+    ``ops`` array (as ``model.predict`` gives it)."""
+    if not with_features:
+        return torch_predict(model, docs), None
+    module = torch_module(model)
+    inputs = docs_to_inputs(model, docs)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            outputs, pooled = module.forward_with_features(*inputs.args)
+    finally:
+        module.train(was_training)
+    return outputs, pooled.detach().float().cpu().numpy()
+
+
+def intent_logits_and_features(model: Model, docs: List[Doc], with_features: bool):
+    """``rnn_intent``: logits (n, n_members, n_labels) as an ops array, features or None."""
+    if not with_features:
+        return model.predict(docs), None
+    outputs, features = model_outputs(model, docs, True)
+    return torch2xp(outputs), features
+
+
+def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
+    """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
+    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores;
+    features (n, width) pooled features (``mahalanobis`` only; None before the Gaussians are
+    fitted, so the scores are None too). Multi-label: 1 − max probability."""
+    method = cfg.get("oos_score", "none")
+    if method == "none":
+        return None
+    probs = numpy.asarray(_numpy(probs))
+    if not exclusive or method == "msp":
+        return msp_score(probs)
+    if method == "energy":  # the recurrent member's logits (a bag-of-n-grams member's are on another scale)
+        return energy_score(_numpy(member_logits)[:, 0])
+    if not cfg.get("oos_gaussian") or features is None:
+        return None  # not fitted yet (e.g. during training): nlp-rnn train / tune-oos fit it afterwards
+    return ClassGaussians.from_text(cfg["oos_gaussian"]).score(features)
+
+
+def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> numpy.ndarray:
+    """(n,) bool: exclusive → score above ``oos_threshold`` (never when either is None);
+    multi-label → no label reaches ``threshold``."""
+    probs = numpy.asarray(_numpy(probs))
+    if not exclusive:
+        if scores is None:
+            return numpy.zeros(len(probs), dtype=bool)
+        return probs.max(axis=1, initial=0.0) < cfg.get("threshold", 0.5)
+    threshold = cfg.get("oos_threshold")
+    if scores is None or threshold is None:
+        return numpy.zeros(len(probs), dtype=bool)
+    return numpy.asarray(scores) > threshold
+
+
+def mark_docs(docs: Sequence[Doc], cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> None:
+    """Write ``doc._.oos_score`` and ``doc._.out_of_scope`` (nothing when scoring is off)."""
+    if scores is None:
+        return
+    install_oos_extensions()
+    flags = rejected(cfg, scores, probs, exclusive)
+    for doc, score, flag in zip(docs, scores, flags):
+        doc._.oos_score = float(score)
+        doc._.out_of_scope = bool(flag)
+
+
+def is_out_of_scope_example(cats: Dict[str, float]) -> bool:
+    """An explicit out-of-scope training doc: ``cats`` present and all 0."""
+    return bool(cats) and not any(value > 0 for value in cats.values())
+
+
+def out_of_scope_mask(examples: Sequence[Example]) -> numpy.ndarray:
+    """(n,) bool: which examples are explicit out-of-scope examples."""
+    return numpy.array([is_out_of_scope_example(eg.reference.cats) for eg in examples], dtype=bool)
+
+
+def uniform_target_loss(intent_logits: torch.Tensor, oos_rows: torch.Tensor) -> Tuple[torch.Tensor, int]:
+    """Outlier exposure: cross-entropy to the uniform distribution, summed over the out-of-scope
+    rows and every member. intent_logits (n, n_members, C); oos_rows (n,) bool. Returns (sum, row count)."""
+    if not bool(oos_rows.any()):
+        return intent_logits.new_zeros(()), 0
+    log_probs = torch.log_softmax(intent_logits[oos_rows], dim=-1)  # (k, members, C)
+    return -log_probs.mean(dim=-1).sum(), int(oos_rows.sum()) * intent_logits.shape[1]
+
+
+# ---- fitting on data (nlp-rnn train / tune-oos) ----------------------------------------------
+
+
+def oos_components(nlp: Language) -> List[Tuple[str, Any]]:
+    """(name, pipe) of the components with intents and out-of-scope settings."""
+    return [(name, pipe) for name, pipe in nlp.pipeline if "oos_score" in getattr(pipe, "cfg", {}) and getattr(pipe, "intents", None)]
+
+
+def _numpy(array) -> numpy.ndarray:
+    if isinstance(array, torch.Tensor):
+        return array.detach().float().cpu().numpy()
+    if hasattr(array, "get"):  # cupy
+        return array.get()
+    return numpy.asarray(array)
+
+
+def collect_outputs(pipe, docs: List[Doc], with_features: bool) -> Tuple[numpy.ndarray, Optional[numpy.ndarray]]:
+    """Unscaled member logits (n, n_members, C) and pooled features (n, width) or None."""
+    logits, features = [], []
+    for start in range(0, len(docs), BATCH):
+        outputs, pooled = model_outputs(pipe.model, docs[start : start + BATCH], with_features)
+        intent_logits = outputs[0] if isinstance(outputs, tuple) else outputs
+        logits.append(_numpy(intent_logits))
+        if pooled is not None:
+            features.append(pooled)
+    return numpy.concatenate(logits), (numpy.concatenate(features) if with_features else None)
+
+
+def final_probabilities(pipe, logits: numpy.ndarray) -> numpy.ndarray:
+    """The component's probabilities from member logits: temperature, softmax, mean, prior."""
+    from .intent_prior import adjust_for_prior
+
+    scaled = torch.as_tensor(logits, dtype=torch.float64) / pipe.cfg.get("temperature", 1.0)
+    probs = torch.softmax(scaled, dim=-1).mean(dim=1).numpy()
+    return adjust_for_prior(probs, pipe.cfg.get("intent_prior", []), pipe.cfg.get("prior_weight", 0.0))
+
+
+def _log_prior_shift(pipe) -> Optional[numpy.ndarray]:
+    prior, weight = pipe.cfg.get("intent_prior", []), pipe.cfg.get("prior_weight", 0.0)
+    if not weight or not len(prior):
+        return None
+    return -weight * numpy.log(numpy.asarray(prior, dtype="float64"))
+
+
+def fit_component_gaussians(pipe, train_examples: Sequence[Example], shrinkage: float = GAUSSIAN_SHRINKAGE) -> ClassGaussians:
+    """Class Gaussians over the pooled features of the in-scope training docs; saved in cfg."""
+    docs = [eg.predicted for eg in train_examples]
+    gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in train_examples), pipe.intents, missing=-1))
+    _, features = collect_outputs(pipe, docs, True)
+    gaussians = ClassGaussians.fit(features, gold, len(pipe.intents), shrinkage)
+    pipe.cfg["oos_gaussian"] = gaussians.to_text()
+    return gaussians
+
+
+def dev_scores(pipe, dev_examples: Sequence[Example], method: Optional[str] = None) -> Dict[str, numpy.ndarray]:
+    """{"scores", "predicted", "gold", "probs"} on dev for ``method`` (default: the component's)."""
+    method = method or pipe.cfg["oos_score"]
+    docs = [eg.predicted for eg in dev_examples]
+    logits, features = collect_outputs(pipe, docs, method == "mahalanobis")
+    probs = final_probabilities(pipe, logits)
+    cfg = dict(pipe.cfg, oos_score=method)
+    gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1))
+    return {"scores": oos_scores(cfg, logits, probs, features), "predicted": probs.argmax(axis=1), "gold": gold, "probs": probs}
+
+
+def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples: Optional[List[Example]] = None) -> Dict[str, Dict]:
+    """For every exclusive intent component: fit the temperature on the in-scope dev docs, fit
+    the Gaussians on ``train_examples`` (``mahalanobis``), choose ``oos_threshold`` on dev
+    (:func:`nlp_rnn.oos.threshold.choose_threshold`). Settings are written to the cfg.
+    Returns {component: {"temperature", "threshold", "method", "dev_value", ...}}."""
+    chosen = {}
+    for name, pipe in oos_components(nlp):
+        if not pipe.cfg.get("exclusive_classes", True):
+            continue
+        docs = [eg.predicted for eg in dev_examples]
+        gold = exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1)
+        logits, _ = collect_outputs(pipe, docs, False)
+        pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
+        result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
+        method = pipe.cfg["oos_score"]
+        if method == "mahalanobis":
+            if not train_examples:
+                raise ValueError(f"{name}: oos_score = 'mahalanobis' needs the training data to fit the class Gaussians")
+            fit_component_gaussians(pipe, train_examples)
+        if method != "none":
+            scored = dev_scores(pipe, dev_examples)
+            try:
+                choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"))
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from error
+            pipe.cfg["oos_threshold"] = choice["threshold"]
+            pipe.cfg["oos_threshold_choice"] = {"method": choice["method"], "dev_value": choice["dev_value"]}
+            result.update(choice)
+        chosen[name] = result
+    return chosen

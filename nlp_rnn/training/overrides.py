@@ -1,0 +1,118 @@
+"""Check ``--section.key value`` overrides against the config before training starts.
+
+spaCy (confection) accepts an override for any key of an existing section, so
+``--training.max_stepz 5`` silently starts a full training. An override is accepted here when
+its key is in the config, or is a key spaCy would fill in itself: a parameter of the registered
+function of its block (``@architectures``, ``@readers``, ...), of a component's factory, or a
+field of spaCy's schema for ``[training]``, ``[nlp]``, ``[initialize]``, ``[pretraining]``.
+``[paths]`` and ``[system]`` hold free variables, so any new key there is fine.
+Anything else fails naming the key and the closest known one.
+"""
+
+import difflib
+import inspect
+from typing import Any, Dict, Iterable, Optional, Set
+
+VARIABLE_SECTIONS = ("paths", "system")
+
+
+class UnknownOverrideError(ValueError):
+    """An override names a key the config does not have and spaCy would not accept."""
+
+
+def flat_keys(config: Dict[str, Any], prefix: str = "") -> Set[str]:
+    """Every dotted key of a nested config (sections and values)."""
+    keys = set()
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        keys.add(dotted)
+        if isinstance(value, dict):
+            keys |= flat_keys(value, dotted + ".")
+    return keys
+
+
+def _parameters(func) -> Optional[Set[str]]:
+    """Names a function takes by keyword; None when it takes ``**kwargs`` (anything goes)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params if p.kind != p.VAR_POSITIONAL}
+
+
+def _schema_fields(section: str) -> Optional[Set[str]]:
+    from spacy import schemas
+
+    schema = {
+        "training": schemas.ConfigSchemaTraining,
+        "nlp": schemas.ConfigSchemaNlp,
+        "initialize": schemas.ConfigSchemaInit,
+        "pretraining": schemas.ConfigSchemaPretrain,
+    }.get(section)
+    if schema is None:
+        return set()
+    fields = getattr(schema, "model_fields", None) or getattr(schema, "__fields__", {})
+    return set(fields)
+
+
+def fillable_keys(config: Dict[str, Any], section_path: str) -> Optional[Set[str]]:
+    """Keys spaCy fills in for the section at ``section_path`` (besides those written in it);
+    None when it accepts any key."""
+    if section_path.split(".")[0] in VARIABLE_SECTIONS and "." not in section_path:
+        return None
+    node: Any = config
+    for part in section_path.split("."):
+        node = node[part]
+    for key, value in node.items():
+        if key.startswith("@"):
+            from spacy.util import registry
+
+            try:
+                return _parameters(registry.get(key[1:], value))
+            except Exception:  # an unknown registry or function: spaCy will report it itself
+                return None
+    if section_path.startswith("components.") and section_path.count(".") == 1:
+        if "source" in node or "factory" not in node:
+            return None
+        from spacy.language import Language
+        from spacy.util import registry
+
+        try:
+            Language.has_factory(node["factory"])  # loads an installed package's factory (entry point)
+            params = _parameters(registry.factories.get(Language.get_factory_name(node["factory"])))
+        except Exception:  # an unknown factory: spaCy will report it itself
+            return None
+        return None if params is None else params - {"nlp", "name"}
+    if "." not in section_path:
+        return _schema_fields(section_path)
+    return set()
+
+
+def check_overrides(config: Dict[str, Any], overrides: Iterable[str]) -> None:
+    """Raise :class:`UnknownOverrideError` for the first override key the config does not know.
+
+    ``config`` is the config as written (before spaCy fills it in), as a nested dict."""
+    known = flat_keys(config)
+    for key in overrides:
+        if key in known:
+            continue
+        section, _, name = key.rpartition(".")
+        candidates = set(known)
+        if section in known and isinstance(_lookup(config, section), dict):
+            extra = fillable_keys(config, section)
+            if extra is None or name in extra:
+                continue
+            candidates |= {f"{section}.{k}" for k in extra}
+        close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+        hint = f"; did you mean --{close[0]}?" if close else ""
+        where = f"section [{section}]" if section in known else "the config"
+        raise UnknownOverrideError(f"unknown setting --{key}: {where} has no {name!r}{hint}")
+
+
+def _lookup(config: Dict[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        node = node[part]
+    return node

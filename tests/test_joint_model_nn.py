@@ -1,0 +1,119 @@
+"""nn-level tests of the joint intent + slot model and the slot head (no spaCy involved)."""
+
+import pytest
+import torch
+
+from nlp_rnn.nn.bag_of_ngrams import BagOfNgrams
+from nlp_rnn.nn.joint_model import JointIntentSlotModel
+from nlp_rnn.nn.masking import lengths_to_mask
+from nlp_rnn.nn.slot_head import SlotHead
+from nlp_rnn.nn.tag_constraints import allowed_transitions, is_well_formed
+from nlp_rnn.nn.text_encoder import build_text_encoder
+
+TAGS = ["O", "B-time", "I-time", "L-time", "U-time", "B-place", "I-place", "L-place", "U-place"]
+VOCAB = 30
+
+
+def padded_ids(lengths, n_features=2, seed=0):
+    """(batch, max_len, n_features) ids in [2, VOCAB) with zeros at padding."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(2, VOCAB, (len(lengths), max(lengths), n_features), generator=generator)
+    return ids * lengths_to_mask(torch.tensor(lengths), max(lengths)).unsqueeze(-1)
+
+
+def build_joint(n_intents=3, use_crf=True, slots=True, **options):
+    torch.manual_seed(0)
+    encoder = build_text_encoder([VOCAB, VOCAB], [8, 4], 6, cell="lstm", bidirectional=True)
+    head = None
+    if slots:
+        allowed, start, end = allowed_transitions(TAGS, "BILUO")
+        head = SlotHead(encoder.width, len(TAGS), use_crf=use_crf, allowed=allowed, allowed_start=start, allowed_end=end)
+    return JointIntentSlotModel(encoder, head, n_intents, **options)
+
+
+@pytest.mark.parametrize(
+    "options, members",
+    [({}, 1), ({"token_intent": True}, 2), ({"slot_to_intent": True, "token_intent": True}, 2)],
+)
+def test_joint_forward_shapes(options, members):
+    model = build_joint(**options).eval()
+    logits, emissions, mask = model(padded_ids([5, 2, 3]), torch.tensor([5, 2, 3]))
+    assert logits.shape == (3, members, 3)
+    assert emissions.shape == (3, 5, len(TAGS))
+    assert mask.sum(1).tolist() == [5, 2, 3]
+
+
+def test_joint_with_bag_of_ngrams_adds_a_member():
+    torch.manual_seed(0)
+    model = build_joint(bag_of_ngrams=BagOfNgrams(VOCAB, 3, ngram_size=2), token_intent=True).eval()
+    logits, _, _ = model(padded_ids([4, 1]), torch.tensor([4, 1]))
+    assert logits.shape == (2, 3, 3)
+
+
+def test_tagger_without_intents_and_intents_without_slots():
+    tagger = build_joint(n_intents=0).eval()
+    logits, emissions, _ = tagger(padded_ids([4, 2]), torch.tensor([4, 2]))
+    assert logits.shape == (2, 1, 0) and emissions.shape == (2, 4, len(TAGS))
+    classifier = build_joint(slots=False).eval()
+    logits, emissions, _ = classifier(padded_ids([4, 2]), torch.tensor([4, 2]))
+    assert logits.shape == (2, 1, 3) and emissions.shape == (2, 4, 0)
+
+
+@pytest.mark.parametrize("options", [{}, {"slot_to_intent": True, "token_intent": True, "pooling": "attention"}])
+def test_joint_outputs_do_not_depend_on_padding(options):
+    """A sentence gets the same intent logits and emissions alone and inside a padded batch."""
+    model = build_joint(**options).eval()
+    batch = padded_ids([7, 3, 5])
+    logits, emissions, _ = model(batch, torch.tensor([7, 3, 5]))
+    alone_logits, alone_emissions, _ = model(batch[1:2, :3], torch.tensor([3]))
+    torch.testing.assert_close(logits[1], alone_logits[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(emissions[1, :3], alone_emissions[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("use_crf", [True, False])
+def test_slot_head_learns_a_tiny_tagging_task(use_crf):
+    """A few dozen steps on two sentences: the loss falls and decoding reproduces the gold tags."""
+    model = build_joint(n_intents=0, use_crf=use_crf)
+    ids = padded_ids([4, 3], seed=1)
+    lengths = torch.tensor([4, 3])
+    gold = torch.tensor([[0, 1, 2, 3], [4, 0, 8, 0]])
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(60):
+        optimizer.zero_grad()
+        _, emissions, mask = model(ids, lengths)
+        loss = model.slot_head.loss(emissions, gold, mask)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] / 5
+    model.eval()
+    _, emissions, mask = model(ids, lengths)
+    tags, confidence = model.slot_head.decode(emissions, mask)
+    assert tags[0].tolist() == [0, 1, 2, 3]
+    assert tags[1, :3].tolist() == [4, 0, 8]
+    assert torch.all(confidence[1, 3:] == 0) and torch.all(confidence[mask] > 0.5)
+
+
+def test_slot_head_decoding_is_always_well_formed():
+    """Random emissions that favour broken sequences still decode to well-formed BILUO."""
+    model = build_joint(n_intents=0, use_crf=False).eval()
+    generator = torch.Generator().manual_seed(3)
+    emissions = torch.randn(16, 6, len(TAGS), generator=generator) * 5
+    emissions[:, :, 2] += 4  # I-time everywhere: never well formed on its own
+    lengths = torch.randint(1, 7, (16,), generator=generator)
+    mask = lengths_to_mask(lengths, 6)
+    tags, confidence = model.slot_head.decode(emissions, mask)
+    for row, length in zip(tags.tolist(), lengths.tolist()):
+        assert is_well_formed([TAGS[i] for i in row[:length]], "BILUO")
+    assert torch.all((confidence >= 0) & (confidence <= 1 + 1e-6))
+
+
+def test_softmax_slot_loss_ignores_padding():
+    head = build_joint(n_intents=0, use_crf=False).slot_head
+    emissions = torch.randn(1, 4, len(TAGS))
+    tags = torch.tensor([[1, 3, 0, 0]])
+    short_mask = torch.tensor([[True, True, False, False]])
+    changed = emissions.clone()
+    changed[0, 2:] = torch.randn(2, len(TAGS)) * 10
+    assert head.loss(emissions, tags, short_mask).item() == pytest.approx(head.loss(changed, tags, short_mask).item())
