@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, cli, data_dir, run, train_model, write_results  # noqa: E402
+from common import RESULTS, ROOT, WORK, cli, data_dir, run, train_model, write_results  # noqa: E402
 
 SETS = {
     "en": {"name": "tinyshakespeare", "config": "lm_char_en.cfg", "doc_per": "file",
@@ -104,80 +104,100 @@ def timed_samples(nlp, num: int, forms=None, batch_size: int = 1, **settings):
     return samples, sum(len(s) for s in samples) / seconds
 
 
-def report() -> None:
-    from nlp_rnn.threads import prepare_threads
+def measure_en(spacy) -> dict:
+    timing = json.loads((model_dir("en") / "training.json").read_text())
+    test = evaluate("en", "test")
+    nlp = spacy.load(model_dir("en") / "model-best")
+    _, speed = timed_samples(nlp, 3, length=2000, seed=0)
+    sample, _ = timed_samples(nlp, 1, length=500, seed=0, temperature=0.8)
+    en = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
+    en.update(timing, **best_dev(WORK / "logs" / "train_lm_en.log"), generation_chars_per_second=speed,
+              sample_500=sample[0], config="pipelines/lm_char_en.cfg")
+    return en
 
-    prepare_threads(1)
-    import spacy
 
+def measure_zh(spacy) -> dict:
     from nlp_rnn.generation.verse_form import is_well_formed
 
-    results = {}
+    timing = json.loads((model_dir("zh") / "training.json").read_text())
+    test = evaluate("zh", "test")
+    nlp = spacy.load(model_dir("zh") / "model-best")
+    free, free_speed = timed_samples(nlp, 200, length=200, seed=0)
+    formed, form_speed = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE)
+    _, form_speed_batched = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE, batch_size=50)
+    zh = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
+    zh.update(timing, **best_dev(WORK / "logs" / "train_lm_zh.log"),
+              well_formed_rate_free=sum(map(is_well_formed, free)) / len(free),
+              well_formed_rate_form=sum(map(is_well_formed, formed)) / len(formed),
+              evaluate_well_formed_rate=test.get("well_formed_rate"),
+              sampling_chars_per_second_free=free_speed, sampling_chars_per_second_form=form_speed,
+              sampling_chars_per_second_form_batch50=form_speed_batched,
+              sample_poems=[formed[1], formed[2]], free_samples=free[:3], config="pipelines/lm_char_zh.cfg")
+    return zh
+
+
+def render(results: dict) -> str:
     lines = ["# Character language models (issue 15)", "",
-             "CPU, one torch thread, on a 2-core machine shared with other jobs. Test figures from "
-             "`nlp-rnn evaluate` (cross-entropy of every test character given the ones before it in "
-             "its document, from the zero state). Reproduce: `python benchmarks/lm.py train --lang en`, "
-             "`... --lang zh`, then `python benchmarks/lm.py report`.", ""]
-    if (model_dir("en") / "model-best").exists():
-        timing = json.loads((model_dir("en") / "training.json").read_text())
-        test = evaluate("en", "test")
-        nlp = spacy.load(model_dir("en") / "model-best")
-        _, speed = timed_samples(nlp, 3, length=2000, seed=0)
-        sample, _ = timed_samples(nlp, 1, length=500, seed=0, temperature=0.8)
-        en = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
-        en.update(timing, **best_dev(WORK / "logs" / "train_lm_en.log"), generation_chars_per_second=speed,
-                  sample_500=sample[0], config=str(ROOT / "pipelines" / "lm_char_en.cfg"))
-        results["tinyshakespeare"] = en
+             "CPU, one torch thread, on a 2-core machine shared with 4-5 other jobs (speeds are wall-clock "
+             "under that load). Test figures from `nlp-rnn evaluate` (cross-entropy of every test character "
+             "given the ones before it in its document, from the zero state). Reproduce: "
+             "`python benchmarks/lm.py train --lang en`, `... --lang zh`, then `python benchmarks/lm.py report`.", ""]
+    en = results.get("tinyshakespeare")
+    if en:
         lines += [
             "## Tiny Shakespeare", "",
-            "| test nats/char | test bits/char | perplexity | best valid nats/char (step) | training time to best valid | training wall time | generation chars/s |",
+            "| test nats/char | test bits/char | perplexity | best valid nats/char (step) | training time to best valid | training wall time | generation chars/s (streamed) |",
             "|---|---|---|---|---|---|---|",
             f"| {en['cross_entropy_nats']:.3f} | {en['bits_per_char']:.3f} | {en['perplexity']:.2f} | "
             f"{en.get('best_dev_nats_per_char', float('nan')):.3f} ({en.get('best_dev_step')}) | "
             f"{en['seconds_to_best_dev'] / 60:.1f} min | {en['train_seconds'] / 60:.1f} min"
-            f"{' (stopped at the deadline)' if en['stopped_at_deadline'] else ''} | {speed:,.0f} |", "",
+            f"{' (stopped at the deadline)' if en['stopped_at_deadline'] else ''} | {en['generation_chars_per_second']:,.0f} |", "",
+            *[f"{line}" for line in results.get("en_notes", [])],
             "Target: ≤ 1.60 nats/char after ≤ 45 minutes of training. Sample (seed 0, temperature 0.8, 500 characters):",
-            "", "```", sample[0], "```", ""]
-    if (model_dir("zh") / "model-best").exists():
-        timing = json.loads((model_dir("zh") / "training.json").read_text())
-        test = evaluate("zh", "test")
-        nlp = spacy.load(model_dir("zh") / "model-best")
-        free, free_speed = timed_samples(nlp, 200, length=200, seed=0)
-        formed, form_speed = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE)
-        _, form_speed_batched = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE, batch_size=50)
-        zh = {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity", "chars_per_second")}
-        zh.update(timing, **best_dev(WORK / "logs" / "train_lm_zh.log"),
-                  well_formed_rate_free=sum(map(is_well_formed, free)) / len(free),
-                  well_formed_rate_form=sum(map(is_well_formed, formed)) / len(formed),
-                  evaluate_well_formed_rate=test.get("well_formed_rate"),
-                  sampling_chars_per_second_free=free_speed, sampling_chars_per_second_form=form_speed,
-                  sampling_chars_per_second_form_batch50=form_speed_batched,
-                  sample_poems=[formed[1], formed[2]], free_samples=free[:3],
-                  config=str(ROOT / "pipelines" / "lm_char_zh.cfg"))
-        results["tang_poems"] = zh
+            "", "```", en["sample_500"], "```", ""]
+    zh = results.get("tang_poems")
+    if zh:
         lines += [
             "## Tang poems", "",
             "| test nats/char | bits/char | well formed, 200 free samples | well formed, 200 with --form | chars/s with --form, streamed one by one | chars/s with --form, 50 side by side | training time to best dev |",
             "|---|---|---|---|---|---|---|",
             f"| {zh['cross_entropy_nats']:.3f} | {zh['bits_per_char']:.3f} | {100 * zh['well_formed_rate_free']:.1f}% | "
-            f"{100 * zh['well_formed_rate_form']:.1f}% | {form_speed:,.0f} | {form_speed_batched:,.0f} | {zh['seconds_to_best_dev'] / 60:.1f} min |", "",
+            f"{100 * zh['well_formed_rate_form']:.1f}% | {zh['sampling_chars_per_second_form']:,.0f} | "
+            f"{zh['sampling_chars_per_second_form_batch50']:,.0f} | {zh['seconds_to_best_dev'] / 60:.1f} min"
+            f"{' (stopped at the deadline)' if zh['stopped_at_deadline'] else ''} |", "",
             "Samples: seed 0, temperature 1; --form cycles 5x4, 7x4, 5x8, 7x8. Targets: 100% with --form, "
             "≥ 80% without, ≥ 2,000 chars/s with --form. Two poems sampled with --form (7x4, 5x8):", "",
             *[f"    {poem}" for poem in zh["sample_poems"]], ""]
-    write_results("lm", results, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def report(langs) -> None:
+    from nlp_rnn.threads import prepare_threads
+
+    prepare_threads(1)
+    import spacy
+
+    path = RESULTS / "lm.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    if "en" in langs and (model_dir("en") / "model-best").exists():
+        results["tinyshakespeare"] = measure_en(spacy)
+    if "zh" in langs and (model_dir("zh") / "model-best").exists():
+        results["tang_poems"] = measure_zh(spacy)
+    write_results("lm", results, render(results))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stage", choices=["train", "report"])
-    parser.add_argument("--lang", choices=sorted(SETS), default="en")
+    parser.add_argument("--lang", choices=sorted(SETS), nargs="+", default=None,
+                        help="train: one language (default en); report: the languages to measure again (default both)")
     parser.add_argument("--minutes", type=float, default=45.0, help="stop training after this long")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     if args.stage == "train":
-        train(args.lang, data_dir(args.data_dir), args.minutes)
+        train((args.lang or ["en"])[0], data_dir(args.data_dir), args.minutes)
     else:
-        report()
+        report(args.lang or sorted(SETS))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,28 @@ def accuracy(paths: Dict[str, Path], test_path: Path) -> Dict:
     return results
 
 
+def pipe_vs_peer(paths: Dict[str, Path], peer: Path, test_path: Path, rounds: int = 2) -> Dict:
+    """``nlp.pipe`` (batch 256) words/s and accuracy of the joint variants and the spaCy
+    ``textcat`` + ``ner`` peer on the same test split, interleaved round by round."""
+    from nlp_rnn.evaluation.evaluate import evaluate
+    from nlp_rnn.loading import load_pipeline
+
+    nlps = {variant: load_pipeline(path) for variant, path in paths.items()}
+    nlps["spacy_textcat_ner"] = load_pipeline(peer)
+    runs: Dict[str, List[Dict]] = {name: [] for name in nlps}
+    for _ in range(rounds):
+        for name, nlp in nlps.items():
+            runs[name].append(evaluate(nlp, test_path, batch_size=256))
+    result = {}
+    for name, metrics in runs.items():
+        best = max(metrics, key=lambda m: m["words_per_second"])
+        result[name] = {k: best[k] for k in ("intent_accuracy", "span_f1", "exact_match", "words_per_second") if k in best}
+    for variant in paths:
+        result[f"{variant}_speed_ratio_to_peer"] = result[variant]["words_per_second"] / result["spacy_textcat_ner"]["words_per_second"]
+    result["load_average"] = load_average()
+    return result
+
+
 def single_doc_latency(paths: Dict[str, Path], texts: List[str], rounds: int = 3) -> Dict:
     """nlp(text) one Doc at a time, the variants interleaved: per round each variant runs all texts."""
     import spacy
@@ -279,6 +301,14 @@ def render(results: Dict) -> str:
         if s:
             cell = lambda v: f"{s[v]['p50_ms']:.2f} / {s[v]['p99_ms']:.2f}"  # noqa: E731
             lines.append(f"| {name} | {cell('torch')} | {cell('onnx')} | {cell('onnx_int8')} | {s['onnx_speedup_p50']:.2f}× | {s['onnx_int8_speedup_p50']:.2f}× |")
+    versus = results.get("pipe_vs_peer")
+    if versus:
+        lines += ["", "## SNIPS joint vs spaCy textcat + ner: nlp.pipe (batch 256), same run, best of 2 interleaved rounds", "",
+                  "| pipeline | intent acc. | span F1 | words/s | ratio to spaCy |", "|---|---|---|---|---|"]
+        for name in ("torch", "onnx", "onnx_int8", "spacy_textcat_ner"):
+            m = versus[name]
+            ratio = versus.get(f"{name}_speed_ratio_to_peer", 1.0)
+            lines.append(f"| {name} | {100 * m['intent_accuracy']:.2f} | {100 * m['span_f1']:.2f} | {m['words_per_second']:,.0f} | {ratio:.2f}× |")
     lines += ["", "## HTTP: POST /model/parse on localhost (`nlp-rnn serve --threads 1`)", "",
               "| server | sequential p50 / p99 ms | req/s at concurrency 1 / 8 / 32 | p99 ms at 32 | errors | RSS MB |", "|---|---|---|---|---|---|"]
     for name, entry in results["http"].items():
@@ -311,6 +341,8 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=10_000)
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--pipe-vs-peer-only", action="store_true",
+                        help="only run the nlp.pipe comparison with --peer and add it to an existing serve.json")
     args = parser.parse_args()
     os.environ["NLP_RNN_THREADS"] = "1"
     from nlp_rnn.threads import prepare_threads
@@ -318,6 +350,14 @@ def main() -> None:
     prepare_threads(1)
     import spacy
 
+    if args.pipe_vs_peer_only:
+        from common import RESULTS
+
+        results = json.loads((RESULTS / "serve.json").read_text())
+        paths = export_variants(args.joint, "snips_joint")
+        results["pipe_vs_peer"] = pipe_vs_peer(paths, args.peer, args.test_dir / "snips_test.spacy")
+        write_results("serve", results, render(results))
+        return
     results: Dict = {
         "arguments": {k: str(v) for k, v in vars(args).items()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_start": load_average(),
@@ -352,6 +392,8 @@ def main() -> None:
                     write_results("serve", results, render(results))
         if args.peer:
             results["http"]["spacy_textcat_ner"] = http_benchmarks("spacy_peer", args.peer, texts, args)
+    if args.peer and "snips_joint" in exported:
+        results["pipe_vs_peer"] = pipe_vs_peer(exported["snips_joint"], args.peer, args.test_dir / "snips_test.spacy")
     results["machine"]["load_average_end"] = load_average()
     write_results("serve", results, render(results))
 

@@ -69,8 +69,8 @@ def test_convert_raises_on_invalid_without_skip(tmp_path):
 
 def test_unknown_format_lists_known_formats(tmp_path):
     with pytest.raises(ValueError) as caught:
-        convert(tmp_path, tmp_path / "x.spacy", "conll", "en")
-    assert "unknown format 'conll'" in str(caught.value)
+        convert(tmp_path, tmp_path / "x.spacy", "conllu", "en")
+    assert "unknown format 'conllu'" in str(caught.value)
     assert all(name in str(caught.value) for name in FORMATS)
 
 

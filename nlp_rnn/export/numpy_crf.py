@@ -11,6 +11,7 @@ from typing import Dict, Tuple
 import numpy
 
 FORBIDDEN = -1e4  # as nlp_rnn.nn.crf.FORBIDDEN
+TINY = 1e-300  # floor of a sum of probabilities before its log (no path reaches that tag)
 
 
 class NumpyCRF:
@@ -27,6 +28,13 @@ class NumpyCRF:
         k = self.transitions.shape[0]
         if self.transitions.shape != (k, k) or self.allowed.shape != (k, k) or self.start.shape != (k,):
             raise ValueError(f"inconsistent CRF shapes: transitions {self.transitions.shape}, allowed {self.allowed.shape}")
+        # forward-backward as matrix products: exp of the transition scores shifted by their column
+        # (forward) or row (backward) maxima, computed once
+        transitions, _, _ = self._potentials(FORBIDDEN)
+        self._column_max = transitions.max(axis=0)
+        self._row_max = transitions.max(axis=1)
+        self._exp_by_column = numpy.exp(transitions - self._column_max[None, :])
+        self._exp_by_row = numpy.exp(transitions - self._row_max[:, None])
 
     @classmethod
     def from_dict(cls, data: Dict) -> "NumpyCRF":
@@ -68,16 +76,23 @@ class NumpyCRF:
     def marginals(self, emissions: numpy.ndarray) -> numpy.ndarray:
         """emissions (T, K) of one sequence (T >= 1) → p(tag at t = k) (T, K), rows sum to 1."""
         emissions = numpy.asarray(emissions, dtype="float64")
-        transitions, start, end = self._potentials(FORBIDDEN)
+        _, start, end = self._potentials(FORBIDDEN)
         length = emissions.shape[0]
         alphas = numpy.empty_like(emissions)
         alphas[0] = start + emissions[0]
         for t in range(1, length):
-            alphas[t] = _logsumexp(alphas[t - 1][:, None] + transitions, axis=0) + emissions[t]
+            # logsumexp_i(alpha[i] + transitions[i, j]) without a (K, K) temporary
+            top = alphas[t - 1].max()
+            product = numpy.exp(alphas[t - 1] - top) @ self._exp_by_column
+            alphas[t] = numpy.log(numpy.maximum(product, TINY)) + top + self._column_max + emissions[t]
         betas = numpy.empty_like(emissions)
         betas[-1] = end
         for t in range(length - 2, -1, -1):
-            betas[t] = _logsumexp(transitions + (emissions[t + 1] + betas[t + 1])[None, :], axis=1)
+            # logsumexp_j(transitions[i, j] + emissions[t + 1, j] + beta[t + 1, j])
+            following = emissions[t + 1] + betas[t + 1]
+            top = following.max()
+            product = self._exp_by_row @ numpy.exp(following - top)
+            betas[t] = numpy.log(numpy.maximum(product, TINY)) + top + self._row_max
         log_z = _logsumexp(alphas[-1] + end, axis=0)
         return numpy.exp(alphas + betas - log_z)
 

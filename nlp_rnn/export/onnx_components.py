@@ -31,6 +31,7 @@ from .onnx_session import OnnxGraph
 MODEL_FILE = "model.onnx"
 FEATURIZER_FILE = "featurizer.json"
 CRF_FILE = "crf.json"
+LENGTH_CHUNK = 32  # docs per graph call in a large batch (sorted by length)
 TORCH_FACTORIES = {"rnn_intent": "rnn_intent_onnx", "rnn_joint": "rnn_joint_onnx", "rnn_tagger": "rnn_tagger_onnx"}
 
 
@@ -60,10 +61,31 @@ class OnnxPipe(Pipe):
             yield from docs
 
     def _run(self, docs: List[Doc]) -> Dict[str, numpy.ndarray]:
+        """The graph's outputs for ``docs`` (rows in input order; ``emissions`` padded to the
+        longest doc). Large batches run as chunks of docs of similar length: unlike torch's
+        packed sequences, the ONNX recurrent layers compute every padding step."""
         if self.graph is None:
             raise ValueError(f"{self.name!r} has no model: load it from a folder written by `nlp-rnn export`")
         ids, lengths = self.featurizer(docs)
-        return self.graph.run(ids, lengths)
+        if len(docs) <= LENGTH_CHUNK:
+            return self.graph.run(ids, lengths)
+        order = numpy.argsort(lengths, kind="stable")
+        chunks = []
+        for start in range(0, len(order), LENGTH_CHUNK):
+            rows = order[start : start + LENGTH_CHUNK]
+            width = max(1, int(lengths[rows].max()))
+            chunks.append((rows, self.graph.run(ids[rows, :width], lengths[rows])))
+        outputs = {}
+        for name, first in chunks[0][1].items():
+            shape = list(first.shape)
+            shape[0] = len(docs)
+            if name == "emissions":
+                shape[1] = max(chunk[name].shape[1] for _, chunk in chunks)
+            merged = numpy.zeros(shape, dtype=first.dtype)
+            for rows, chunk in chunks:
+                merged[(rows, *[slice(0, n) for n in chunk[name].shape[1:]])] = chunk[name]
+            outputs[name] = merged
+        return outputs
 
     def set_state(self, cfg: Dict, featurizer: Dict, model_bytes: bytes, crf: Optional[Dict] = None) -> None:
         """Install settings, featurizer, graph and CRF (what :meth:`from_disk` reads)."""
