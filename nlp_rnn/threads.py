@@ -66,7 +66,9 @@ def prepare_threads(threads: Optional[int] = None) -> Optional[int]:
         os.environ["OMP_NUM_THREADS"] = str(threads)
         os.environ["MKL_NUM_THREADS"] = str(threads)
     count = threads if threads is not None else default_threads()
-    import torch
-
+    try:
+        import torch
+    except ModuleNotFoundError:  # an ONNX-exported pipeline runs without torch
+        return threads
     torch.set_num_threads(count)
     return threads
