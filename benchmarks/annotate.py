@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set
 
 from common import ROOT, WORK, write_results
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 ANNOTATE = [sys.executable, "-c", "import nlp_rnn.cli.annotate, nlp_rnn.cli; nlp_rnn.cli.main()", "annotate"]
 BENCH = WORK / "annotate"
@@ -59,7 +60,7 @@ def train_model(path: Path, epochs: int = 8, seed: int = 0) -> Path:
     rows = [json.loads(line) for line in (ROOT / "data" / "en" / "train.jsonl").read_text().splitlines()]
     labels = sorted({row["intent"] for row in rows})
     nlp = blank_pipeline("en")
-    nlp.add_pipe("rnn_intent", config={"model": SMALL_MODEL})
+    nlp.add_pipe("rnn_intent", config={"model": nest_encoder_settings(SMALL_MODEL)})
     spacy.util.fix_random_seed(seed)
     examples = [
         Example.from_dict(nlp.make_doc(row["text"]), {"cats": {l: float(l == row["intent"]) for l in labels}})

@@ -43,9 +43,9 @@ OOS_WORK = WORK / "oos"
 SCORES = ("msp", "energy", "mahalanobis")
 IN_SCOPE_SHARE = 0.95
 LIGHT = {
-    "components.rnn_intent.model.hidden_size": "128",
-    "components.rnn_intent.model.features": '["NORM","PREFIX","SUFFIX","SHAPE"]',
-    "components.rnn_intent.model.feature_widths": "[128,32,32,16]",
+    "components.rnn_intent.model.encoder.hidden_size": "128",
+    "components.rnn_intent.model.encoder.features": '["NORM","PREFIX","SUFFIX","SHAPE"]',
+    "components.rnn_intent.model.encoder.feature_widths": "[128,32,32,16]",
     "training.eval_frequency": "250",
     "training.logger.progress_bar": "false",
 }

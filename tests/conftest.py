@@ -8,6 +8,7 @@ import spacy
 from spacy.training import Example
 
 from nlp_rnn.language import blank_pipeline
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +56,7 @@ def train_tiny_intent(lang="en", pairs=None, steps=40, model_overrides=None, com
     """A blank pipeline with ``rnn_intent`` trained on ``pairs`` for ``steps`` updates."""
     pairs = pairs or (TINY_ZH if lang == "zh" else TINY_EN)
     nlp = blank_pipeline(lang)
-    config = {"model": dict(SMALL_MODEL, **(model_overrides or {}))}
+    config = {"model": nest_encoder_settings(dict(SMALL_MODEL, **(model_overrides or {})))}
     config.update(component_config or {})
     nlp.add_pipe("rnn_intent", config=config)
     spacy.util.fix_random_seed(seed)

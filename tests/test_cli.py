@@ -13,8 +13,8 @@ runner = CliRunner()
 TINY_TRAINING = [
     "--training.max_steps", "40",
     "--training.eval_frequency", "20",
-    "--components.rnn_intent.model.hidden_size", "16",
-    "--components.rnn_intent.model.feature_widths", "[16,8,8,4,8]",
+    "--components.rnn_intent.model.encoder.hidden_size", "16",
+    "--components.rnn_intent.model.encoder.feature_widths", "[16,8,8,4,8]",
 ]
 
 

@@ -9,6 +9,7 @@ from nlp_rnn.evaluation.evaluate import evaluate
 from nlp_rnn.language import blank_pipeline
 
 from conftest import SMALL_MODEL, TINY_EN, make_examples, train_tiny_intent
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 SLOW_START = {"calls": 0}
 
@@ -67,7 +68,7 @@ def test_evaluate_of_a_jsonl_file_points_at_nlp_rnn_convert(tmp_path):
 
 def test_intent_labels_added_by_hand_then_initialize_without_examples():
     nlp = blank_pipeline("en")
-    intent = nlp.add_pipe("rnn_intent", config={"model": dict(SMALL_MODEL)})
+    intent = nlp.add_pipe("rnn_intent", config={"model": nest_encoder_settings(dict(SMALL_MODEL))})
     for label in ("GetTime", "GetWeather", "PlayMusic"):
         assert intent.add_label(label) == 1
     nlp.initialize()  # like spaCy's textcat: the labels added above are kept
@@ -98,7 +99,7 @@ def test_joint_scores_use_the_keys_spacy_evaluate_prints():
     from test_joint_component import JOINT_EN, SMALL, joint_examples, train
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL)})
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL))})
     examples = joint_examples(nlp, JOINT_EN)
     scores = train(nlp, examples, 3).evaluate(examples)
     assert scores["ents_f"] == scores["span_f"] and scores["ents_p"] == scores["span_p"]

@@ -14,6 +14,7 @@ pytest.importorskip("onnxruntime")
 from test_joint_component import JOINT_EN, NER_ZH, SMALL, SMALL_ZH, joint_examples, train  # noqa: E402
 
 from nlp_rnn.export.to_onnx import ExportError, export_pipeline  # noqa: E402
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 # lengths 0 .. 40 tokens, unknown words, emoji: none of them the shape of the export example
 TEXTS = [
@@ -30,13 +31,13 @@ TEXTS = [
 
 def tiny_joint(model=None, steps=30):
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, **(model or {}))})
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL, **(model or {})))})
     return train(nlp, joint_examples(nlp, JOINT_EN), steps)
 
 
 def tiny_intent(model):
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_intent", config={"model": dict(SMALL, **model)})
+    nlp.add_pipe("rnn_intent", config={"model": nest_encoder_settings(dict(SMALL, **model))})
     return train(nlp, joint_examples(nlp, JOINT_EN), 30)
 
 
@@ -91,7 +92,7 @@ def test_intent_export_matches_torch(model, tmp_path):
 
 def test_chinese_tagger_with_span_group_export(tmp_path):
     nlp = spacy.blank("zh")  # character segmentation
-    nlp.add_pipe("rnn_tagger", config={"model": SMALL_ZH, "spans_key": "sc"})
+    nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(SMALL_ZH), "spans_key": "sc"})
     examples = []
     for text, spans in NER_ZH:
         doc = nlp.make_doc(text)

@@ -11,6 +11,7 @@ import spacy
 from nlp_rnn.loading import PipelineLoadError, load_pipeline
 
 from conftest import TINY_EN, TINY_ZH, make_examples, train_tiny_intent
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 
 def best(doc):
@@ -49,7 +50,7 @@ def test_model_files_are_json_and_safetensors(trained_en, tmp_path):
 
 def test_to_bytes_round_trip(trained_en):
     nlp2 = spacy.blank("en")
-    nlp2.add_pipe("rnn_intent", config={"model": {"feature_widths": [16, 8, 8, 4], "hidden_size": 16}})
+    nlp2.add_pipe("rnn_intent", config={"model": nest_encoder_settings({"feature_widths": [16, 8, 8, 4], "hidden_size": 16})})
     nlp2.from_bytes(trained_en.to_bytes())
     assert nlp2("play adele").cats == pytest.approx(trained_en("play adele").cats)
 
@@ -80,7 +81,7 @@ def test_chinese_pipeline_learns():
 def test_multilabel_mode_uses_sigmoid_and_threshold():
     pairs = [("play jazz and tell me the time", "PlayMusic"), ("what time is it", "GetTime"), ("play jazz", "PlayMusic")]
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_intent", config={"exclusive_classes": False, "model": {"hidden_size": 16}})
+    nlp.add_pipe("rnn_intent", config={"exclusive_classes": False, "model": nest_encoder_settings({"hidden_size": 16})})
     examples = make_examples(nlp, pairs)
     examples[0].reference.cats = {"GetTime": 1.0, "PlayMusic": 1.0}
     spacy.util.fix_random_seed(0)
@@ -119,7 +120,7 @@ def test_static_vectors_frozen_or_fine_tuned():
             nlp.vocab.set_vector(word, numpy.full((5,), float(len(word)), dtype="float32"))
         nlp.add_pipe(
             "rnn_intent",
-            config={"model": {"hidden_size": 8, "include_static_vectors": True, "freeze_static_vectors": freeze, "features": ["LOWER"], "feature_widths": [8]}},
+            config={"model": nest_encoder_settings({"hidden_size": 8, "include_static_vectors": True, "freeze_static_vectors": freeze, "features": ["LOWER"], "feature_widths": [8]})},
         )
         examples = make_examples(nlp, TINY_EN)
         optimizer = nlp.initialize(lambda: examples)
@@ -135,7 +136,7 @@ def test_static_vectors_frozen_or_fine_tuned():
 
 def test_static_vectors_without_vectors_is_a_clear_error():
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_intent", config={"model": {"include_static_vectors": True}})
+    nlp.add_pipe("rnn_intent", config={"model": nest_encoder_settings({"include_static_vectors": True})})
     with pytest.raises(ValueError, match="no vectors"):
         nlp.initialize(lambda: make_examples(nlp, TINY_EN))
 

@@ -6,6 +6,7 @@ import spacy
 from spacy.training import Example
 
 from nlp_rnn.pipeline.intent_prior import adjust_for_prior, choose_prior_weight, training_prior, tune_prior_weights
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 PRIOR = [0.8, 0.15, 0.05]
 
@@ -67,7 +68,7 @@ def rows_to_examples(nlp, rows):
 @pytest.mark.parametrize("factory", ["rnn_intent", "rnn_joint"])
 def test_components_keep_the_prior_apply_the_weight_and_save_it(factory, tmp_path):
     nlp = spacy.blank("en")
-    pipe = nlp.add_pipe(factory, config={"model": {"hidden_size": 16, "feature_widths": [16, 4, 4, 4]}})
+    pipe = nlp.add_pipe(factory, config={"model": nest_encoder_settings({"hidden_size": 16, "feature_widths": [16, 4, 4, 4]})})
     examples = rows_to_examples(nlp, ROWS)
     nlp.initialize(lambda: examples)
     assert pipe.cfg["intent_prior"] == pytest.approx([7 / 12, 3 / 12, 2 / 12])

@@ -10,6 +10,7 @@ import torch
 from spacy.training import Example
 
 from nlp_rnn.language import blank_pipeline
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 JOINT_EN = [
     ("wake me up at 7 am tomorrow", "SetAlarm", [(14, 18, "time"), (19, 27, "date")]),
@@ -59,7 +60,7 @@ CHARS_AND_BAG = {"features": ["NORM", "PREFIX", "SUFFIX", "SHAPE", "CHARS"], "fe
 )
 def joint_nlp(request):
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, **request.param)})
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL, **request.param))})
     return train(nlp, joint_examples(nlp, JOINT_EN), 60)
 
 
@@ -106,7 +107,7 @@ def test_joint_scores(joint_nlp):
 
 def test_chinese_character_tagger_with_softwords(tmp_path):
     nlp = spacy.blank("zh")  # spaCy's character segmentation: every span is expressible
-    nlp.add_pipe("rnn_tagger", config={"model": SMALL_ZH})
+    nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(SMALL_ZH)})
     examples = []
     for text, spans in NER_ZH:
         doc = nlp.make_doc(text)
@@ -124,7 +125,7 @@ def test_chinese_character_tagger_with_softwords(tmp_path):
 
 def test_tagger_writes_span_group_when_asked():
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_tagger", config={"model": SMALL, "spans_key": "slots"})
+    nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(SMALL), "spans_key": "slots"})
     examples = []
     for text, _, slots in JOINT_EN:
         doc = nlp.make_doc(text)
@@ -145,7 +146,7 @@ def test_optimizer_averages_reach_the_torch_weights():
     from nlp_rnn.architectures.torch_model import torch_module
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": SMALL})
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(SMALL)})
     examples = joint_examples(nlp, JOINT_EN)
     nlp.initialize(lambda: examples)
     optimizer = Adam(0.01, use_averages=True)

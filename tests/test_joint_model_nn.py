@@ -6,6 +6,7 @@ import torch
 from nlp_rnn.nn.bag_of_ngrams import BagOfNgrams
 from nlp_rnn.nn.joint_model import JointIntentSlotModel
 from nlp_rnn.nn.masking import lengths_to_mask
+from nlp_rnn.nn.outputs import IntentGold, JointGold
 from nlp_rnn.nn.slot_head import SlotHead
 from nlp_rnn.nn.tag_constraints import allowed_transitions, is_well_formed
 from nlp_rnn.nn.text_encoder import build_text_encoder
@@ -37,7 +38,7 @@ def build_joint(n_intents=3, use_crf=True, slots=True, **options):
 )
 def test_joint_forward_shapes(options, members):
     model = build_joint(**options).eval()
-    logits, emissions, mask = model(padded_ids([5, 2, 3]), torch.tensor([5, 2, 3]))
+    logits, emissions, mask, _ = model(padded_ids([5, 2, 3]), torch.tensor([5, 2, 3]))
     assert logits.shape == (3, members, 3)
     assert emissions.shape == (3, 5, len(TAGS))
     assert mask.sum(1).tolist() == [5, 2, 3]
@@ -46,16 +47,16 @@ def test_joint_forward_shapes(options, members):
 def test_joint_with_bag_of_ngrams_adds_a_member():
     torch.manual_seed(0)
     model = build_joint(bag_of_ngrams=BagOfNgrams(VOCAB, 3, ngram_size=2), token_intent=True).eval()
-    logits, _, _ = model(padded_ids([4, 1]), torch.tensor([4, 1]))
+    logits, _, _, _ = model(padded_ids([4, 1]), torch.tensor([4, 1]))
     assert logits.shape == (2, 3, 3)
 
 
 def test_tagger_without_intents_and_intents_without_slots():
     tagger = build_joint(n_intents=0).eval()
-    logits, emissions, _ = tagger(padded_ids([4, 2]), torch.tensor([4, 2]))
+    logits, emissions, _, _ = tagger(padded_ids([4, 2]), torch.tensor([4, 2]))
     assert logits.shape == (2, 1, 0) and emissions.shape == (2, 4, len(TAGS))
     classifier = build_joint(slots=False).eval()
-    logits, emissions, _ = classifier(padded_ids([4, 2]), torch.tensor([4, 2]))
+    logits, emissions, _, _ = classifier(padded_ids([4, 2]), torch.tensor([4, 2]))
     assert logits.shape == (2, 1, 3) and emissions.shape == (2, 4, 0)
 
 
@@ -64,8 +65,8 @@ def test_joint_outputs_do_not_depend_on_padding(options):
     """A sentence gets the same intent logits and emissions alone and inside a padded batch."""
     model = build_joint(**options).eval()
     batch = padded_ids([7, 3, 5])
-    logits, emissions, _ = model(batch, torch.tensor([7, 3, 5]))
-    alone_logits, alone_emissions, _ = model(batch[1:2, :3], torch.tensor([3]))
+    logits, emissions, _, _ = model(batch, torch.tensor([7, 3, 5]))
+    alone_logits, alone_emissions, _, _ = model(batch[1:2, :3], torch.tensor([3]))
     torch.testing.assert_close(logits[1], alone_logits[0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(emissions[1, :3], alone_emissions[0], atol=1e-5, rtol=1e-5)
 
@@ -81,14 +82,14 @@ def test_slot_head_learns_a_tiny_tagging_task(use_crf):
     losses = []
     for _ in range(60):
         optimizer.zero_grad()
-        _, emissions, mask = model(ids, lengths)
+        _, emissions, mask, _ = model(ids, lengths)
         loss = model.slot_head.loss(emissions, gold, mask)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] / 5
     model.eval()
-    _, emissions, mask = model(ids, lengths)
+    _, emissions, mask, _ = model(ids, lengths)
     tags, confidence = model.slot_head.decode(emissions, mask)
     assert tags[0].tolist() == [0, 1, 2, 3]
     assert tags[1, :3].tolist() == [4, 0, 8]
@@ -117,3 +118,62 @@ def test_softmax_slot_loss_ignores_padding():
     changed = emissions.clone()
     changed[0, 2:] = torch.randn(2, len(TAGS)) * 10
     assert head.loss(emissions, tags, short_mask).item() == pytest.approx(head.loss(changed, tags, short_mask).item())
+
+
+def _gold(batch, steps, intent_ids, n_intents=3, seed=0):
+    targets = torch.zeros(batch, n_intents)
+    mask = torch.zeros(batch)
+    for row, intent in enumerate(intent_ids):
+        if intent is not None:
+            targets[row, intent], mask[row] = 1.0, 1.0
+    generator = torch.Generator().manual_seed(seed)
+    tags = torch.zeros(batch, steps, dtype=torch.long)
+    tags[:, 0] = torch.randint(0, 2, (batch,), generator=generator) * 4  # O or U-time
+    return JointGold(IntentGold(targets, mask, True), tags)
+
+
+def test_joint_contract_loss_trains_and_decode_gives_well_formed_tags():
+    model = build_joint(token_intent=True)
+    ids, lengths = padded_ids([5, 3, 4]), torch.tensor([5, 3, 4])
+    gold = _gold(3, 5, [0, 2, None])
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    first = None
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = model.loss(model(ids, lengths), gold)
+        first = loss.item() if first is None else first
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first / 3
+    model.eval()
+    predictions = model.decode(model(ids, lengths))
+    assert predictions.intent_probs.shape == (3, 3)
+    assert predictions.intent_probs[:2].argmax(-1).tolist() == [0, 2]
+    assert [len(row) for row in predictions.tag_ids] == [5, 3, 4]
+    for row in predictions.tag_ids:
+        assert is_well_formed([TAGS[i] for i in row], "BILUO")
+    assert predictions.tag_ids[0][0] == gold.tag_ids[0, 0].item()
+
+
+def test_joint_loss_ignores_docs_without_gold_intent_and_weights_the_parts():
+    model = build_joint().eval()
+    ids, lengths = padded_ids([4, 2]), torch.tensor([4, 2])
+    outputs = model(ids, lengths)
+    gold = _gold(2, 4, [1, None])
+    slots_only = model.loss(outputs, gold._replace(intent_weight=0.0)).item()
+    intents_only = model.loss(outputs, gold._replace(slot_weight=0.0)).item()
+    assert model.loss(outputs, gold).item() == pytest.approx(slots_only + intents_only, rel=1e-5)
+    # the second doc has no gold intent: changing its logits cannot change the intent loss
+    expected = torch.nn.functional.cross_entropy(outputs.intent_logits[:1, 0], torch.tensor([1])).item()
+    assert intents_only == pytest.approx(expected, rel=1e-5)
+
+
+def test_shape_checks_name_the_tensor():
+    model = build_joint().eval()
+    with pytest.raises(ValueError, match="ids must be"):
+        model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 3]))
+    with pytest.raises(ValueError, match="lengths must be"):
+        model(padded_ids([3, 3]), torch.tensor([3, 3, 3]))
+    outputs = model(padded_ids([3, 3]), torch.tensor([3, 3]))
+    with pytest.raises(ValueError, match="gold intents has batch size 3"):
+        model.loss(outputs, _gold(3, 3, [0, 1, 2]))

@@ -65,7 +65,7 @@ def test_seed_gives_identical_models_and_outputs():
         torch.manual_seed(42)
         model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6), "attention", 3)
         model.eval()
-        results.append(model(ids, torch.tensor([5, 3])))
+        results.append(model(ids, torch.tensor([5, 3])).logits)
     torch.testing.assert_close(results[0], results[1], atol=0, rtol=0)
 
 
@@ -128,7 +128,7 @@ def test_intent_classifier_handles_empty_sequences():
     model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6), "max", 3)
     model.eval()
     ids = torch.zeros((2, 0, 2), dtype=torch.long)
-    logits = model(ids, torch.tensor([0, 0]))
+    logits = model(ids, torch.tensor([0, 0])).logits
     assert logits.shape == (2, 1, 3)
     assert torch.isfinite(logits).all()
 

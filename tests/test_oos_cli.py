@@ -13,8 +13,8 @@ runner = CliRunner()
 OOS = ["what is the meaning of life", "how do i bake bread", "who won the football game", "transfer money to savings"]
 TINY_TRAINING = [
     "--training.max_steps", "30", "--training.eval_frequency", "15",
-    "--components.rnn_intent.model.hidden_size", "16",
-    "--components.rnn_intent.model.feature_widths", "[16,8,8,4,8]",
+    "--components.rnn_intent.model.encoder.hidden_size", "16",
+    "--components.rnn_intent.model.encoder.feature_widths", "[16,8,8,4,8]",
     "--components.rnn_intent.oos_score", "mahalanobis",  # Gaussians fitted after training, none during it
 ]
 

@@ -10,6 +10,7 @@ from nlp_rnn.oos.gaussian import ClassGaussians
 from nlp_rnn.pipeline.out_of_scope import collect_outputs, dev_scores, tune_out_of_scope
 
 from conftest import TINY_EN, make_examples, train_tiny_intent
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 INTENTS = ["GetTime", "GetWeather", "PlayMusic"]
 OOS_TEXTS = ["what is the meaning of life", "how do i bake bread", "transfer money to my savings", "who won the football game"]
@@ -94,7 +95,7 @@ def test_unknown_score_is_rejected_at_construction():
 def test_explicit_oos_examples_are_trained_towards_low_confidence():
     pairs = TINY_EN
     nlp = blank_pipeline("en")
-    nlp.add_pipe("rnn_intent", config={"model": {"feature_widths": [16, 8, 8, 4], "hidden_size": 16, "dropout": 0.0, "embedding_dropout": 0.0}})
+    nlp.add_pipe("rnn_intent", config={"model": nest_encoder_settings({"feature_widths": [16, 8, 8, 4], "hidden_size": 16, "dropout": 0.0, "embedding_dropout": 0.0})})
     examples = make_examples(nlp, pairs) + oos_examples(nlp, OOS_TEXTS)
     spacy.util.fix_random_seed(0)
     optimizer = nlp.initialize(lambda: examples)
@@ -119,7 +120,7 @@ def test_joint_component_rejects_and_trains_with_oos_examples():
     rows = [("wake me up at 7 am", "SetAlarm", [(14, 18, "time")]), ("set an alarm for 6 pm", "SetAlarm", [(17, 21, "time")]),
             ("what is the weather in paris", "GetWeather", [(23, 28, "location")]), ("play some jazz", "PlayMusic", [])]
     nlp = blank_pipeline("en")
-    nlp.add_pipe("rnn_joint", config={"oos_score": "energy", "model": {"hidden_size": 16, "feature_widths": [16, 8, 8, 8], "dropout": 0.0, "embedding_dropout": 0.0}})
+    nlp.add_pipe("rnn_joint", config={"oos_score": "energy", "model": nest_encoder_settings({"hidden_size": 16, "feature_widths": [16, 8, 8, 8], "dropout": 0.0, "embedding_dropout": 0.0})})
     intents = sorted({r[1] for r in rows})
     examples = []
     for text, intent, slots in rows + [(t, None, []) for t in OOS_TEXTS[:2]]:

@@ -21,6 +21,7 @@ from nlp_rnn.nn.attention import (
 from nlp_rnn.nn.decoder import DecoderState, RNNDecoder
 from nlp_rnn.nn.masking import lengths_to_mask
 from nlp_rnn.nn.search import beam_search, gnmt_length_penalty, greedy_search, score_sequences
+from nlp_rnn.nn.outputs import Seq2SeqGold
 from nlp_rnn.nn.seq2seq import (
     BOS,
     EOS,
@@ -155,7 +156,7 @@ def test_teacher_forcing_equals_stepwise_decoding(config):
     tgt_in, _ = make_targets(random_sequences([3, 1, 2], seed=2))
     outputs, final, mask = model.encode(src, lengths)
     logits, attn = model.decoder(tgt_in, outputs, final, mask)
-    torch.testing.assert_close(model(src, lengths, tgt_in), logits)
+    torch.testing.assert_close(model(src, lengths, tgt_in).logits, logits)
     state = model.decoder.init_state(final)  # keys projected at every step instead of once
     for t in range(tgt_in.shape[1]):
         log_probs, state, weights = model.decoder.step(tgt_in[:, t], state, outputs, mask)
@@ -215,10 +216,14 @@ def test_model_loss_helper_and_label_smoothing():
     model = tiny_model()
     src, lengths = pad_sources(random_sequences([4, 2], seed=1))
     tgt_in, tgt_out = make_targets(random_sequences([3, 1], seed=2))
-    logits = model(src, lengths, tgt_in)
-    assert model.loss(logits, tgt_out).item() > 0
-    smooth = model.loss(logits, tgt_out, label_smoothing=0.2)
-    assert torch.isfinite(smooth) and not torch.allclose(smooth, model.loss(logits, tgt_out))
+    outputs = model(src, lengths, tgt_in)
+    assert model.loss(outputs, Seq2SeqGold(tgt_out)).item() > 0
+    plain = model.loss(outputs, Seq2SeqGold(tgt_out))
+    model.label_smoothing = 0.2
+    smooth = model.loss(outputs, Seq2SeqGold(tgt_out))
+    assert torch.isfinite(smooth) and not torch.allclose(smooth, plain)
+    with pytest.raises(ValueError, match="does not match"):
+        model.loss(outputs, Seq2SeqGold(tgt_out[:, :-1]))
 
 
 # ------------------------------------------------------------------------------------- search
@@ -408,7 +413,7 @@ def train_reverse(config, steps, seed=0):
     model.train()
     for _ in range(steps):
         optimizer.zero_grad()
-        model.loss(model(src, lengths, tgt_in), tgt_out).backward()
+        model.loss(model(src, lengths, tgt_in), Seq2SeqGold(tgt_out)).backward()
         optimizer.step()
     return model.eval()
 

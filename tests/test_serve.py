@@ -30,6 +30,7 @@ from nlp_rnn.serving.app import create_app  # noqa: E402
 from nlp_rnn.serving.batcher import MicroBatcher  # noqa: E402
 from nlp_rnn.serving.records import rasa_parse_result  # noqa: E402
 from nlp_rnn.serving.settings import ServeSettings  # noqa: E402
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 TOKEN_ENV = "NLP_RNN_TEST_TOKEN"
 
@@ -50,7 +51,7 @@ def reverse_translator(doc):
 @pytest.fixture(scope="module")
 def joint_nlp():
     nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": dict(SMALL, use_crf=True)})
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL, use_crf=True))})
     return train(nlp, joint_examples(nlp, JOINT_EN), 60)
 
 

@@ -19,9 +19,9 @@ from conftest import ROOT, TINY_EN
 runner = CliRunner()
 CONFIG = ROOT / "pipelines" / "intent_en.cfg"
 TINY_MODEL = [
-    "--components.rnn_intent.model.hidden_size", "8",
-    "--components.rnn_intent.model.feature_widths", "[8,4,4,4,4]",
-    "--components.rnn_intent.model.features", '["NORM","PREFIX","SUFFIX","SHAPE","CHARS"]',
+    "--components.rnn_intent.model.encoder.hidden_size", "8",
+    "--components.rnn_intent.model.encoder.feature_widths", "[8,4,4,4,4]",
+    "--components.rnn_intent.model.encoder.features", '["NORM","PREFIX","SUFFIX","SHAPE","CHARS"]',
     "--training.batcher.size", "4",
     "--training.optimizer.learn_rate.warmup_steps", "2",
 ]
@@ -107,7 +107,10 @@ def test_a_mistyped_override_fails_before_anything_is_created(tmp_path, data):
         ("components.rnn_intent.threshhold", "components.rnn_intent.threshold"),
         ("nlp.batch_sise", "nlp.batch_size"),
         ("trainng.max_steps", "training.max_steps"),
-        ("components.rnn_intent.model.hiden_size", "components.rnn_intent.model.hidden_size"),
+        ("components.rnn_intent.model.encoder.hiden_size", "components.rnn_intent.model.encoder.hidden_size"),
+        # the v1 (flat) place of an encoder setting points to the nested block
+        ("components.rnn_intent.model.hidden_size", "components.rnn_intent.model.encoder.hidden_size"),
+        ("components.rnn_intent.model.word_dropout", "components.rnn_intent.model.encoder.word_dropout"),
     ],
 )
 def test_unknown_override_names_the_closest_key(key, suggestion):

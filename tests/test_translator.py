@@ -12,7 +12,7 @@ from spacy.training import Example
 from typer.testing import CliRunner
 
 import nlp_rnn.cli.translate  # noqa: F401  (registers the translate command on the app)
-from nlp_rnn.architectures.torch_model import docs_to_inputs, torch_module
+from nlp_rnn.architectures.torch_model import featurize, torch_module
 from nlp_rnn.architectures.translator import TargetVocab
 from nlp_rnn.cli.app import app
 from nlp_rnn.data import InvalidRecordError, ReadReport, convert
@@ -22,6 +22,7 @@ from nlp_rnn.evaluation.attention_plot import plot_attention
 from nlp_rnn.evaluation.evaluate import evaluate
 from nlp_rnn.nn.search import beam_search, greedy_search
 from nlp_rnn.pipeline.translator import TRANSLATION_KEY, RNNTranslator
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 ZH_EN = [
     ("我很好。", "I'm fine."),
@@ -68,7 +69,7 @@ def train(nlp, pairs, steps):
 @pytest.fixture(scope="module")
 def zh_en():
     nlp = spacy.blank("zh")  # character segmentation
-    nlp.add_pipe("rnn_translator", config={"model": TINY, "beam_size": 3})
+    nlp.add_pipe("rnn_translator", config={"model": nest_encoder_settings(TINY), "beam_size": 3})
     return train(nlp, ZH_EN, 70)
 
 
@@ -139,7 +140,7 @@ def test_greedy_equals_beam_one_through_the_component(zh_en):
         component = [ids for ids, _ in pipe.predict(docs)]
     finally:
         pipe.beam_size = old
-    src_ids, src_lengths = docs_to_inputs(pipe.model, docs).args
+    src_ids, src_lengths = featurize(pipe.model, docs)
     module = torch_module(pipe.model).eval()
     greedy, greedy_att = greedy_search(module, src_ids, src_lengths, pipe.max_output_length)
     beam1, beam1_att = beam_search(module, src_ids, src_lengths, 1, pipe.max_output_length)
@@ -176,7 +177,7 @@ def test_score_and_evaluate_report_bleu_chrf_speed(zh_en, tmp_path):
 def test_english_to_chinese_characters_with_zh_bleu():
     nlp = spacy.blank("en")
     model = dict(TINY, features=["ORTH"], feature_widths=[32], target_units="chars", target_lang="zh")
-    nlp.add_pipe("rnn_translator", config={"model": model, "beam_size": 2})
+    nlp.add_pipe("rnn_translator", config={"model": nest_encoder_settings(model), "beam_size": 2})
     train(nlp, EN_ZH, 60)
     assert [nlp(s)._.translation for s, _ in EN_ZH] == [t for _, t in EN_ZH]
     scores = nlp.evaluate(examples_for(nlp, EN_ZH))
@@ -185,7 +186,7 @@ def test_english_to_chinese_characters_with_zh_bleu():
 
 def test_initialize_without_translations_is_a_clear_error():
     nlp = spacy.blank("zh")
-    nlp.add_pipe("rnn_translator", config={"model": TINY})
+    nlp.add_pipe("rnn_translator", config={"model": nest_encoder_settings(TINY)})
     examples = [Example(nlp.make_doc("我很好"), nlp.make_doc("我很好"))]
     with pytest.raises(ValueError, match="no gold translations"):
         nlp.initialize(lambda: examples)
@@ -310,7 +311,7 @@ def test_attention_plot_is_png_with_and_without_cjk_font(tmp_path, monkeypatch):
 
 def test_model_without_attention_translates_and_has_nothing_to_plot(tmp_path):
     nlp = spacy.blank("zh")
-    nlp.add_pipe("rnn_translator", config={"model": dict(TINY, attention="none"), "store_attention": True})
+    nlp.add_pipe("rnn_translator", config={"model": nest_encoder_settings(dict(TINY, attention="none")), "store_attention": True})
     train(nlp, ZH_EN[:3], 60)
     doc = nlp("我很好。")
     assert doc._.translation == "I'm fine."

@@ -1,22 +1,39 @@
-"""``nlp_rnn.IntentClassifier.v1``: Docs → intent logits (batch, n_members, n_labels)."""
+"""``nlp_rnn.IntentClassifier.v2``: Docs → intent logits over a nested encoder block.
+
+``nlp_rnn.IntentClassifier.v1`` (every encoder setting flat in the model block) stays
+registered so pipelines saved with it keep loading; it builds the same model.
+"""
 
 from typing import Any, Dict, List, Optional
 
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model
-from thinc.types import Floats3d
 
 from ..featurizer import DocFeaturizer
 from ..nn.bag_of_ngrams import BagOfNgrams
 from ..nn.intent_classifier import IntentClassifier
 from ..nn.pooling import POOLINGS
-from .encoder_config import encoder_hparams, text_encoder_from_hparams
+from .encoder_config import TextEncoderSettings, text_encoder_from_hparams
 from .torch_model import make_lazy_torch_model
 
 
-@registry.architectures("nlp_rnn.IntentClassifier.v1")
+@registry.architectures("nlp_rnn.IntentClassifier.v2")
 def build_intent_classifier(
+    encoder: TextEncoderSettings, pooling: str = "max", ngram_size: int = 1, nO: Optional[int] = None
+) -> Model[List[Doc], Any]:
+    """A (Bi)RNN intent classifier (:class:`~nlp_rnn.nn.intent_classifier.IntentClassifier`):
+    the ``encoder`` block, ``pooling`` (last | max | mean | attention) and, with
+    ``ngram_size > 0``, a linear bag of word 1..n-grams as a second ensemble member. Outputs
+    :class:`~nlp_rnn.nn.outputs.IntentOutputs`: logits (B, n_members, nO) and pooled features."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    hparams = dict(encoder.hparams(), pooling=pooling, ngram_size=ngram_size)
+    return make_lazy_torch_model("rnn_intent_classifier", hparams, _build_module, {"nO": nO})
+
+
+@registry.architectures("nlp_rnn.IntentClassifier.v1")
+def build_intent_classifier_v1(
     features: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
     feature_widths: List[int] = [128, 32, 32, 16],
     min_freq: int = 1,
@@ -36,25 +53,9 @@ def build_intent_classifier(
     pooling: str = "max",
     ngram_size: int = 1,
     nO: Optional[int] = None,
-) -> Model[List[Doc], Floats3d]:
-    """A (Bi)RNN intent classifier returning raw logits; the component applies softmax/sigmoid.
-
-    ``features`` are spaCy token attributes embedded side by side (widths ``feature_widths``);
-    vocabularies come from the training data (``min_freq``); ``conv_filters > 0`` adds a Conv1D
-    front end; ``include_static_vectors`` concatenates the pipeline's vectors (frozen unless
-    ``freeze_static_vectors = false``). ``ngram_size > 0`` adds a linear bag of word 1..n-grams
-    as a second ensemble member. Output: logits (batch, n_members, nO). Docs longer than
-    ``max_length`` tokens are truncated.
-    """
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-    hparams = encoder_hparams(
-        features, feature_widths, min_freq, max_length, cell, hidden_size, num_layers,
-        bidirectional, dropout, embedding_dropout, word_dropout, conv_filters, conv_kernel, conv_stride,
-        include_static_vectors, freeze_static_vectors,
-    )
-    hparams.update(pooling=pooling, ngram_size=ngram_size)
-    return make_lazy_torch_model("rnn_intent_classifier", hparams, _build_module, {"nO": nO})
+) -> Model[List[Doc], Any]:
+    """The flat v1 block (kept for saved pipelines): ``IntentClassifier.v2`` with these encoder settings."""
+    return build_intent_classifier(TextEncoderSettings.pick(locals()), pooling, ngram_size, nO)
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]):

@@ -1,4 +1,11 @@
-"""``nlp_rnn.JointIntentSlot.v1``: one encoder, an intent head and a (CRF) slot-tagging head."""
+"""``nlp_rnn.JointIntentSlot.v2`` (one encoder, an intent head and a CRF slot head) and
+``nlp_rnn.Tagger.v1`` (the slot head alone), both over a nested encoder block.
+
+The tag list is not a setting: the component derives it from the slot labels it finds at
+``initialize()`` and hands it over in ``model.attrs["build_info"]["tags"]``; the number of tags
+follows from it. ``nlp_rnn.JointIntentSlot.v1`` (flat encoder settings, an ``n_tags`` dim) stays
+registered so saved pipelines keep loading; it builds the same model.
+"""
 
 from typing import Any, Dict, List, Optional
 
@@ -13,12 +20,46 @@ from ..nn.joint_model import JointIntentSlotModel
 from ..nn.pooling import POOLINGS
 from ..nn.slot_head import SlotHead
 from ..nn.tag_constraints import allowed_transitions
-from .encoder_config import encoder_hparams, text_encoder_from_hparams
+from ..tag_schemes import MODEL_SCHEME
+from .encoder_config import TextEncoderSettings, text_encoder_from_hparams
 from .torch_model import make_lazy_torch_model
 
 
-@registry.architectures("nlp_rnn.JointIntentSlot.v1")
+@registry.architectures("nlp_rnn.JointIntentSlot.v2")
 def build_joint_intent_slot(
+    encoder: TextEncoderSettings,
+    pooling: str = "max",
+    use_crf: bool = True,
+    slot_to_intent: bool = False,
+    ngram_size: int = 0,
+    token_intent: bool = False,
+    n_intents: Optional[int] = None,
+) -> Model[List[Doc], Any]:
+    """Joint intent + slots. The slot head predicts BILUO tags, decoded with constraints so
+    spans are always well formed; ``use_crf`` trains transition scores. ``slot_to_intent`` feeds
+    the slot-tag distribution into the intent layer; ``ngram_size > 0`` adds a linear bag of
+    word 1..n-grams as a second intent member; ``token_intent`` a member where every token votes.
+    Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    encoder.check_one_state_per_token("JointIntentSlot")
+    hparams = dict(encoder.hparams(), pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent,
+                   ngram_size=ngram_size, token_intent=token_intent)
+    return make_lazy_torch_model("rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents})
+
+
+@registry.architectures("nlp_rnn.Tagger.v1")
+def build_tagger(encoder: TextEncoderSettings, use_crf: bool = True) -> Model[List[Doc], Any]:
+    """Sequence tagger (slots, NER): the encoder block and a BILUO slot head, CRF-trained with
+    ``use_crf``, constrained decoding either way. Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`
+    without intents."""
+    encoder.check_one_state_per_token("Tagger")
+    hparams = dict(encoder.hparams(), use_crf=use_crf, pooling="max", slot_to_intent=False, ngram_size=0, token_intent=False)
+    return make_lazy_torch_model("rnn_tagger", hparams, _build_module, {})
+
+
+@registry.architectures("nlp_rnn.JointIntentSlot.v1")
+def build_joint_intent_slot_v1(
     features: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
     feature_widths: List[int] = [128, 32, 32, 16],
     min_freq: int = 1,
@@ -40,39 +81,31 @@ def build_joint_intent_slot(
     n_intents: Optional[int] = None,
     n_tags: Optional[int] = None,
 ) -> Model[List[Doc], Any]:
-    """Joint intent + slots (``n_intents = 0``: slots only). The slot head predicts BILUO tags,
-    decoded with constraints so spans are always well formed; ``use_crf`` trains transition
-    scores. ``slot_to_intent`` feeds the slot-tag distribution into the intent layer.
-    ``ngram_size > 0`` adds a linear bag of word 1..n-grams as a second intent member;
-    ``token_intent`` a member where every token votes for the intent. There is no
-    Conv1D option here: the tagger needs one encoder state per token."""
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-    hparams = encoder_hparams(
-        features, feature_widths, min_freq, max_length, cell, hidden_size, num_layers,
-        bidirectional, dropout, embedding_dropout, word_dropout, 0, 3, 1,
-        include_static_vectors, freeze_static_vectors,
-    )
-    hparams.update(pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent, ngram_size=ngram_size, token_intent=token_intent)
-    return make_lazy_torch_model(
-        "rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents, "n_tags": n_tags}
+    """The flat v1 block (kept for saved pipelines): ``JointIntentSlot.v2`` with these encoder
+    settings; ``n_tags`` is ignored (the tags come from the component)."""
+    return build_joint_intent_slot(
+        TextEncoderSettings.pick(locals()), pooling, use_crf, slot_to_intent, ngram_size, token_intent, n_intents
     )
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]):
     text_encoder = text_encoder_from_hparams(hparams, featurizer)
+    n_intents = dims.get("n_intents") or 0
+    tags = hparams.get("tags") or []
     slot_head = None
-    if dims["n_tags"]:
-        allowed, start, end = allowed_transitions(hparams["tags"], "BILUO")
+    if tags:
+        allowed, start, end = allowed_transitions(tags, MODEL_SCHEME)
         slot_head = SlotHead(
-            text_encoder.width, dims["n_tags"], use_crf=hparams["use_crf"],
+            text_encoder.width, len(tags), use_crf=hparams["use_crf"],
             allowed=torch.as_tensor(allowed), allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end),
         )
+    elif not n_intents:
+        raise ValueError("the tagger has no tags: call nlp.initialize() with gold spans first")
     bag = None
-    if hparams.get("ngram_size") and dims["n_intents"]:
-        bag = BagOfNgrams(featurizer.vocab_sizes[0], dims["n_intents"], hparams["ngram_size"])
+    if hparams.get("ngram_size") and n_intents:
+        bag = BagOfNgrams(featurizer.vocab_sizes[0], n_intents, hparams["ngram_size"])
     return JointIntentSlotModel(
-        text_encoder, slot_head, dims["n_intents"], pooling=hparams["pooling"],
+        text_encoder, slot_head, n_intents, pooling=hparams["pooling"],
         slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"], bag_of_ngrams=bag,
         token_intent=hparams.get("token_intent", False),
     )

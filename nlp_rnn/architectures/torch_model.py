@@ -4,15 +4,23 @@ The vocabularies (a :class:`DocFeaturizer`) and the label count come from the tr
 the torch module is built in the init callback, or when a saved pipeline is loaded, from the
 JSON state written by :func:`get_model_state`. Weights travel as safetensors: no pickle, and a
 model trained on GPU loads on CPU.
+
+This is the one file where thinc meets torch. Every task module follows the contract of
+:mod:`nlp_rnn.nn.outputs` (``forward`` → named outputs, ``loss(outputs, gold)``, ``decode``), and
+every pipe uses the same helpers: :func:`predict_outputs` (evaluation mode, no gradients),
+:func:`update_with_loss` (one backward pass of the module's loss) and :func:`decode`. The thinc
+model's own forward runs for every model: its input is the Docs, or ``(docs, *extra tensors)``
+(the translator's teacher-forcing input), its output the module's named outputs, and its
+backprop takes the scalar loss.
 """
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from spacy.tokens import Doc
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3
 
 from ..featurizer import DocFeaturizer, static_vector_table
 from .averaging_shim import AveragingPyTorchShim
@@ -65,8 +73,7 @@ def _init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         model.attrs["static_width"] = table.shape[1]
     build_torch_layer(model, featurizer)
     if static is not None:
-        module = model.layers[0].shims[0]._model
-        _copy_static_vectors(module, static)
+        _copy_static_vectors(torch_module(model), static)
 
 
 def _copy_static_vectors(module: torch.nn.Module, table: torch.Tensor) -> None:
@@ -84,57 +91,69 @@ def build_torch_layer(model: Model, featurizer: DocFeaturizer) -> None:
     )
     module = model.attrs["build_module"](hparams, featurizer, dims)
     model.attrs["featurizer"] = featurizer
-    wrapper = PyTorchWrapper_v3(module, convert_inputs=_docs_to_tensors, convert_outputs=_tensor_to_array)
+    wrapper = PyTorchWrapper_v3(module, convert_inputs=_inputs_to_tensors, convert_outputs=_outputs_with_loss_backprop)
     # the same shim PyTorchWrapper_v3 builds, but one that honours the optimizer's parameter averages
     wrapper._shims = [AveragingPyTorchShim(module, deserialize_model=_deserialize_weights)]
     wrapper.attrs["featurizer"] = featurizer
     model._layers = [wrapper]
 
 
-def _docs_to_tensors(model: Model, docs: List[Doc], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
-    return docs_to_inputs(model, docs), lambda d_inputs: []
+# the thinc input: the Docs, or (Docs, extra tensors...) appended to the module's arguments
+ModelInput = Union[List[Doc], Tuple[Any, ...]]
 
 
-def docs_to_inputs(model: Model, docs: List[Doc]) -> ArgsKwargs:
-    """(ids (batch, T, F), lengths (batch,)) tensors for the module; ids on the module's device.
-    ``model`` is the lazy model or its PyTorchWrapper layer."""
-    wrapper = model if model.shims else model.layers[0]
-    ids, lengths = wrapper.attrs["featurizer"](docs)
-    device = wrapper.shims[0].device
-    return ArgsKwargs(args=(torch.from_numpy(ids).to(device), torch.from_numpy(lengths)), kwargs={})
+def _inputs_to_tensors(model: Model, X: ModelInput, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
+    docs, extra = (X[0], X[1:]) if isinstance(X, tuple) else (X, ())
+    ids, lengths = featurize(model, docs)
+    extra = tuple(tensor.to(ids.device) for tensor in extra)
+    return ArgsKwargs(args=(ids, lengths, *extra), kwargs={}), lambda d_inputs: []
 
 
-def torch_predict(model: Model, docs: List[Doc]):
-    """The module's raw outputs for ``docs`` in evaluation mode, without gradients."""
-    return torch_shim(model).predict(docs_to_inputs(model, docs))
+def _outputs_with_loss_backprop(model: Model, inputs_outputs, is_train: bool):
+    """The module's named outputs as they are; backprop takes the scalar loss computed from them."""
+    _, outputs = inputs_outputs
+
+    def backprop(loss):
+        return ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)})
+
+    return outputs, backprop
 
 
-def torch_begin_update(model: Model, docs: List[Doc]):
-    """Training-mode outputs and ``backprop_loss(loss_tensor)``, which backpropagates a scalar loss
-    computed from those outputs; call ``model.finish_update(optimizer)`` afterwards."""
-    outputs, backprop = torch_shim(model).begin_update(docs_to_inputs(model, docs))
-
-    def backprop_loss(loss: torch.Tensor) -> None:
-        backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
-
-    return outputs, backprop_loss
+def featurize(model: Model, docs: Sequence[Doc]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """ids (B, T, F) long on the module's device and lengths (B,) long on CPU (what packing
+    wants). ``model`` is the lazy model or its PyTorchWrapper layer."""
+    wrapper = model if model.shims else _wrapper(model)
+    ids, lengths = wrapper.attrs["featurizer"](list(docs))
+    return torch.from_numpy(ids).to(wrapper.shims[0].device), torch.from_numpy(lengths)
 
 
-def torch_shim(model: Model):
-    """The PyTorchShim holding the built module (for custom training steps)."""
+def predict_outputs(model: Model, X: ModelInput):
+    """The module's named outputs for the Docs (or ``(docs, *extra)``), in evaluation mode and
+    without gradients."""
+    return model.predict(X)
+
+
+def update_with_loss(model: Model, X: ModelInput, make_gold: Callable[[Any], Any]) -> float:
+    """Forward in training mode, ``loss = module.loss(outputs, make_gold(outputs))``, backward.
+    ``make_gold`` sees the outputs (for their device and sizes). Call ``model.finish_update``
+    (the pipe's ``finish_update(sgd)``) afterwards. Returns the loss as a float."""
+    outputs, backprop = model.begin_update(X)
+    loss = torch_module(model).loss(outputs, make_gold(outputs))
+    backprop(loss)
+    return float(loss.detach())
+
+
+def decode(model: Model, *args, **settings):
+    """The module's ``decode`` (predictions from outputs; the translator's search from source
+    tensors), without gradients."""
+    with torch.no_grad():
+        return torch_module(model).decode(*args, **settings)
+
+
+def _wrapper(model: Model) -> Model:
     if not model.layers:
         raise ValueError(f"model {model.name!r} is not initialized: call nlp.initialize() first")
-    return model.layers[0].shims[0]
-
-
-def _tensor_to_array(model: Model, inputs_outputs, is_train: bool):
-    _, output = inputs_outputs
-    array = torch2xp(output)
-
-    def backprop(d_output):
-        return ArgsKwargs(args=(output,), kwargs={"grad_tensors": xp2torch(d_output, device=output.device)})
-
-    return array, backprop
+    return model.layers[0]
 
 
 def _deserialize_weights(module: torch.nn.Module, data: bytes, device: torch.device):
@@ -143,10 +162,8 @@ def _deserialize_weights(module: torch.nn.Module, data: bytes, device: torch.dev
 
 
 def torch_module(model: Model) -> torch.nn.Module:
-    """The initialized torch module inside a lazy model."""
-    if not model.layers:
-        raise ValueError(f"model {model.name!r} is not initialized")
-    return model.layers[0].shims[0]._model
+    """The initialized torch module inside a lazy model (for export, explanations and tests)."""
+    return _wrapper(model).shims[0]._model
 
 
 def get_model_state(model: Model) -> Tuple[Dict[str, Any], bytes]:
@@ -165,7 +182,8 @@ def get_model_state(model: Model) -> Tuple[Dict[str, Any], bytes]:
 def set_model_state(model: Model, config: Dict[str, Any], weights: bytes) -> None:
     """Rebuild the torch module from :func:`get_model_state` output and load the weights."""
     for name, value in config["dims"].items():
-        model.set_dim(name, value, force=True)
+        if name in model.dim_names:  # a dim older versions saved (e.g. n_tags) is derived now
+            model.set_dim(name, value, force=True)
     model.attrs["static_width"] = config.get("static_width", 0)
     model.attrs["build_info"] = config.get("build_info", {})
     build_torch_layer(model, DocFeaturizer.from_dict(config["featurizer"]))

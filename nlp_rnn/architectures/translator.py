@@ -1,4 +1,5 @@
-"""``nlp_rnn.Seq2SeqTranslator.v1``: Docs → target-token ids with an attentional encoder-decoder.
+"""``nlp_rnn.Seq2SeqTranslator.v2``: Docs → target-token ids with an attentional encoder-decoder
+over a nested encoder block (``.v1``, flat encoder settings, stays registered for saved pipelines).
 
 The source side goes through the shared :class:`DocFeaturizer` (e.g. Chinese characters from
 spaCy's ``zh`` ``segmenter = "char"``, plus jieba ``SOFTWORD`` / ``JIEBA_WORD`` features). The
@@ -27,7 +28,7 @@ from thinc.api import Model
 from ..featurizer import DocFeaturizer
 from ..nn.attention import ATTENTIONS
 from ..nn.seq2seq import N_SPECIAL, UNK, Seq2Seq, attach_decoder
-from .encoder_config import encoder_hparams, text_encoder_from_hparams
+from .encoder_config import TextEncoderSettings, text_encoder_from_hparams
 from .torch_model import make_lazy_torch_model
 
 TARGET_UNITS = ("tokens", "chars")
@@ -123,8 +124,63 @@ class TargetVocab:
         return cls(data["strings"], data["units"], data["lang"])
 
 
-@registry.architectures("nlp_rnn.Seq2SeqTranslator.v1")
+@registry.architectures("nlp_rnn.Seq2SeqTranslator.v2")
 def build_seq2seq_translator(
+    encoder: TextEncoderSettings,
+    decoder_cell: str = "gru",
+    decoder_hidden_size: int = 512,
+    decoder_layers: int = 1,
+    attention: str = "bahdanau",
+    input_feeding: bool = True,
+    target_width: int = 256,
+    target_units: str = "tokens",
+    target_lang: str = "en",
+    target_min_freq: int = 1,
+    max_target_length: int = 128,
+    tie_embeddings: bool = False,
+    label_smoothing: float = 0.1,
+) -> Model[List[Doc], Any]:
+    """Attentional encoder-decoder (Bahdanau / Luong) over spaCy Docs.
+
+    Encoder: the nested ``encoder`` block (sources longer than its ``max_length`` are
+    truncated). Decoder: ``decoder_cell`` of ``decoder_hidden_size``, ``decoder_layers``, target
+    embeddings of ``target_width``, ``attention`` (bahdanau | luong_dot | luong_general | none),
+    ``input_feeding``, initial state bridged from the encoder, the encoder's ``dropout`` and
+    ``embedding_dropout``. Targets: ``target_units`` of ``target_lang`` (see the module
+    docstring), units seen fewer than ``target_min_freq`` times become UNK, training targets are
+    cut at ``max_target_length`` units (also the hard limit on a decoded output).
+    ``label_smoothing`` is the ε of the training loss.
+    """
+    if target_units not in TARGET_UNITS:
+        raise ValueError(f"target_units must be one of {TARGET_UNITS}, not {target_units!r}")
+    if attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
+    if decoder_cell not in ("gru", "lstm"):
+        raise ValueError(f"decoder_cell must be 'gru' or 'lstm', not {decoder_cell!r}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
+    if max_target_length < 1:
+        raise ValueError("max_target_length must be >= 1")
+    hparams = dict(
+        encoder.hparams(),
+        decoder_cell=decoder_cell,
+        decoder_hidden_size=decoder_hidden_size,
+        decoder_layers=decoder_layers,
+        attention=attention,
+        input_feeding=input_feeding,
+        target_width=target_width,
+        target_units=target_units,
+        target_lang=target_lang,
+        target_min_freq=target_min_freq,
+        max_target_length=max_target_length,
+        tie_embeddings=tie_embeddings,
+        label_smoothing=label_smoothing,
+    )
+    return make_lazy_torch_model("rnn_seq2seq_translator", hparams, _build_module, {})
+
+
+@registry.architectures("nlp_rnn.Seq2SeqTranslator.v1")
+def build_seq2seq_translator_v1(
     features: List[str] = ["ORTH"],
     feature_widths: List[int] = [256],
     min_freq: int = 1,
@@ -148,47 +204,13 @@ def build_seq2seq_translator(
     embedding_dropout: float = 0.1,
     label_smoothing: float = 0.1,
 ) -> Model[List[Doc], Any]:
-    """Attentional encoder-decoder (Bahdanau / Luong) over spaCy Docs.
-
-    Encoder: ``features`` embedded side by side (widths ``feature_widths``, vocabularies from the
-    training Docs with ``min_freq``), a ``cell`` RNN of ``hidden_size`` per direction,
-    ``num_layers``, ``bidirectional``; sources longer than ``max_length`` tokens are truncated.
-    Decoder: ``decoder_cell`` of ``decoder_hidden_size``, ``decoder_layers``, target embeddings
-    of ``target_width``, ``attention`` (bahdanau | luong_dot | luong_general | none),
-    ``input_feeding``, initial state bridged from the encoder. Targets: ``target_units`` of
-    ``target_lang`` (see the module docstring), units seen fewer than ``target_min_freq`` times
-    become UNK, training targets are cut at ``max_target_length`` units (also the hard limit on
-    a decoded output). ``label_smoothing`` is the ε of the training loss.
-    """
-    if target_units not in TARGET_UNITS:
-        raise ValueError(f"target_units must be one of {TARGET_UNITS}, not {target_units!r}")
-    if attention not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
-    if decoder_cell not in ("gru", "lstm"):
-        raise ValueError(f"decoder_cell must be 'gru' or 'lstm', not {decoder_cell!r}")
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
-    if max_target_length < 1:
-        raise ValueError("max_target_length must be >= 1")
-    hparams = encoder_hparams(
-        features, feature_widths, min_freq, max_length, cell, hidden_size, num_layers,
-        bidirectional, dropout, embedding_dropout, 0.0, 0, 3, 1, False, True,
+    """The flat v1 block (kept for saved pipelines): ``Seq2SeqTranslator.v2`` with these encoder
+    settings (no word dropout, Conv1D or static vectors, as v1 had none)."""
+    encoder = TextEncoderSettings.pick(dict(locals(), word_dropout=0.0))
+    return build_seq2seq_translator(
+        encoder, decoder_cell, decoder_hidden_size, decoder_layers, attention, input_feeding, target_width,
+        target_units, target_lang, target_min_freq, max_target_length, tie_embeddings, label_smoothing,
     )
-    hparams.update(
-        decoder_cell=decoder_cell,
-        decoder_hidden_size=decoder_hidden_size,
-        decoder_layers=decoder_layers,
-        attention=attention,
-        input_feeding=input_feeding,
-        target_width=target_width,
-        target_units=target_units,
-        target_lang=target_lang,
-        target_min_freq=target_min_freq,
-        max_target_length=max_target_length,
-        tie_embeddings=tie_embeddings,
-        label_smoothing=label_smoothing,
-    )
-    return make_lazy_torch_model("rnn_seq2seq_translator", hparams, _build_module, {})
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]) -> Seq2Seq:
@@ -207,6 +229,7 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
         dropout=hparams["dropout"],
         embedding_dropout=hparams["embedding_dropout"],
         tie_embeddings=hparams["tie_embeddings"],
+        label_smoothing=hparams.get("label_smoothing", 0.0),
     )
 
 

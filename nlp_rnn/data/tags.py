@@ -1,53 +1,30 @@
 """Per-token tags (BIO, BIOES, BILUO, BMES) to labelled spans, repairing broken sequences.
 
-Tags are first mapped to spaCy's BILUO letters, then every ``I``/``L`` that does not continue an
+Tags are first read with the scheme's own prefixes (strict, see :mod:`nlp_rnn.tag_schemes`) and
+mapped to spaCy's BILUO letters, then every ``I``/``L`` that does not continue an
 open span of the same label (an ``I-x`` after ``O`` or after a ``y`` span) is repaired to start a
 new span, and in schemes with explicit ends (all but BIO) a span left without its end tag is
 closed. Each repair gets a message, so a caller can report them instead of fixing data silently.
 The valid BILUO sequence is then read with spaCy's ``iob_utils``.
 """
 
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from spacy.training.iob_utils import biluo_to_iob, iob_to_biluo, tags_to_entities
 
+from ..tag_schemes import OUTSIDE, ends_explicitly, parse_tags
 from .records import Slot
-
-# scheme -> {tag prefix -> BILUO letter}; "O" is outside in every scheme
-SCHEMES: Dict[str, Dict[str, str]] = {
-    "BIO": {"B": "B", "I": "I"},
-    "BIOES": {"B": "B", "I": "I", "E": "L", "S": "U"},
-    "BILUO": {"B": "B", "I": "I", "L": "L", "U": "U"},
-    "BMES": {"B": "B", "M": "I", "E": "L", "S": "U"},
-}
 
 TokenSpan = Tuple[str, int, int]  # (label, first token, end token exclusive)
 
 
-def _letters(tags: Sequence[str], scheme: str) -> List[Tuple[str, str]]:
-    """(BILUO letter, label) per tag, or :class:`ValueError` for a tag outside the scheme."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown tag scheme {scheme!r}; known: {', '.join(SCHEMES)}")
-    prefixes = SCHEMES[scheme]
-    letters = []
-    for number, tag in enumerate(tags, start=1):
-        if tag == "O":
-            letters.append(("O", ""))
-            continue
-        prefix, _, label = tag.partition("-")
-        if prefix not in prefixes or not label:
-            raise ValueError(f"tag {number} {tag!r} is not a {scheme} tag")
-        letters.append((prefixes[prefix], label))
-    return letters
-
-
 def to_biluo(tags: Sequence[str], scheme: str = "BIO") -> Tuple[List[str], List[str]]:
     """Valid BILUO tags for ``tags`` and one message per repair made on the way."""
-    explicit_end = scheme != "BIO"
+    explicit_end = ends_explicitly(scheme)
     repaired: List[str] = []
     repairs: List[str] = []
     open_label = None
-    for number, (letter, label) in enumerate(_letters(tags, scheme), start=1):
+    for number, (letter, label) in enumerate(parse_tags(tags, scheme), start=1):
         if letter in "IL" and label != open_label:
             previous = tags[number - 2] if number > 1 else "the start"
             repairs.append(
@@ -56,7 +33,7 @@ def to_biluo(tags: Sequence[str], scheme: str = "BIO") -> Tuple[List[str], List[
             letter = "B" if letter == "I" else "U"
         elif letter not in "IL" and open_label is not None and explicit_end:
             repairs.append(f"span {open_label!r} before tag {number} has no end tag: closed it")
-        repaired.append("O" if letter == "O" else f"{letter}-{label}")
+        repaired.append(OUTSIDE if letter == OUTSIDE else f"{letter}-{label}")
         open_label = label if letter in "BI" else None
     if open_label is not None and explicit_end:
         repairs.append(f"span {open_label!r} at the end has no end tag: closed it")

@@ -145,9 +145,8 @@ class IntentGraph(nn.Module):
         self.output_names = ["intent_logits"] + (["features"] if with_features else [])
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor):
-        if self.with_features:
-            return self.module.forward_with_features(ids, lengths)
-        return self.module(ids, lengths)
+        outputs = self.module(ids, lengths)
+        return (outputs.logits, outputs.features) if self.with_features else outputs.logits
 
 
 class JointGraph(nn.Module):
@@ -167,10 +166,7 @@ class JointGraph(nn.Module):
         )
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor):
-        if self.with_features:
-            (intent_logits, emissions, _), features = self.module.forward_with_features(ids, lengths)
-        else:
-            intent_logits, emissions, _ = self.module(ids, lengths)
-        outputs = ([intent_logits] if self.with_intents else []) + ([emissions] if self.with_slots else [])
-        outputs += [features] if self.with_features else []
+        joint = self.module(ids, lengths)
+        outputs = ([joint.intent_logits] if self.with_intents else []) + ([joint.emissions] if self.with_slots else [])
+        outputs += [joint.features] if self.with_features else []
         return tuple(outputs) if len(outputs) > 1 else outputs[0]

@@ -18,7 +18,7 @@ import srsly
 import torch
 from spacy.language import Language
 
-from ..architectures.torch_model import docs_to_inputs, torch_module
+from ..architectures.torch_model import featurize, torch_module
 from .exportable import IntentGraph, JointGraph
 from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
 
@@ -85,7 +85,7 @@ def export_graph(pipe, nlp: Language) -> "tuple[bytes, List[str]]":
     graph_class = IntentGraph if nlp.get_pipe_meta(pipe.name).factory == "rnn_intent" else JointGraph
     graph = graph_class(module, with_features=with_features)
     graph.eval()
-    example = docs_to_inputs(pipe.model, [nlp.make_doc(text) for text in EXAMPLE_TEXTS]).args
+    example = featurize(pipe.model, [nlp.make_doc(text) for text in EXAMPLE_TEXTS])
     example = tuple(tensor.to("cpu") for tensor in example)
     graph.to("cpu")
     output_names = list(graph.output_names)

@@ -1,12 +1,15 @@
 """Intent classification head (N → 1) over a :class:`TextEncoder`."""
 
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
+from .losses import intent_member_loss
+from .outputs import IntentGold, IntentOutputs
 from .pooling import build_pooling
+from .shapes import check_same_batch
 from .text_encoder import TextEncoder
 
 
@@ -32,20 +35,28 @@ class IntentClassifier(nn.Module):
     def n_members(self) -> int:
         return 1 + (self.bag_of_ngrams is not None)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """ids: (batch, T, n_features) long; lengths: (batch,) long.
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> IntentOutputs:
+        """ids: (B, T, F) long; lengths: (B,) long.
 
-        Returns logits (batch, n_members, n_labels): the recurrent member first, then the bag of
-        n-grams if present. Each member is trained on its own loss; predictions average them.
+        Returns logits (B, n_members, n_labels) — the recurrent member first, then the bag of
+        n-grams if present; each member is trained on its own loss, predictions average them —
+        and the pooled features (B, width) the recurrent member classifies.
         """
-        return self.forward_with_features(ids, lengths)[0]
-
-    def forward_with_features(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """As :meth:`forward`, plus the pooled encoder features (batch, width) the recurrent
-        member classifies (what an out-of-scope feature-space scorer reads)."""
         outputs, final, mask = self.text_encoder(ids, lengths)
         pooled = self.pooling(outputs, final, mask)
         members = [self.output(self.dropout(pooled))]
         if self.bag_of_ngrams is not None:
             members.append(self.bag_of_ngrams(ids[:, :, 0]))
-        return torch.stack(members, dim=1), pooled
+        return IntentOutputs(torch.stack(members, dim=1), pooled)
+
+    def loss(self, outputs: IntentOutputs, gold: IntentGold) -> torch.Tensor:
+        """Cross-entropy (exclusive) or binary cross-entropy per label, every member on its own."""
+        check_same_batch("gold targets", gold.targets, outputs.logits.shape[0])
+        return intent_member_loss(outputs.logits, gold)
+
+    def decode(self, outputs: IntentOutputs, exclusive: bool = True, temperature: float = 1.0) -> torch.Tensor:
+        """(B, n_labels) probabilities averaged over the members: softmax of logits / temperature
+        (exclusive), else sigmoid."""
+        if exclusive:
+            return torch.softmax(outputs.logits / temperature, dim=-1).mean(dim=1)
+        return torch.sigmoid(outputs.logits).mean(dim=1)

@@ -1,12 +1,15 @@
 """Joint intent classification + slot tagging over one shared encoder."""
 
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
+from .losses import intent_member_loss
+from .outputs import JointGold, JointOutputs, JointPredictions
 from .pooling import build_pooling
+from .shapes import check_same_batch
 from .slot_head import SlotHead
 from .text_encoder import TextEncoder
 
@@ -52,19 +55,15 @@ class JointIntentSlotModel(nn.Module):
         self.token_intent_output = nn.Linear(text_encoder.width, n_intents) if token_intent and n_intents else None
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """ids: (batch, T, n_features); lengths: (batch,).
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> JointOutputs:
+        """ids: (B, T, F); lengths: (B,).
 
-        Returns intent logits (batch, n_members, n_intents) — the recurrent member first, then the
-        bag of n-grams and the token-level vote if present; (batch, 1, 0) without intents — slot emissions
-        (batch, T, K) (K = 0 without slots), and the mask (batch, T) bool.
+        Returns intent logits (B, n_members, n_intents) — the recurrent member first, then the
+        bag of n-grams and the token-level vote if present; (B, 1, 0) without intents — slot
+        emissions (B, T, K) (K = 0 without slots), the mask (B, T) bool and the pooled features
+        (B, W') the intent output layer reads (W' includes the slot distribution with
+        ``slot_to_intent``; (B, 0) without intents).
         """
-        return self.forward_with_features(ids, lengths)[0]
-
-    def forward_with_features(self, ids: torch.Tensor, lengths: torch.Tensor):
-        """((intent logits, emissions, mask) as :meth:`forward`, pooled features (batch, width')):
-        the vector the intent output layer reads (width' includes the slot distribution with
-        ``slot_to_intent``; (batch, 0) without intents)."""
         outputs, final, mask = self.text_encoder(ids, lengths)
         batch, steps = mask.shape
         emissions = outputs.new_zeros((batch, steps, 0))
@@ -83,7 +82,38 @@ class JointIntentSlotModel(nn.Module):
             if self.token_intent_output is not None:
                 members.append(self._token_vote(outputs, mask))
             intent_logits = torch.stack(members, dim=1)
-        return (intent_logits, emissions, mask), pooled
+        return JointOutputs(intent_logits, emissions, mask, pooled)
+
+    def loss(self, outputs: JointOutputs, gold: JointGold) -> torch.Tensor:
+        """``intent_weight`` × intent cross-entropy (every member on its own, explicit
+        out-of-scope docs towards uniform) + ``slot_weight`` × slot NLL (CRF or per token).
+        gold.tag_ids (B, T') is cut or padded to the T steps of the outputs."""
+        loss = outputs.emissions.new_zeros(())
+        batch, steps = outputs.mask.shape
+        if self.n_intents:
+            check_same_batch("gold intents", gold.intent.targets, batch)
+            loss = loss + gold.intent_weight * intent_member_loss(outputs.intent_logits, gold.intent)
+        if self.slot_head is not None:
+            check_same_batch("gold tags", gold.tag_ids, batch)
+            tags = outputs.mask.new_zeros((batch, steps), dtype=torch.long)
+            width = min(steps, gold.tag_ids.shape[1])
+            tags[:, :width] = gold.tag_ids[:, :width]
+            loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask)
+        return loss
+
+    def decode(self, outputs: JointOutputs, temperature: float = 1.0) -> JointPredictions:
+        """Member-averaged intent probabilities (softmax of logits / temperature) and, per doc,
+        the best well-formed tag ids with their marginal confidences (empty without slots)."""
+        probs = torch.softmax(outputs.intent_logits / temperature, dim=-1).mean(dim=1)
+        batch = outputs.mask.shape[0]
+        if self.slot_head is None:
+            return JointPredictions(probs, [[] for _ in range(batch)], [[] for _ in range(batch)])
+        tags, confidence = self.slot_head.decode(outputs.emissions, outputs.mask)
+        lengths = outputs.mask.sum(1).tolist()
+        tags, confidence = tags.cpu().tolist(), confidence.cpu().tolist()
+        return JointPredictions(
+            probs, [row[:n] for row, n in zip(tags, lengths)], [row[:n] for row, n in zip(confidence, lengths)]
+        )
 
     def _token_vote(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """outputs (batch, T, width), mask (batch, T) → (batch, n_intents): the mean over real tokens

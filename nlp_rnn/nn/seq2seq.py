@@ -4,12 +4,15 @@ Target ids reserve four values (PAD, UNK, BOS, EOS below); real target tokens st
 ``N_SPECIAL`` = 4.
 """
 
-from typing import Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
+import numpy
 import torch
 from torch import nn
 
 from .decoder import RNNDecoder
+from .outputs import Seq2SeqGold, Seq2SeqOutputs
+from .shapes import check_same_batch
 from .text_encoder import TextEncoder, build_text_encoder
 
 PAD = 0  #: padding; ignored by the loss, never generated
@@ -25,10 +28,12 @@ class Seq2Seq(nn.Module):
     Args:
         encoder: source ids (batch, S, n_features) → states (see :class:`TextEncoder`).
         decoder: an :class:`RNNDecoder` whose ``encoder_size`` equals ``encoder.width``.
+        label_smoothing: the ε of the training loss (:func:`sequence_cross_entropy`).
     """
 
-    def __init__(self, encoder: TextEncoder, decoder: RNNDecoder):
+    def __init__(self, encoder: TextEncoder, decoder: RNNDecoder, label_smoothing: float = 0.0):
         super().__init__()
+        self.label_smoothing = label_smoothing
         if decoder.encoder_size != encoder.width:
             raise ValueError(
                 f"decoder expects encoder width {decoder.encoder_size}, "
@@ -47,23 +52,41 @@ class Seq2Seq(nn.Module):
         """
         return self.encoder(src_ids, src_lengths)
 
-    def forward(
-        self, src_ids: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
-    ) -> torch.Tensor:
+    def forward(self, src_ids: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> Seq2SeqOutputs:
         """Teacher forcing: tgt_in (batch, T) = BOS + target, 0-padded → logits (batch, T, V)."""
+        check_same_batch("tgt_in", tgt_in, src_ids.shape[0])
         outputs, final, mask = self.encode(src_ids, src_lengths)
         logits, _ = self.decoder(tgt_in, outputs, final, mask)
-        return logits
+        return Seq2SeqOutputs(logits)
 
-    def loss(
+    def loss(self, outputs: Seq2SeqOutputs, gold: Seq2SeqGold) -> torch.Tensor:
+        """Label-smoothed cross-entropy, mean over the real target tokens (see
+        :func:`sequence_cross_entropy`); gold.target_out (batch, T)."""
+        if gold.target_out.shape != outputs.logits.shape[:2]:
+            raise ValueError(f"target_out {tuple(gold.target_out.shape)} does not match logits {tuple(outputs.logits.shape)}")
+        return sequence_cross_entropy(outputs.logits, gold.target_out, PAD, self.label_smoothing)
+
+    def decode(
         self,
-        logits: torch.Tensor,
-        tgt_out: torch.Tensor,
-        pad_id: int = PAD,
-        label_smoothing: float = 0.0,
-    ) -> torch.Tensor:
-        """See :func:`sequence_cross_entropy` (mean over real target tokens)."""
-        return sequence_cross_entropy(logits, tgt_out, pad_id, label_smoothing)
+        src_ids: torch.Tensor,
+        src_lengths: torch.Tensor,
+        max_length: Callable[[int], int],
+        beam_size: int = 1,
+        length_penalty: float = 0.0,
+    ) -> Tuple[List[List[int]], List[Optional[numpy.ndarray]]]:
+        """Search from the source (greedy for ``beam_size`` 1, else beam search): output ids per
+        sentence and its attention (n_out, S) or None. ``max_length(n_source)`` bounds each
+        output. Runs in evaluation mode without gradients."""
+        from .search import beam_search, greedy_search
+
+        was_training = self.training
+        self.eval()
+        try:
+            if beam_size == 1:
+                return greedy_search(self, src_ids, src_lengths, max_length)
+            return beam_search(self, src_ids, src_lengths, beam_size, max_length, length_penalty=length_penalty)
+        finally:
+            self.train(was_training)
 
 
 def sequence_cross_entropy(
@@ -155,9 +178,10 @@ def build_seq2seq(
 
 
 def attach_decoder(
-    encoder: TextEncoder, tgt_vocab_size: int, tgt_embedding_size: int, decoder_hidden: int, **decoder_options
+    encoder: TextEncoder, tgt_vocab_size: int, tgt_embedding_size: int, decoder_hidden: int,
+    label_smoothing: float = 0.0, **decoder_options
 ) -> Seq2Seq:
     """A :class:`Seq2Seq` of an existing encoder and a new :class:`RNNDecoder` sized to it;
     ``decoder_options`` are RNNDecoder's keyword arguments (cell, attention, dropout, ...)."""
     decoder = RNNDecoder(tgt_vocab_size, tgt_embedding_size, decoder_hidden, encoder.width, **decoder_options)
-    return Seq2Seq(encoder, decoder)
+    return Seq2Seq(encoder, decoder, label_smoothing)

@@ -3,8 +3,10 @@
 Tags are ``O`` or ``PREFIX-label``. In ``BIO`` the prefixes are ``B`` (begin) and ``I``
 (inside); in ``BIOES`` a span also ends explicitly: ``B``, ``I``, ``E`` (end), ``S`` (single).
 BILUO (``B I L U``, spaCy's letters) and BMES (``B M E S``, Chinese NER data) are the same
-scheme with other letters, and any of those letters is accepted under the names ``BIOES``,
-``BILUO`` and ``BMES``.
+scheme with other letters. Tags are read leniently (see :mod:`nlp_rnn.tag_schemes`): any of
+those letters is accepted under the names ``BIOES``, ``BILUO`` and ``BMES``, since the masks
+depend only on each tag's role. :func:`parse_tag` is :func:`nlp_rnn.tag_schemes.parse_tag`
+(strict unless called with ``lenient=True``).
 
 Rules (``x``, ``y`` labels):
 
@@ -14,38 +16,13 @@ Rules (``x``, ``y`` labels):
   every span (``O``, ``E-x``, ``S-x``).
 """
 
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 
-# scheme -> {prefix -> canonical role}; roles: B begin, I inside, L last, U unit
-_BIOES_ROLES = {"B": "B", "I": "I", "M": "I", "E": "L", "L": "L", "S": "U", "U": "U"}
-ROLES: Dict[str, Dict[str, str]] = {
-    "BIO": {"B": "B", "I": "I"},
-    "BIOES": _BIOES_ROLES,
-    "BILUO": _BIOES_ROLES,
-    "BMES": _BIOES_ROLES,
-}
-OUTSIDE = "O"
+from ..tag_schemes import Parsed, ends_explicitly, parse_tag, parse_tags
 
-Parsed = Tuple[str, str]  # (role, label); ("O", "") for outside
-
-
-def _roles(scheme: str) -> Dict[str, str]:
-    if scheme not in ROLES:
-        raise ValueError(f"unknown tag scheme {scheme!r}; known: {', '.join(ROLES)}")
-    return ROLES[scheme]
-
-
-def parse_tag(tag: str, scheme: str) -> Parsed:
-    """``(role, label)`` for a tag, role one of O B I L U; :class:`ValueError` if not in scheme."""
-    roles = _roles(scheme)
-    if tag == OUTSIDE:
-        return OUTSIDE, ""
-    prefix, _, label = tag.partition("-")
-    if prefix not in roles or not label:
-        raise ValueError(f"tag {tag!r} is not a {scheme} tag")
-    return roles[prefix], label
+__all__ = ["allowed_transitions", "is_well_formed", "parse_tag"]
 
 
 def _closed(tag: Optional[Parsed]) -> bool:
@@ -53,10 +30,11 @@ def _closed(tag: Optional[Parsed]) -> bool:
     return tag is None or tag[0] in "OLU"
 
 
-def _may_follow(previous: Optional[Parsed], tag: Parsed, scheme: str) -> bool:
-    """Whether ``tag`` may come after ``previous`` (None: at the start)."""
+def _may_follow(previous: Optional[Parsed], tag: Parsed, explicit_ends: bool) -> bool:
+    """Whether ``tag`` may come after ``previous`` (None: at the start); ``explicit_ends``: BIOES
+    rules, else BIO."""
     role, label = tag
-    if scheme == "BIO":
+    if not explicit_ends:
         if role != "I":
             return True
         return previous is not None and previous[0] in "BI" and previous[1] == label
@@ -65,8 +43,8 @@ def _may_follow(previous: Optional[Parsed], tag: Parsed, scheme: str) -> bool:
     return role in "IL" and previous[1] == label
 
 
-def _may_end(tag: Parsed, scheme: str) -> bool:
-    return scheme == "BIO" or tag[0] in "OLU"
+def _may_end(tag: Parsed, explicit_ends: bool) -> bool:
+    return not explicit_ends or tag[0] in "OLU"
 
 
 def allowed_transitions(
@@ -78,28 +56,30 @@ def allowed_transitions(
     ``allowed_start`` (K,) and ``allowed_end`` (K,). :class:`ValueError` for a tag outside the
     scheme.
     """
-    parsed = [parse_tag(tag, scheme) for tag in tags]
+    parsed = parse_tags(tags, scheme, lenient=True)
+    explicit_ends = ends_explicitly(scheme)
     size = len(parsed)
     allowed = torch.zeros(size, size, dtype=torch.bool)
     for i, previous in enumerate(parsed):
         for j, tag in enumerate(parsed):
-            allowed[i, j] = _may_follow(previous, tag, scheme)
+            allowed[i, j] = _may_follow(previous, tag, explicit_ends)
     allowed_start = torch.tensor(
-        [_may_follow(None, tag, scheme) for tag in parsed], dtype=torch.bool
+        [_may_follow(None, tag, explicit_ends) for tag in parsed], dtype=torch.bool
     )
-    allowed_end = torch.tensor([_may_end(tag, scheme) for tag in parsed], dtype=torch.bool)
+    allowed_end = torch.tensor([_may_end(tag, explicit_ends) for tag in parsed], dtype=torch.bool)
     return allowed, allowed_start, allowed_end
 
 
 def is_well_formed(tag_seq: Sequence[str], scheme: str = "BIO") -> bool:
     """Whether ``tag_seq`` obeys the scheme's rules (the empty sequence does).
 
-    :class:`ValueError` for a tag outside the scheme.
+    :class:`ValueError` for a tag outside the scheme (anywhere in ``tag_seq``) or an unknown
+    scheme.
     """
+    explicit_ends = ends_explicitly(scheme)
     previous: Optional[Parsed] = None
-    for tag in tag_seq:
-        parsed = parse_tag(tag, scheme)
-        if not _may_follow(previous, parsed, scheme):
+    for parsed in parse_tags(tag_seq, scheme, lenient=True):
+        if not _may_follow(previous, parsed, explicit_ends):
             return False
         previous = parsed
-    return previous is None or _may_end(previous, scheme)
+    return previous is None or _may_end(previous, explicit_ends)

@@ -9,6 +9,7 @@ from .conv import ConvFrontEnd
 from .embedding import FeatureEmbedding
 from .encoder import RNNEncoder
 from .masking import lengths_to_mask
+from .shapes import check_token_inputs
 
 
 class TextEncoder(nn.Module):
@@ -28,6 +29,7 @@ class TextEncoder(nn.Module):
         Returns outputs (batch, T', width), final (batch, width), mask (batch, T') bool.
         Empty sequences (length 0) are encoded as one padding step.
         """
+        check_token_inputs(ids, lengths)
         lengths = lengths.clamp(min=1)
         if ids.shape[1] == 0:
             ids = ids.new_zeros((ids.shape[0], 1, ids.shape[2]))

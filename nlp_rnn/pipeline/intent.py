@@ -8,15 +8,23 @@ from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import Config, Model
 
+from ..architectures.torch_model import decode, predict_outputs, update_with_loss
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from .intent_gold import intent_gold
 from .intent_prior import adjust_for_prior, training_prior
-from .out_of_scope import OOS_DEFAULTS, intent_logits_and_features, mark_docs, needs_features, oos_cfg, oos_scores, out_of_scope_mask, scale_logits
+from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores
 
 DEFAULT_INTENT_MODEL = """
 [model]
-@architectures = "nlp_rnn.IntentClassifier.v1"
+@architectures = "nlp_rnn.IntentClassifier.v2"
+pooling = "max"
+ngram_size = 1
+nO = null
+
+[model.encoder]
+@architectures = "nlp_rnn.TextEncoder.v1"
 features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 feature_widths = [128, 32, 32, 16]
 min_freq = 1
@@ -33,9 +41,6 @@ conv_kernel = 3
 conv_stride = 1
 include_static_vectors = false
 freeze_static_vectors = true
-pooling = "max"
-ngram_size = 1
-nO = null
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]
 
@@ -129,26 +134,19 @@ class RNNIntent(RNNPipe):
         if not docs:
             return numpy.zeros((0, len(self.labels)), dtype="float32"), None
         exclusive = self.cfg["exclusive_classes"]
-        logits, features = intent_logits_and_features(self.model, docs, needs_features(self.cfg))
-        scores = self._probabilities(scale_logits(logits, self.cfg, exclusive)).mean(axis=1)
+        outputs = predict_outputs(self.model, docs)
+        scores = decode(self.model, outputs, exclusive=exclusive, temperature=self.cfg.get("temperature", 1.0)).cpu().numpy()
         if exclusive and self.cfg.get("prior_weight"):
-            scores = self.model.ops.asarray(adjust_for_prior(self.model.ops.to_numpy(scores), self.cfg.get("intent_prior", []), self.cfg["prior_weight"]))
+            scores = adjust_for_prior(scores, self.cfg.get("intent_prior", []), self.cfg["prior_weight"])
         # (scores, out-of-scope scores (n,) or None): see nlp_rnn.pipeline.out_of_scope
-        return scores, oos_scores(self.cfg, logits, scores, features, exclusive)
+        return scores, oos_scores(self.cfg, outputs.logits, scores, outputs.features, exclusive)
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
         """(n_docs, n_labels) numpy scores, as :meth:`predict` gives them."""
-        return self.model.ops.to_numpy(self.predict(docs)[0])
-
-    def _probabilities(self, logits):
-        ops = self.model.ops
-        if self.cfg["exclusive_classes"]:
-            return ops.softmax(logits, axis=-1)
-        return ops.sigmoid(logits)
+        return self.predict(docs)[0]
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         scores, out_of_scope = predictions
-        scores = self.model.ops.to_numpy(scores)
         docs = list(docs)
         for doc, row in zip(docs, scores):
             doc.cats = {label: float(score) for label, score in zip(self.labels, row)}
@@ -162,47 +160,14 @@ class RNNIntent(RNNPipe):
         validate_examples(examples, "RNNIntent.update")
         if not examples:
             return losses
-        logits, backprop = self.model.begin_update([eg.predicted for eg in examples])
-        loss, d_logits = self.get_loss(examples, logits)
-        backprop(d_logits)
+        labels, exclusive = self.labels, self.cfg["exclusive_classes"]
+        loss = update_with_loss(
+            self.model, [eg.predicted for eg in examples], lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device)
+        )
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
-
-    def _targets(self, examples: List[Example]):
-        """(n, n_labels) gold matrix and (n, 1) mask of examples that have gold intents."""
-        index = {label: i for i, label in enumerate(self.labels)}
-        targets = numpy.zeros((len(examples), len(self.labels)), dtype="float32")
-        mask = numpy.zeros((len(examples), 1), dtype="float32")
-        if self.labels:  # explicit out-of-scope docs (all cats 0): uniform target, or all 0 for multi-label
-            oos = out_of_scope_mask(examples)
-            targets[oos], mask[oos] = (1.0 / len(self.labels) if self.cfg["exclusive_classes"] else 0.0), 1.0
-        for row, eg in enumerate(examples):
-            cats = eg.reference.cats
-            gold = cats_to_labels(cats, self.cfg["exclusive_classes"], 0.5)
-            known = [index[label] for label in gold if label in index]
-            if known:
-                targets[row, known] = 1.0
-                mask[row] = 1.0
-        return targets, mask
-
-    def get_loss(self, examples: Iterable[Example], logits):
-        """Cross-entropy (exclusive) or binary cross-entropy (multi-label) of every ensemble
-        member, mean over examples and members. logits: (n, n_members, n_labels)."""
-        ops = self.model.ops
-        targets, mask = self._targets(list(examples))
-        targets, mask = ops.asarray3f(targets[:, None, :]), ops.asarray3f(mask[:, None, :])
-        n = max(float(mask.sum()), 1.0) * logits.shape[1]
-        probs = self._probabilities(logits)
-        eps = 1e-8
-        if self.cfg["exclusive_classes"]:
-            loss = -(targets * ops.xp.log(probs + eps) * mask).sum() / n
-        else:
-            bce = targets * ops.xp.log(probs + eps) + (1 - targets) * ops.xp.log(1 - probs + eps)
-            loss = -(bce * mask).sum() / n
-        d_logits = (probs - targets) * mask / n
-        return float(loss), d_logits
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         """``intent_acc``, ``intent_macro_f`` and ``intent_f_per_type`` (fractions 0-1)."""

@@ -15,19 +15,21 @@ from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import Config, Model
 
-from ..architectures.torch_model import torch_begin_update
-from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids, intent_scores
+from ..architectures.torch_model import decode, predict_outputs, update_with_loss
+from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
+from ..nn.outputs import JointGold, JointOutputs
+from .intent_gold import intent_gold
 from .intent_prior import adjust_for_prior, training_prior
-from .out_of_scope import OOS_DEFAULTS, mark_docs, model_outputs, needs_features, oos_cfg, oos_scores, out_of_scope_mask, uniform_target_loss
+from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
 from .spacy_scores import intent_table_scores, span_table_scores
 
-DEFAULT_JOINT_MODEL = """
-[model]
-@architectures = "nlp_rnn.JointIntentSlot.v1"
+ENCODER_BLOCK = """
+[model.encoder]
+@architectures = "nlp_rnn.TextEncoder.v1"
 features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 feature_widths = [128, 32, 32, 16]
 min_freq = 1
@@ -39,15 +41,29 @@ bidirectional = true
 dropout = 0.2
 embedding_dropout = 0.1
 word_dropout = 0.0
+conv_filters = 0
+conv_kernel = 3
+conv_stride = 1
 include_static_vectors = false
 freeze_static_vectors = true
+"""
+DEFAULT_JOINT_MODEL = """
+[model]
+@architectures = "nlp_rnn.JointIntentSlot.v2"
 pooling = "max"
 use_crf = true
 slot_to_intent = false
+ngram_size = 0
+token_intent = false
 n_intents = null
-n_tags = null
-"""
+""" + ENCODER_BLOCK
+DEFAULT_TAGGER_MODEL = """
+[model]
+@architectures = "nlp_rnn.Tagger.v1"
+use_crf = true
+""" + ENCODER_BLOCK
 DEFAULT_MODEL = Config().from_str(DEFAULT_JOINT_MODEL)["model"]
+DEFAULT_TAGGER = Config().from_str(DEFAULT_TAGGER_MODEL)["model"]
 
 
 @Language.factory(
@@ -70,7 +86,7 @@ def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float,
 @Language.factory(
     "rnn_tagger",
     assigns=["doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "spans_key": None},
+    default_config={"model": DEFAULT_TAGGER, "spans_key": None},
     default_score_weights={"span_f": 1.0, "span_p": 0.0, "span_r": 0.0},
 )
 def make_rnn_tagger(nlp: Language, name: str, model: Model, spans_key: Optional[str]):
@@ -108,7 +124,8 @@ class RNNJoint(RNNPipe):
 
     def _on_cfg_loaded(self) -> None:
         self.tag_set = SlotTagSet(self.cfg["slot_labels"])
-        self.model.attrs["build_info"] = {"tags": self.tag_set.tags}
+        # the one place the tag list goes to the model (its slot head is sized from it)
+        self.model.attrs["build_info"] = {"tags": self.tag_set.tags if self.cfg["slot_labels"] else []}
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None) -> None:
         """Collect intents (from ``cats``) and slot labels (from the gold spans), build the model."""
@@ -125,8 +142,10 @@ class RNNJoint(RNNPipe):
             raise ValueError(f"{self.name!r} found no gold spans in the training data")
         self.cfg["intents"], self.cfg["slot_labels"] = list(intents), list(slot_labels)
         self._on_cfg_loaded()
-        self.model.set_dim("n_intents", len(intents), force=True)
-        self.model.set_dim("n_tags", len(self.tag_set) if slot_labels else 0, force=True)
+        if "n_intents" in self.model.dim_names:  # a Tagger.v1 model has no intents
+            self.model.set_dim("n_intents", len(intents), force=True)
+        elif intents:
+            raise ValueError(f"{self.name!r} has intents but its model ({self.model.name}) has no intent head: use nlp_rnn.JointIntentSlot.v2")
         self.cfg["intent_prior"] = training_prior(examples, intents) if intents else []
         self.model.initialize(X=[eg.predicted for eg in examples])
 
@@ -136,31 +155,15 @@ class RNNJoint(RNNPipe):
         docs = list(docs)
         if not docs:
             return numpy.zeros((0, len(self.intents)), dtype="float32"), [], [], None
-        (intent_logits, emissions, mask), features = model_outputs(self.model, docs, needs_features(self.cfg))
-        # intent ensemble members (batch, n_members, n_intents): average their probabilities
-        probs = torch.softmax(intent_logits / self.cfg.get("temperature", 1.0), dim=-1).mean(dim=1).cpu().numpy()
-        probs = adjust_for_prior(probs, self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
-        out_of_scope = oos_scores(self.cfg, intent_logits, probs, features) if self.intents else None
-        tag_ids: List[List[int]] = [[] for _ in docs]
-        confidences: List[List[float]] = [[] for _ in docs]
-        module_head = self._slot_head()
-        if module_head is not None:
-            with torch.no_grad():
-                tags, conf = module_head.decode(emissions, mask)
-            lengths = mask.sum(1).tolist()
-            tags, conf = tags.cpu().tolist(), conf.cpu().tolist()
-            tag_ids = [row[:n] for row, n in zip(tags, lengths)]
-            confidences = [row[:n] for row, n in zip(conf, lengths)]
-        return probs, tag_ids, confidences, out_of_scope
+        outputs: JointOutputs = predict_outputs(self.model, docs)
+        predictions = decode(self.model, outputs, temperature=self.cfg.get("temperature", 1.0))
+        probs = adjust_for_prior(predictions.intent_probs.cpu().numpy(), self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
+        out_of_scope = oos_scores(self.cfg, outputs.intent_logits, probs, outputs.features) if self.intents else None
+        return probs, predictions.tag_ids, predictions.confidences, out_of_scope
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
         """(n_docs, n_intents) intent probabilities, as :meth:`predict` gives them."""
         return self.predict(docs)[0]
-
-    def _slot_head(self):
-        from ..architectures.torch_model import torch_module
-
-        return torch_module(self.model).slot_head
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         probs, tag_ids, confidences, out_of_scope = predictions
@@ -186,37 +189,22 @@ class RNNJoint(RNNPipe):
         validate_examples(examples, f"{type(self).__name__}.update")
         if not examples:
             return losses
-        (intent_logits, emissions, mask), backprop_loss = torch_begin_update(self.model, [eg.predicted for eg in examples])
-        loss = self._loss(examples, intent_logits, emissions, mask)
-        backprop_loss(loss)
+        loss = update_with_loss(self.model, [eg.predicted for eg in examples], lambda outputs: self._gold(examples, outputs))
         if sgd is not None:
             self.finish_update(sgd)
-        losses[self.name] += float(loss.detach())
+        losses[self.name] += loss
         return losses
 
-    def _loss(self, examples: List[Example], intent_logits, emissions, mask) -> torch.Tensor:
-        loss = intent_logits.new_zeros(())
-        if self.intents:
-            gold = exclusive_gold_ids((eg.reference.cats for eg in examples), self.intents, missing=-100)
-            target = torch.tensor(gold, device=intent_logits.device)
-            # explicit out-of-scope docs (all cats 0) are trained towards the uniform distribution
-            oos_sum, n_oos = uniform_target_loss(intent_logits, torch.as_tensor(out_of_scope_mask(examples), device=intent_logits.device))
-            if (target >= 0).any() or n_oos:
-                # every ensemble member on its own loss, mean over examples and members
-                n_members = intent_logits.shape[1]
-                member_sum = torch.nn.functional.cross_entropy(
-                    intent_logits.reshape(-1, intent_logits.shape[-1]), target.repeat_interleave(n_members), ignore_index=-100, reduction="sum"
-                )
-                member_loss = (member_sum + oos_sum) / (int((target >= 0).sum()) * n_members + n_oos)
-                loss = loss + self.cfg["intent_weight"] * member_loss
+    def _gold(self, examples: List[Example], outputs: JointOutputs) -> JointGold:
+        """Gold intents (exclusive) and BILUO tag ids (B, T) for the outputs' batch."""
+        device = outputs.mask.device
+        tags = torch.zeros(outputs.mask.shape, dtype=torch.long)
         if self.cfg["slot_labels"]:
-            tags = torch.zeros(mask.shape, dtype=torch.long)
             for row, eg in enumerate(examples):
-                ids = self.tag_set.gold_tag_ids(eg, self.cfg["spans_key"])[: mask.shape[1]]
+                ids = self.tag_set.gold_tag_ids(eg, self.cfg["spans_key"])[: tags.shape[1]]
                 tags[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            head = self._slot_head()
-            loss = loss + self.cfg["slot_weight"] * head.loss(emissions, tags.to(emissions.device), mask)
-        return loss
+        intent = intent_gold(examples, self.intents, True, device)
+        return JointGold(intent, tags.to(device), self.cfg["intent_weight"], self.cfg["slot_weight"])
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         """``span_p/r/f`` (exact span + label), ``intent_acc``, ``exact_match`` (fractions 0-1)."""

@@ -29,9 +29,8 @@ import torch
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
-from thinc.api import Model, torch2xp
 
-from ..architectures.torch_model import docs_to_inputs, torch_module, torch_predict
+from ..architectures.torch_model import predict_outputs
 from ..evaluation.intent_metrics import exclusive_gold_ids
 from ..oos.gaussian import ClassGaussians
 from ..oos.scores import check_oos_score, energy_score, msp_score
@@ -62,43 +61,6 @@ def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: 
     return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share, "temperature": float(temperature)}
 
 
-def needs_features(cfg: Dict[str, Any]) -> bool:
-    return cfg.get("oos_score", "none") == "mahalanobis" and bool(cfg.get("oos_gaussian"))
-
-
-def scale_logits(logits, cfg: Dict[str, Any], exclusive: bool = True):
-    """Logits divided by the component's temperature (exclusive classes only)."""
-    temperature = cfg.get("temperature", 1.0) or 1.0
-    return logits / temperature if exclusive and temperature != 1.0 else logits
-
-
-def model_outputs(model: Model, docs: List[Doc], with_features: bool) -> Tuple[Any, Optional[numpy.ndarray]]:
-    """The torch module's outputs for ``docs`` (evaluation mode, no gradients) and, with
-    ``with_features``, its pooled features (n, width) as numpy (else None). Tensors in the
-    outputs are returned as torch tensors, except a lone logits tensor, which becomes an
-    ``ops`` array (as ``model.predict`` gives it)."""
-    if not with_features:
-        return torch_predict(model, docs), None
-    module = torch_module(model)
-    inputs = docs_to_inputs(model, docs)
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            outputs, pooled = module.forward_with_features(*inputs.args)
-    finally:
-        module.train(was_training)
-    return outputs, pooled.detach().float().cpu().numpy()
-
-
-def intent_logits_and_features(model: Model, docs: List[Doc], with_features: bool):
-    """``rnn_intent``: logits (n, n_members, n_labels) as an ops array, features or None."""
-    if not with_features:
-        return model.predict(docs), None
-    outputs, features = model_outputs(model, docs, True)
-    return torch2xp(outputs), features
-
-
 def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
     """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
     member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores;
@@ -114,7 +76,7 @@ def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[num
         return energy_score(_numpy(member_logits)[:, 0])
     if not cfg.get("oos_gaussian") or features is None:
         return None  # not fitted yet (e.g. during training): nlp-rnn train / tune-oos fit it afterwards
-    return ClassGaussians.from_text(cfg["oos_gaussian"]).score(features)
+    return ClassGaussians.from_text(cfg["oos_gaussian"]).score(_numpy(features))
 
 
 def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> numpy.ndarray:
@@ -152,15 +114,6 @@ def out_of_scope_mask(examples: Sequence[Example]) -> numpy.ndarray:
     return numpy.array([is_out_of_scope_example(eg.reference.cats) for eg in examples], dtype=bool)
 
 
-def uniform_target_loss(intent_logits: torch.Tensor, oos_rows: torch.Tensor) -> Tuple[torch.Tensor, int]:
-    """Outlier exposure: cross-entropy to the uniform distribution, summed over the out-of-scope
-    rows and every member. intent_logits (n, n_members, C); oos_rows (n,) bool. Returns (sum, row count)."""
-    if not bool(oos_rows.any()):
-        return intent_logits.new_zeros(()), 0
-    log_probs = torch.log_softmax(intent_logits[oos_rows], dim=-1)  # (k, members, C)
-    return -log_probs.mean(dim=-1).sum(), int(oos_rows.sum()) * intent_logits.shape[1]
-
-
 # ---- fitting on data (nlp-rnn train / tune-oos) ----------------------------------------------
 
 
@@ -181,11 +134,9 @@ def collect_outputs(pipe, docs: List[Doc], with_features: bool) -> Tuple[numpy.n
     """Unscaled member logits (n, n_members, C) and pooled features (n, width) or None."""
     logits, features = [], []
     for start in range(0, len(docs), BATCH):
-        outputs, pooled = model_outputs(pipe.model, docs[start : start + BATCH], with_features)
-        intent_logits = outputs[0] if isinstance(outputs, tuple) else outputs
-        logits.append(_numpy(intent_logits))
-        if pooled is not None:
-            features.append(pooled)
+        outputs = predict_outputs(pipe.model, docs[start : start + BATCH])
+        logits.append(_numpy(outputs.logits))
+        features.append(_numpy(outputs.features))
     return numpy.concatenate(logits), (numpy.concatenate(features) if with_features else None)
 
 

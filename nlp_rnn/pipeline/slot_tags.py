@@ -7,16 +7,16 @@ from spacy.training import Example
 from spacy.training.iob_utils import biluo_tags_to_spans
 from spacy.util import filter_spans
 
-OUTSIDE = "O"
-PREFIXES = ("B", "I", "L", "U")
+from ..tag_schemes import biluo_tags
 
 
 class SlotTagSet:
-    """The tag list for some slot labels: ``O`` then ``B-x I-x L-x U-x`` for each label."""
+    """The tag list for some slot labels: ``O`` then ``B-x I-x L-x U-x`` for each label
+    (:func:`nlp_rnn.tag_schemes.biluo_tags`); tag id 0 is ``O``."""
 
     def __init__(self, labels: Sequence[str]):
         self.labels = list(labels)
-        self.tags = [OUTSIDE] + [f"{p}-{label}" for label in self.labels for p in PREFIXES]
+        self.tags = biluo_tags(self.labels)
         self.index = {tag: i for i, tag in enumerate(self.tags)}
 
     def __len__(self) -> int:

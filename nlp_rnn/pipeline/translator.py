@@ -14,34 +14,25 @@ the pipeline's ``config.cfg`` and can be overridden at load time, e.g.
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
-import torch
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Config, Model
+from thinc.api import Config, Model
 
-from ..architectures.torch_model import docs_to_inputs, torch_module, torch_shim
+from ..architectures.torch_model import decode, featurize, update_with_loss
 from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
 from ..evaluation.translation_metrics import translation_scores
 from ..extensions import install_extensions
-from ..nn.search import beam_search, greedy_search
-from ..nn.seq2seq import make_targets, sequence_cross_entropy
+from ..nn.outputs import Seq2SeqGold
+from ..nn.seq2seq import make_targets
 from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
 
 DEFAULT_TRANSLATOR_MODEL = """
 [model]
-@architectures = "nlp_rnn.Seq2SeqTranslator.v1"
-features = ["ORTH"]
-feature_widths = [256]
-min_freq = 1
-max_length = 256
-cell = "gru"
-hidden_size = 256
-num_layers = 1
-bidirectional = true
+@architectures = "nlp_rnn.Seq2SeqTranslator.v2"
 decoder_cell = "gru"
 decoder_hidden_size = 512
 decoder_layers = 1
@@ -53,9 +44,26 @@ target_lang = "en"
 target_min_freq = 1
 max_target_length = 128
 tie_embeddings = false
+label_smoothing = 0.1
+
+[model.encoder]
+@architectures = "nlp_rnn.TextEncoder.v1"
+features = ["ORTH"]
+feature_widths = [256]
+min_freq = 1
+max_length = 256
+cell = "gru"
+hidden_size = 256
+num_layers = 1
+bidirectional = true
 dropout = 0.2
 embedding_dropout = 0.1
-label_smoothing = 0.1
+word_dropout = 0.0
+conv_filters = 0
+conv_kernel = 3
+conv_stride = 1
+include_static_vectors = false
+freeze_static_vectors = true
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_TRANSLATOR_MODEL)["model"]
 
@@ -231,19 +239,13 @@ class RNNTranslator(RNNPipe):
             return losses
         vocab = self.target_vocab
         limit = self.hparams["max_target_length"]
-        targets = [vocab.encode(text, limit) for _, text in pairs]
-        inputs = docs_to_inputs(self.model, [doc for doc, _ in pairs])
-        device = inputs.args[0].device
-        tgt_in, tgt_out = make_targets(targets, device=device)
-        shim = torch_shim(self.model)
-        logits, backprop = shim.begin_update(ArgsKwargs(args=(*inputs.args, tgt_in), kwargs={}))
-        loss = sequence_cross_entropy(
-            logits, tgt_out, label_smoothing=self.hparams["label_smoothing"]
+        tgt_in, tgt_out = make_targets([vocab.encode(text, limit) for _, text in pairs])
+        loss = update_with_loss(
+            self.model, ([doc for doc, _ in pairs], tgt_in), lambda outputs: Seq2SeqGold(tgt_out.to(outputs.logits.device))
         )
-        backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
         if sgd is not None:
             self.finish_update(sgd)
-        losses[self.name] += float(loss.detach())
+        losses[self.name] += loss
         return losses
 
     # --- prediction --------------------------------------------------------------------------
@@ -256,27 +258,10 @@ class RNNTranslator(RNNPipe):
         todo = [i for i, doc in enumerate(docs) if doc.text.strip()]
         if not todo:
             return predictions
-        inputs = docs_to_inputs(self.model, [docs[i] for i in todo])
-        src_ids, src_lengths = inputs.args
-        module = torch_module(self.model)
-        was_training = module.training
-        module.eval()
-        try:
-            if self.beam_size == 1:
-                tokens, attention = greedy_search(
-                    module, src_ids, src_lengths, self.max_output_length
-                )
-            else:
-                tokens, attention = beam_search(
-                    module,
-                    src_ids,
-                    src_lengths,
-                    self.beam_size,
-                    self.max_output_length,
-                    length_penalty=self.length_penalty,
-                )
-        finally:
-            module.train(was_training)
+        src_ids, src_lengths = featurize(self.model, [docs[i] for i in todo])
+        tokens, attention = decode(
+            self.model, src_ids, src_lengths, self.max_output_length, beam_size=self.beam_size, length_penalty=self.length_penalty
+        )
         for i, seq, att in zip(todo, tokens, attention):
             predictions[i] = (seq, att)
         return predictions

@@ -1,4 +1,4 @@
-"""spaCy's training loop (``spacy.training.loop.train``) with three changes that keep
+"""spaCy's training loop (``spacy.training.loop.train``) with changes that keep
 ``model-best`` honest:
 
 - the **final step is always evaluated** (spaCy evaluates only when ``step % eval_frequency == 0``,
@@ -8,6 +8,7 @@
   run shorter than ``eval_frequency`` that nearly untrained model was saved as ``model-best``).
   ``model-best`` is the best evaluation after step 0, ties going to the later one (as in spaCy);
   when only step 0 was evaluated (a one-batch run), the final model;
+- every dev score reaches a learning-rate schedule that listens (``nlp_rnn.warmup_plateau.v1``);
 - a **progress line** between evaluations when the console logger's progress bar is off (always
   when the output is not a terminal, where a progress bar only fills logs with ``\\r``).
 
@@ -36,6 +37,7 @@ from spacy.training.loop import (
 from spacy.util import registry, resolve_dot_names
 from thinc.api import fix_random_seed, set_gpu_allocator
 
+from .plateau_schedule import observe_dev_score
 from .progress import ProgressLine, console_logger_without_bar
 
 
@@ -141,6 +143,8 @@ def train_pipeline(
             if is_best is not None:
                 last_evaluated = info["step"]
                 new_best = summary.is_new_best(info["step"], info["score"])
+                if info["step"] > 0:
+                    observe_dev_score(optimizer, info["score"])
                 if new_best:
                     summary.best_scores = dict(info["other_scores"])
                 with nlp.select_pipes(disable=frozen):

@@ -105,7 +105,8 @@ def check_overrides(config: Dict[str, Any], overrides: Iterable[str]) -> None:
             if extra is None or name in extra:
                 continue
             candidates |= {f"{section}.{k}" for k in extra}
-        close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+        moved = f"{section}.encoder.{name}"  # an encoder setting given at the v1 (flat) place
+        close = [moved] if moved in known else difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
         hint = f"; did you mean --{close[0]}?" if close else ""
         where = f"section [{section}]" if section in known else "the config"
         raise UnknownOverrideError(f"unknown setting --{key}: {where} has no {name!r}{hint}")
