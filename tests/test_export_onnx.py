@@ -48,7 +48,9 @@ def predictions(nlp, texts, batch_size):
     return out
 
 
-def assert_parity(torch_nlp, onnx_nlp, texts=TEXTS, tolerance=1e-4):
+def assert_parity(torch_nlp, onnx_nlp, texts=TEXTS, tolerance=1e-4, span_tolerance=1e-3):
+    """Probabilities within ``tolerance``; span confidences (float32 torch marginals vs the float64
+    numpy CRF, over sentences of 100+ tokens) within ``span_tolerance``; spans identical."""
     # 5 copies, shuffled: a batch of 40 runs as length-sorted chunks in the ONNX components
     texts = [texts[(7 * i) % len(texts)] for i in range(5 * len(texts))]
     expected = predictions(torch_nlp, texts, 256)
@@ -58,7 +60,7 @@ def assert_parity(torch_nlp, onnx_nlp, texts=TEXTS, tolerance=1e-4):
             assert cats.keys() == cats2.keys(), text
             assert all(abs(cats[k] - cats2[k]) < tolerance for k in cats), (text, cats, cats2)
             assert [s[:3] for s in spans] == [s[:3] for s in spans2], text
-            assert all(abs(a[3] - b[3]) < tolerance for a, b in zip(spans, spans2)), (text, spans, spans2)
+            assert all(abs(a[3] - b[3]) < span_tolerance for a, b in zip(spans, spans2)), (text, spans, spans2)
 
 
 JOINT_VARIANTS = {

@@ -41,6 +41,17 @@ def joint_examples(nlp, rows):
     return examples
 
 
+def ner_examples(nlp, rows):
+    """Examples with gold ``doc.ents`` from (text, [(start, end, label)]) rows."""
+    examples = []
+    for text, spans in rows:
+        doc = nlp.make_doc(text)
+        reference = doc.copy()
+        reference.ents = [reference.char_span(s, e, label=l) for s, e, l in spans]
+        examples.append(Example(doc, reference))
+    return examples
+
+
 def train(nlp, examples, steps):
     spacy.util.fix_random_seed(0)
     optimizer = nlp.initialize(lambda: examples)
@@ -108,13 +119,7 @@ def test_joint_scores(joint_nlp):
 def test_chinese_character_tagger_with_softwords(tmp_path):
     nlp = spacy.blank("zh")  # spaCy's character segmentation: every span is expressible
     nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(SMALL_ZH)})
-    examples = []
-    for text, spans in NER_ZH:
-        doc = nlp.make_doc(text)
-        reference = doc.copy()
-        reference.ents = [reference.char_span(s, e, label=l) for s, e, l in spans]
-        examples.append(Example(doc, reference))
-    train(nlp, examples, 60)
+    train(nlp, ner_examples(nlp, NER_ZH), 60)
     for text, spans in NER_ZH:
         assert spans_of(nlp(text)) == [tuple(s) for s in spans]
     nlp.to_disk(tmp_path / "ner")

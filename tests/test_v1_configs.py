@@ -12,7 +12,7 @@ import torch
 
 from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 from nlp_rnn.architectures.torch_model import torch_module
-from test_joint_component import JOINT_EN, NER_ZH, SMALL, SMALL_ZH, joint_examples, train
+from test_joint_component import JOINT_EN, NER_ZH, SMALL, SMALL_ZH, joint_examples, ner_examples, train
 from test_translator import TINY, ZH_EN
 from test_translator import train as train_translator
 
@@ -35,18 +35,7 @@ def _pipeline(factory, version):
     if factory == "rnn_translator":
         return train_translator(nlp, ZH_EN, 5)
     if factory == "rnn_tagger":
-        from spacy.training import Example
-
-        examples = []
-        for text, spans in NER_ZH:
-            doc = nlp.make_doc(text)
-            reference = doc.copy()
-            reference.ents = [reference.char_span(s, e, label=l) for s, e, l in spans]
-            examples.append(Example(doc, reference))
-        return train(nlp, examples, 5)
-    if factory == "rnn_intent":
-        examples = joint_examples(nlp, JOINT_EN)
-        return train(nlp, examples, 5)
+        return train(nlp, ner_examples(nlp, NER_ZH), 5)
     return train(nlp, joint_examples(nlp, JOINT_EN), 5)
 
 

@@ -122,6 +122,13 @@ def build_text_encoder_settings(
     )
 
 
+def encoder_block(**overrides: Any) -> Dict[str, Any]:
+    """A ``[model.encoder]`` config block: ``nlp_rnn.TextEncoder.v1`` with the
+    :class:`TextEncoderSettings` defaults, changed by ``overrides`` (the components' default
+    configs are written with it, so the encoder settings are spelled out once)."""
+    return {"@architectures": "nlp_rnn.TextEncoder.v1", **TextEncoderSettings(**overrides).hparams()}
+
+
 def nest_encoder_settings(settings: Dict[str, Any]) -> Dict[str, Any]:
     """A flat model dict (the v1 layout: encoder and head settings side by side) as a v2 model
     dict: ``{"encoder": {encoder settings}, **head settings}``, e.g. for

@@ -6,8 +6,9 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
-from thinc.api import Config, Model
+from thinc.api import Model
 
+from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, predict_outputs, update_with_loss
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from .intent_gold import intent_gold
@@ -16,33 +17,13 @@ from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores
 
-DEFAULT_INTENT_MODEL = """
-[model]
-@architectures = "nlp_rnn.IntentClassifier.v2"
-pooling = "max"
-ngram_size = 1
-nO = null
-
-[model.encoder]
-@architectures = "nlp_rnn.TextEncoder.v1"
-features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-feature_widths = [128, 32, 32, 16]
-min_freq = 1
-max_length = 512
-cell = "lstm"
-hidden_size = 256
-num_layers = 1
-bidirectional = true
-dropout = 0.2
-embedding_dropout = 0.1
-word_dropout = 0.1
-conv_filters = 0
-conv_kernel = 3
-conv_stride = 1
-include_static_vectors = false
-freeze_static_vectors = true
-"""
-DEFAULT_MODEL = Config().from_str(DEFAULT_INTENT_MODEL)["model"]
+DEFAULT_MODEL = {
+    "@architectures": "nlp_rnn.IntentClassifier.v2",
+    "pooling": "max",
+    "ngram_size": 1,
+    "nO": None,
+    "encoder": encoder_block(hidden_size=256, word_dropout=0.1),
+}
 
 
 @Language.factory(

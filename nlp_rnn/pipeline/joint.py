@@ -13,8 +13,9 @@ import torch
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
-from thinc.api import Config, Model
+from thinc.api import Model
 
+from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, predict_outputs, update_with_loss
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
@@ -27,43 +28,17 @@ from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
 from .spacy_scores import intent_table_scores, span_table_scores
 
-ENCODER_BLOCK = """
-[model.encoder]
-@architectures = "nlp_rnn.TextEncoder.v1"
-features = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-feature_widths = [128, 32, 32, 16]
-min_freq = 1
-max_length = 512
-cell = "lstm"
-hidden_size = 128
-num_layers = 1
-bidirectional = true
-dropout = 0.2
-embedding_dropout = 0.1
-word_dropout = 0.0
-conv_filters = 0
-conv_kernel = 3
-conv_stride = 1
-include_static_vectors = false
-freeze_static_vectors = true
-"""
-DEFAULT_JOINT_MODEL = """
-[model]
-@architectures = "nlp_rnn.JointIntentSlot.v2"
-pooling = "max"
-use_crf = true
-slot_to_intent = false
-ngram_size = 0
-token_intent = false
-n_intents = null
-""" + ENCODER_BLOCK
-DEFAULT_TAGGER_MODEL = """
-[model]
-@architectures = "nlp_rnn.Tagger.v1"
-use_crf = true
-""" + ENCODER_BLOCK
-DEFAULT_MODEL = Config().from_str(DEFAULT_JOINT_MODEL)["model"]
-DEFAULT_TAGGER = Config().from_str(DEFAULT_TAGGER_MODEL)["model"]
+DEFAULT_MODEL = {
+    "@architectures": "nlp_rnn.JointIntentSlot.v2",
+    "pooling": "max",
+    "use_crf": True,
+    "slot_to_intent": False,
+    "ngram_size": 0,
+    "token_intent": False,
+    "n_intents": None,
+    "encoder": encoder_block(hidden_size=128),
+}
+DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encoder": encoder_block(hidden_size=128)}
 
 
 @Language.factory(

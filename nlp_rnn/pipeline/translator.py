@@ -18,8 +18,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Model
+from thinc.api import Model
 
+from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, featurize, update_with_loss
 from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
 from ..evaluation.translation_metrics import translation_scores
@@ -30,42 +31,22 @@ from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
 
-DEFAULT_TRANSLATOR_MODEL = """
-[model]
-@architectures = "nlp_rnn.Seq2SeqTranslator.v2"
-decoder_cell = "gru"
-decoder_hidden_size = 512
-decoder_layers = 1
-attention = "bahdanau"
-input_feeding = true
-target_width = 256
-target_units = "tokens"
-target_lang = "en"
-target_min_freq = 1
-max_target_length = 128
-tie_embeddings = false
-label_smoothing = 0.1
-
-[model.encoder]
-@architectures = "nlp_rnn.TextEncoder.v1"
-features = ["ORTH"]
-feature_widths = [256]
-min_freq = 1
-max_length = 256
-cell = "gru"
-hidden_size = 256
-num_layers = 1
-bidirectional = true
-dropout = 0.2
-embedding_dropout = 0.1
-word_dropout = 0.0
-conv_filters = 0
-conv_kernel = 3
-conv_stride = 1
-include_static_vectors = false
-freeze_static_vectors = true
-"""
-DEFAULT_MODEL = Config().from_str(DEFAULT_TRANSLATOR_MODEL)["model"]
+DEFAULT_MODEL = {
+    "@architectures": "nlp_rnn.Seq2SeqTranslator.v2",
+    "decoder_cell": "gru",
+    "decoder_hidden_size": 512,
+    "decoder_layers": 1,
+    "attention": "bahdanau",
+    "input_feeding": True,
+    "target_width": 256,
+    "target_units": "tokens",
+    "target_lang": "en",
+    "target_min_freq": 1,
+    "max_target_length": 128,
+    "tie_embeddings": False,
+    "label_smoothing": 0.1,
+    "encoder": encoder_block(features=["ORTH"], feature_widths=[256], max_length=256, cell="gru", hidden_size=256),
+}
 
 
 def install_translation_extensions() -> None:
