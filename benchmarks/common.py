@@ -155,3 +155,35 @@ def spacy_default_config(lang: str, components: str) -> Path:
     path = WORK / f"spacy_{components.replace(',', '_')}_{lang}.cfg"
     run(spacy_cli("init", "config", path, "--lang", lang, "--pipeline", components, "--force"), WORK / "logs" / f"init_{path.stem}.log")
     return path
+
+
+def train_and_evaluate_seeds(name: str, system: str, train_command: List[str], paths: Dict[str, Path],
+                             seeds: List[int], reuse: bool = False, minutes: Optional[float] = None,
+                             keep=("intent_accuracy", "intent_macro_f1", "span_precision", "span_recall", "span_f1",
+                                   "exact_match", "words_per_second", "train_seconds", "seconds_to_best_dev")) -> Dict:
+    """:func:`train_and_evaluate` once per seed (``--system.seed S``; seed 0 keeps the unseeded
+    folder name, so earlier models can be reused). Returns the first run's fields, with every
+    figure in ``keep`` replaced by its mean over the seeds, plus ``seeds``, ``per_seed``
+    ({figure: [value per seed]}) and ``spread`` ({figure: max − min})."""
+    runs = []
+    for seed in seeds:
+        label = system if seed == 0 else f"{system}-s{seed}"
+        runs.append(train_and_evaluate(name, label, [*train_command, "--system.seed", str(seed)], paths, reuse, minutes))
+    summary = dict(runs[0], seeds=list(seeds), per_seed={}, spread={})
+    for key in keep:
+        values = [run[key] for run in runs if isinstance(run.get(key), (int, float))]
+        if len(values) == len(runs):
+            summary[key] = sum(values) / len(values)
+            summary["per_seed"][key] = values
+            summary["spread"][key] = max(values) - min(values)
+    return summary
+
+
+def mean_and_spread(result: Dict, key: str, scale: float = 100.0) -> str:
+    """``97.71`` for one run, ``97.71 ± 0.35`` (mean ± half the max − min spread) over seeds;
+    ``—`` when the result has no such figure."""
+    if result.get(key) is None:
+        return "—"
+    value = scale * result[key]
+    spread = result.get("spread", {}).get(key)
+    return f"{value:.2f}" if not spread else f"{value:.2f} ± {scale * spread / 2:.2f}"

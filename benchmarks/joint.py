@@ -19,7 +19,7 @@ import platform
 import spacy
 import torch
 
-from common import add_run_options, cli, convert_splits, data_dir, spacy_cli, spacy_default_config, train_and_evaluate, write_results
+from common import add_run_options, cli, convert_splits, data_dir, mean_and_spread, spacy_cli, spacy_default_config, train_and_evaluate_seeds, write_results
 from throughput import pipe_words_per_second
 
 DATASETS = {
@@ -37,19 +37,21 @@ TARGETS = {
 }
 KEEP = ("intent_accuracy", "intent_macro_f1", "span_precision", "span_recall", "span_f1", "exact_match",
         "unreachable_spans", "unreachable_fraction", "words_per_second", "train_seconds", "seconds_to_best_dev",
-        "stopped_at_deadline", "model", "prior_weights")
+        "stopped_at_deadline", "model", "prior_weights", "seeds", "per_seed", "spread")
 
 
 def summary(metrics: dict) -> dict:
     return {k: metrics[k] for k in KEEP if k in metrics}
 
 
-def fmt(value) -> str:
-    return "—" if value is None else f"{100 * value:.2f}"
+def fmt(result: dict, metric: str) -> str:
+    return mean_and_spread(result, metric) if result.get(metric) is not None else "—"
 
 
 def best_dev_seconds(metrics: dict) -> str:
     """Seconds to the best dev score; training stopped at a deadline is marked."""
+    if not metrics:
+        return "—"
     stopped = f" (stopped after {metrics['train_seconds']:.0f} s)" if metrics.get("stopped_at_deadline") else ""
     return f"{metrics['seconds_to_best_dev']:.0f}{stopped}"
 
@@ -58,16 +60,20 @@ def markdown(results: dict) -> str:
     lines = [
         "# Joint intent + slots / NER benchmark (test split, CPU)",
         "",
+        f"Seeds {results.get('seeds', [0])}: figures are the mean ± half the max − min spread over them. nlp_rnn defaults",
+        "were chosen on dev (benchmarks/tune.py); the spaCy peer is the config `spacy init config` generates.",
+        "",
         "| data set | metric | nlp_rnn | spaCy | target |",
         "|---|---|---|---|---|",
     ]
     for name, r in results["datasets"].items():
+        peer = r.get("spacy", {})
         for metric, target in TARGETS[name].items():
-            lines.append(f"| {name} | {metric} | {fmt(r['nlp_rnn'].get(metric))} | {fmt(r['spacy'].get(metric))} | ≥ {100 * target:.1f} |")
+            lines.append(f"| {name} | {metric} | {fmt(r['nlp_rnn'], metric)} | {fmt(peer, metric)} | ≥ {100 * target:.1f} |")
         lines.append(
-            f"| {name} | gold spans the tokenizer cannot express | {r['nlp_rnn'].get('unreachable_spans')} | {r['spacy'].get('unreachable_spans')} | |"
+            f"| {name} | gold spans the tokenizer cannot express | {r['nlp_rnn'].get('unreachable_spans')} | {peer.get('unreachable_spans', '—')} | |"
         )
-        lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(r['nlp_rnn'])} | {best_dev_seconds(r['spacy'])} | |")
+        lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(r['nlp_rnn'])} | {best_dev_seconds(peer)} | |")
         if r["nlp_rnn"].get("prior_weights"):
             chosen = ", ".join(f"{w:g}" for w in r["nlp_rnn"]["prior_weights"].values())
             lines.append(f"| {name} | intent prior_weight chosen on dev | {chosen} | – | |")
@@ -86,21 +92,24 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="train each system once per seed (--system.seed)")
     add_run_options(parser)
     args = parser.parse_args()
     root = data_dir(args.data_dir)
-    results = {"datasets": {}}
+    results = {"seeds": args.seeds, "datasets": {}}
     for name in args.datasets:
         lang, fmt_name, config, components, *splits = DATASETS[name]
         paths = convert_splits(name, lang, fmt_name, splits, root)
-        entry = {"nlp_rnn": summary(train_and_evaluate(name, "rnn_joint", cli("train", config), paths, reuse="ours" in args.reuse)), "target": TARGETS[name]}
+        entry = {"nlp_rnn": summary(train_and_evaluate_seeds(name, "rnn_joint", cli("train", config), paths, args.seeds,
+                                                         reuse="ours" in args.reuse)), "target": TARGETS[name]}
         if not args.skip_peer:
             peer_config = spacy_default_config(lang, components)
-            entry["spacy"] = summary(train_and_evaluate(name, "spacy", spacy_cli("train", peer_config), paths,
-                                                        reuse="peer" in args.reuse, minutes=args.peer_minutes))
+            entry["spacy"] = summary(train_and_evaluate_seeds(name, "spacy", spacy_cli("train", peer_config), paths, args.seeds,
+                                                              reuse="peer" in args.reuse, minutes=args.peer_minutes))
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)
-    if args.skip_peer:
+    if args.skip_peer:  # ours alone: its own result files, the full table stays as it was
+        write_results("joint_ours", results, markdown(results))
         return
     if "snips" in results["datasets"]:
         texts = (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()

@@ -85,17 +85,22 @@ def test_joint_overfits_and_reloads_in_fresh_process(joint_nlp, tmp_path):
         assert max(doc.cats, key=doc.cats.get) == intent
         assert spans_of(doc) == [tuple(s) for s in slots], text
         assert all(0 < e._.confidence <= 1 for e in doc.ents)
-    joint_nlp.to_disk(tmp_path / "model")
     texts = [t for t, _, _ in JOINT_EN] + ["", "weather 😀 in 北京"]
+    assert_same_in_fresh_process(joint_nlp, tmp_path / "model", texts)
+
+
+def assert_same_in_fresh_process(nlp, path, texts):
+    """nlp.to_disk(path), spacy.load in a new interpreter: the same cats, spans and confidences."""
+    nlp.to_disk(path)
     script = (
         "import json, sys, spacy\n"
         "nlp = spacy.load(sys.argv[1])\n"
         "out = [[d.cats, [[e.start_char, e.end_char, e.label_, e._.confidence] for e in d.ents]] for d in nlp.pipe(json.loads(sys.argv[2]))]\n"
         "print(json.dumps(out))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), json.dumps(texts)], check=True, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(texts)], check=True, capture_output=True, text=True)
     for text, (cats, ents) in zip(texts, json.loads(result.stdout)):
-        doc = joint_nlp(text)
+        doc = nlp(text)
         assert cats == pytest.approx(doc.cats, abs=1e-5)
         assert [tuple(e[:3]) for e in ents] == spans_of(doc)
         assert [e[3] for e in ents] == pytest.approx([e._.confidence for e in doc.ents], abs=1e-5)
@@ -116,16 +121,26 @@ def test_joint_scores(joint_nlp):
     assert scores["intent_acc"] == 1.0 and scores["span_f"] == 1.0 and scores["exact_match"] == 1.0
 
 
-def test_chinese_character_tagger_with_softwords(tmp_path):
+@pytest.fixture(scope="module")
+def zh_tagger():
     nlp = spacy.blank("zh")  # spaCy's character segmentation: every span is expressible
     nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(SMALL_ZH)})
-    train(nlp, ner_examples(nlp, NER_ZH), 60)
+    return train(nlp, ner_examples(nlp, NER_ZH), 60)
+
+
+def test_chinese_character_tagger_overfits_and_reloads_in_fresh_process(zh_tagger, tmp_path):
     for text, spans in NER_ZH:
-        assert spans_of(nlp(text)) == [tuple(s) for s in spans]
-    nlp.to_disk(tmp_path / "ner")
-    reloaded = spacy.load(tmp_path / "ner")
-    for text, spans in NER_ZH:
-        assert spans_of(reloaded(text)) == [tuple(s) for s in spans]
+        assert spans_of(zh_tagger(text)) == [tuple(s) for s in spans]
+    assert_same_in_fresh_process(zh_tagger, tmp_path / "ner", [t for t, _ in NER_ZH] + ["", "Hello 张三 😀"])
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 64])
+def test_tagger_batch_size_independence(zh_tagger, batch_size):
+    texts = [t for t, _ in NER_ZH] + ["", "李四和王五在北京大学工作" * 3]
+    alone = [(spans_of(zh_tagger(t)), [e._.confidence for e in zh_tagger(t).ents]) for t in texts]
+    for (spans, confidences), doc in zip(alone, zh_tagger.pipe(texts, batch_size=batch_size)):
+        assert spans_of(doc) == spans
+        assert [e._.confidence for e in doc.ents] == pytest.approx(confidences, abs=1e-5)
 
 
 def test_tagger_writes_span_group_when_asked():
