@@ -54,13 +54,18 @@ def _forward(model: Model, docs: List[Doc], is_train: bool):
 
 
 def _init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
-    """Build vocabularies from the Docs ``X`` and a freshly initialised torch module."""
+    """Build vocabularies from the Docs ``X`` and a freshly initialised torch module; after
+    :func:`set_initial_encoder`, its vocabularies and encoder weights instead."""
     if not X:
         raise ValueError(f"model {model.name!r} needs training Docs to build its vocabulary")
     hparams = model.attrs["hparams"]
-    featurizer = DocFeaturizer.from_docs(
-        X, hparams["features"], min_freq=hparams["min_freq"], max_length=hparams["max_length"]
-    )
+    initial = model.attrs.pop("initial_encoder", None)
+    if initial is not None:
+        featurizer = initial[0]
+    else:
+        featurizer = DocFeaturizer.from_docs(
+            X, hparams["features"], min_freq=hparams["min_freq"], max_length=hparams["max_length"]
+        )
     static = None
     if hparams.get("include_static_vectors"):
         table = static_vector_table(X[0].vocab, featurizer.vocabs[0].strings)
@@ -74,6 +79,18 @@ def _init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
     build_torch_layer(model, featurizer)
     if static is not None:
         _copy_static_vectors(torch_module(model), static)
+    if initial is not None:
+        from ..pretrain.init_encoder import load_encoder_weights
+
+        load_encoder_weights(torch_module(model), initial[1])
+
+
+def set_initial_encoder(model: Model, featurizer: DocFeaturizer, encoder_weights: Dict[str, torch.Tensor]) -> None:
+    """Make the next ``model.initialize()`` use ``featurizer`` (its vocabularies) instead of
+    building one from the Docs, and load ``encoder_weights`` (a state dict of the module's
+    ``text_encoder``) into the module it builds: a pretrained encoder (``nlp-rnn pretrain``,
+    :mod:`nlp_rnn.pretrain.init_encoder`). Used once: ``initialize`` consumes it."""
+    model.attrs["initial_encoder"] = (featurizer, encoder_weights)
 
 
 def _copy_static_vectors(module: torch.nn.Module, table: torch.Tensor) -> None:

@@ -15,6 +15,7 @@ from . import tune_prior  # noqa: F401
 from . import tune_oos  # noqa: F401  (nlp-rnn tune-oos)
 from . import generate  # noqa: F401  (registers nlp-rnn generate)
 from . import export, serve  # noqa: F401  (ONNX export and the HTTP server)
+from . import pretrain  # noqa: F401  (nlp-rnn pretrain: encoder pretraining on raw text)
 from .app import app
 
 

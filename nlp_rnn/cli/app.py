@@ -129,3 +129,4 @@ def load_pipeline_or_exit(path: Path):
         return load_pipeline(path)
     except PipelineLoadError as error:
         raise fail(str(error))
+

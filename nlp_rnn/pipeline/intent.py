@@ -1,6 +1,7 @@
 """``rnn_intent``: intent classification (N → 1) as a spaCy component writing ``doc.cats``."""
 
-from typing import Callable, Dict, Iterable, List, Optional
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
 from spacy.language import Language
@@ -11,6 +12,7 @@ from thinc.api import Model
 from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, predict_outputs, update_with_loss
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
 from .intent_prior import adjust_for_prior, training_prior
 from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
@@ -88,8 +90,11 @@ class RNNIntent(RNNPipe):
         *,
         nlp: Optional[Language] = None,
         labels: Optional[Iterable[str]] = None,
+        init_encoder: Optional[Union[str, Path]] = None,
     ) -> None:
-        """Collect the labels (or take ``labels``), build vocabularies and the torch model."""
+        """Collect the labels (or take ``labels``), build vocabularies and the torch model.
+        ``init_encoder``: a folder written by ``nlp-rnn pretrain`` (``[initialize.components.NAME]
+        init_encoder``): its vocabularies and encoder weights are used (:mod:`nlp_rnn.pretrain.init_encoder`)."""
         validate_get_examples(get_examples, "RNNIntent.initialize")
         examples = list(get_examples())
         if labels is None:  # labels given with add_label, then the examples' (as spaCy's textcat)
@@ -105,6 +110,8 @@ class RNNIntent(RNNPipe):
             )
         self.model.set_dim("nO", len(self.labels), force=True)
         self.cfg["intent_prior"] = training_prior(examples, self.labels) if self.cfg["exclusive_classes"] else []
+        if init_encoder is not None:
+            use_pretrained_encoder(self.model, init_encoder, self.name)
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):

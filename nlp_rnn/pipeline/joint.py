@@ -6,7 +6,8 @@ listening to a shared encoder component) keeps the two heads' inputs identical a
 prediction time, makes ``slot_to_intent`` possible, and costs one encoder pass per batch.
 """
 
-from typing import Callable, Dict, Iterable, List, Optional
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
 import torch
@@ -21,6 +22,7 @@ from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
 from ..nn.outputs import JointGold, JointOutputs
+from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
 from .intent_prior import adjust_for_prior, training_prior
 from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
@@ -102,8 +104,11 @@ class RNNJoint(RNNPipe):
         # the one place the tag list goes to the model (its slot head is sized from it)
         self.model.attrs["build_info"] = {"tags": self.tag_set.tags if self.cfg["slot_labels"] else []}
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None) -> None:
-        """Collect intents (from ``cats``) and slot labels (from the gold spans), build the model."""
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None,
+                   init_encoder: Optional[Union[str, Path]] = None) -> None:
+        """Collect intents (from ``cats``) and slot labels (from the gold spans), build the model.
+        ``init_encoder``: a folder written by ``nlp-rnn pretrain`` (``[initialize.components.NAME]
+        init_encoder``): its vocabularies and encoder weights are used (:mod:`nlp_rnn.pretrain.init_encoder`)."""
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         examples = list(get_examples())
         key = self.cfg["spans_key"]
@@ -122,6 +127,8 @@ class RNNJoint(RNNPipe):
         elif intents:
             raise ValueError(f"{self.name!r} has intents but its model ({self.model.name}) has no intent head: use nlp_rnn.JointIntentSlot.v2")
         self.cfg["intent_prior"] = training_prior(examples, intents) if intents else []
+        if init_encoder is not None:
+            use_pretrained_encoder(self.model, init_encoder, self.name)
         self.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, docs: Iterable[Doc]):

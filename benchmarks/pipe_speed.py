@@ -1,0 +1,145 @@
+"""nlp.pipe speed of the joint pipeline: this checkout against an earlier commit and spaCy, one run.
+
+    python benchmarks/pipe_speed.py [--previous ddc7e0b] [--rounds 5] [--data-dir ../shared/data]
+
+Speed does not depend on how long a model trained, only on its sizes and vocabulary, so each system
+is trained for a few steps on SNIPS train (``pipelines/joint_en.cfg`` of this checkout, the same
+file of the ``--previous`` commit run with that commit's code from a ``git worktree``, and spaCy's
+``textcat`` + ``ner`` from ``spacy init config``). Then ``nlp.pipe`` (batch 256, SNIPS train texts)
+is timed in a fresh process per system, the systems interleaved round by round, every process
+with one torch thread; the median words/s per system and the ratios are written to
+benchmarks/results/pipe_speed.{json,md}.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+from common import ROOT, WORK, cli, convert_splits, data_dir, spacy_cli, spacy_default_config, write_results
+
+MEASURE = """
+import json, sys, time, spacy
+nlp = spacy.load(sys.argv[1])
+texts = open(sys.argv[2], encoding="utf8").read().splitlines()
+list(nlp.pipe(texts[:256], batch_size=256))
+start = time.perf_counter()
+words = sum(len(doc) for doc in nlp.pipe(texts, batch_size=256))
+print(json.dumps({"words": words, "words_per_second": words / (time.perf_counter() - start)}))
+"""
+
+
+def previous_checkout(rev: str) -> Path:
+    """A detached ``git worktree`` of ``rev`` under the work folder (made once)."""
+    path = WORK / f"checkout_{rev}"
+    if not path.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True, capture_output=True)
+    return path
+
+
+# The installed package's entry points name this checkout's functions; an older checkout may lack
+# some of them. This sitecustomize makes a failing entry point fall back to what the older code
+# registers itself when its modules are imported.
+ENTRY_POINT_FALLBACK = """
+import catalogue
+_get_entry_point = catalogue.Registry.get_entry_point
+def get_entry_point(self, name, default=None):
+    try:
+        return _get_entry_point(self, name, default)
+    except (AttributeError, ImportError):
+        return default
+catalogue.Registry.get_entry_point = get_entry_point
+"""
+
+
+def with_code(code_root: Path) -> Dict[str, str]:
+    """The environment that imports nlp_rnn from ``code_root`` (one torch thread)."""
+    path = str(code_root)
+    if code_root != ROOT:
+        site = WORK / "previous_site"
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "sitecustomize.py").write_text(ENTRY_POINT_FALLBACK)
+        path = f"{site}{os.pathsep}{code_root}"
+    return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", NLP_RNN_THREADS="1")
+
+
+def train_briefly(command: List[str], out: Path, paths: Dict[str, Path], steps: int, env: Dict[str, str], cwd: Path) -> Path:
+    if not (out / "model-last").exists():
+        full = [*command, "--output", out, "--paths.train", paths["train"], "--paths.dev", paths["dev"],
+                "--training.max_steps", str(steps), "--training.eval_frequency", str(steps)]
+        log = WORK / "logs" / f"pipe_speed_{out.name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as handle:
+            subprocess.run([str(c) for c in full], env=env, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, check=True)
+    return out / "model-last"
+
+
+def measure(model: Path, texts: Path, env: Dict[str, str]) -> Dict:
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(model), str(texts)], env=env, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout)
+
+
+def markdown(results: Dict) -> str:
+    s = results["median_words_per_second"]
+    return "\n".join([
+        "# nlp.pipe speed of the joint pipeline (SNIPS train texts, batch 256, 1 torch thread)",
+        "",
+        f"Median of {results['rounds']} interleaved rounds, each system in a fresh process; models trained "
+        f"{results['steps']} steps (speed depends on sizes and vocabulary only).",
+        "",
+        "| system | words/s | ratio to spaCy |",
+        "|---|---|---|",
+        f"| nlp_rnn joint, this checkout | {s['current']:,.0f} | {s['current'] / s['spacy']:.2f} |",
+        f"| nlp_rnn joint, {results['previous']} | {s['previous']:,.0f} | {s['previous'] / s['spacy']:.2f} |",
+        f"| spaCy textcat + ner | {s['spacy']:,.0f} | 1.00 |",
+        "",
+        f"This checkout / {results['previous']}: {s['current'] / s['previous']:.3f}",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at start {results['load_average']}",
+        "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--previous", default="ddc7e0b", help="the commit to compare with")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    root = data_dir(args.data_dir)
+    paths = convert_splits("snips", "en", "snips", ("snips/train", "snips/valid", "snips/test"), root)
+    texts = root / "snips" / "train" / "seq.in"
+    old = previous_checkout(args.previous)
+    work = WORK / "pipe_speed"
+    systems = {
+        "current": (train_briefly(cli("train", ROOT / "pipelines" / "joint_en.cfg"), work / "current", paths, args.steps, with_code(ROOT), ROOT),
+                    with_code(ROOT)),
+        "previous": (train_briefly(cli("train", old / "pipelines" / "joint_en.cfg"), work / "previous", paths, args.steps, with_code(old), old),
+                     with_code(old)),
+    }
+    peer_config = spacy_default_config("en", "textcat,ner")
+    systems["spacy"] = (train_briefly(spacy_cli("train", peer_config), work / "spacy", paths, args.steps, with_code(ROOT), ROOT), with_code(ROOT))
+    load = os.getloadavg()
+    rounds: Dict[str, List[float]] = {name: [] for name in systems}
+    for round_number in range(args.rounds):
+        for name, (model, env) in systems.items():
+            rounds[name].append(measure(model, texts, env)["words_per_second"])
+        print(f"round {round_number + 1}:", {name: round(values[-1]) for name, values in rounds.items()}, flush=True)
+    results = {
+        "previous": args.previous, "rounds": args.rounds, "steps": args.steps, "load_average": [round(x, 2) for x in load],
+        "words_per_second": rounds, "median_words_per_second": {name: statistics.median(v) for name, v in rounds.items()},
+    }
+    median = results["median_words_per_second"]
+    results["ratios"] = {"current_over_spacy": median["current"] / median["spacy"], "previous_over_spacy": median["previous"] / median["spacy"],
+                         "current_over_previous": median["current"] / median["previous"]}
+    write_results("pipe_speed", results, markdown(results))
+
+
+if __name__ == "__main__":
+    main()
