@@ -93,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="train each system once per seed (--system.seed)")
+    parser.add_argument("--name", default=None, help="result file name (default: joint, or joint_ours with --skip-peer)")
     add_run_options(parser)
     args = parser.parse_args()
     root = data_dir(args.data_dir)
@@ -109,7 +110,7 @@ def main() -> None:
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)
     if args.skip_peer:  # ours alone: its own result files, the full table stays as it was
-        write_results("joint_ours", results, markdown(results))
+        write_results(args.name or "joint_ours", results, markdown(results))
         return
     if "snips" in results["datasets"]:
         texts = (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()
@@ -117,7 +118,7 @@ def main() -> None:
         ours = pipe_words_per_second(spacy.load(snips["nlp_rnn"]["model"]), texts)
         peer = pipe_words_per_second(spacy.load(snips["spacy"]["model"]), texts)
         results["throughput"] = {"rnn_joint": ours, "spacy": peer, "ratio": ours["words_per_second"] / peer["words_per_second"]}
-    write_results("joint", results, markdown(results))
+    write_results(args.name or "joint", results, markdown(results))
 
 
 if __name__ == "__main__":
