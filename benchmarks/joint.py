@@ -109,8 +109,9 @@ def main() -> None:
                                                               reuse="peer" in args.reuse, minutes=args.peer_minutes))
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)
-    if args.skip_peer:  # ours alone: its own result files, the full table stays as it was
-        write_results(args.name or "joint_ours", results, markdown(results))
+        if args.skip_peer:  # ours alone: its own result files (written after every data set), the full table stays
+            write_results(args.name or "joint_ours", results, markdown(results))
+    if args.skip_peer:
         return
     if "snips" in results["datasets"]:
         texts = (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()
