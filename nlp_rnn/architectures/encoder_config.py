@@ -82,7 +82,7 @@ class TextEncoderSettings:
 
     def hparams(self) -> Dict[str, Any]:
         """The settings as the JSON-able dict the heads' module builders read."""
-        return {**asdict(self), "features": list(self.features), "feature_widths": list(self.feature_widths)}
+        return asdict(self)  # a deep copy: the lists are new
 
     def check_one_state_per_token(self, head: str) -> None:
         """Taggers need one encoder state per token: no striding or length-changing Conv1D."""

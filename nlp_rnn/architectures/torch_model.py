@@ -140,8 +140,13 @@ def featurize(model: Model, docs: Sequence[Doc]) -> Tuple[torch.Tensor, torch.Te
     """ids (B, T, F) long on the module's device and lengths (B,) long on CPU (what packing
     wants). ``model`` is the lazy model or its PyTorchWrapper layer."""
     wrapper = model if model.shims else _wrapper(model)
-    ids, lengths = wrapper.attrs["featurizer"](list(docs))
-    return torch.from_numpy(ids).to(wrapper.shims[0].device), torch.from_numpy(lengths)
+    return docs_to_tensors(wrapper.attrs["featurizer"], docs, wrapper.shims[0].device)
+
+
+def docs_to_tensors(featurizer: DocFeaturizer, docs: Sequence[Doc], device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The featurizer's ids (B, T, F) as a long tensor on ``device`` and lengths (B,) on CPU."""
+    ids, lengths = featurizer(list(docs))
+    return torch.from_numpy(ids).to(device), torch.from_numpy(lengths)
 
 
 def predict_outputs(model: Model, X: ModelInput):

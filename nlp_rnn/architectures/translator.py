@@ -206,9 +206,8 @@ def build_seq2seq_translator_v1(
 ) -> Model[List[Doc], Any]:
     """The flat v1 block (kept for saved pipelines): ``Seq2SeqTranslator.v2`` with these encoder
     settings (no word dropout, Conv1D or static vectors, as v1 had none)."""
-    encoder = TextEncoderSettings.pick(dict(locals(), word_dropout=0.0))
     return build_seq2seq_translator(
-        encoder, decoder_cell, decoder_hidden_size, decoder_layers, attention, input_feeding, target_width,
+        TextEncoderSettings.pick(locals()), decoder_cell, decoder_hidden_size, decoder_layers, attention, input_feeding, target_width,
         target_units, target_lang, target_min_freq, max_target_length, tie_embeddings, label_smoothing,
     )
 

@@ -136,7 +136,8 @@ def collect_outputs(pipe, docs: List[Doc], with_features: bool) -> Tuple[numpy.n
     for start in range(0, len(docs), BATCH):
         outputs = predict_outputs(pipe.model, docs[start : start + BATCH])
         logits.append(_numpy(outputs.logits))
-        features.append(_numpy(outputs.features))
+        if with_features:
+            features.append(_numpy(outputs.features))
     return numpy.concatenate(logits), (numpy.concatenate(features) if with_features else None)
 
 

@@ -12,7 +12,10 @@ text is named with its line and byte.
 
 import json
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List
+
+from ..data.line_records import read_line_records, utf8_lines
+from ..data.records import InvalidRecordError
 
 
 class RawTextError(ValueError):
@@ -20,49 +23,41 @@ class RawTextError(ValueError):
 
 
 def read_raw_texts(path: Path) -> List[str]:
-    """The non-empty texts of ``path`` in file order; raises :class:`RawTextError`."""
+    """The non-empty texts of ``path`` in file order; raises :class:`RawTextError`. Lines are read
+    by :mod:`nlp_rnn.data.line_records` (BOM dropped, a line that is not UTF-8 named by line and byte)."""
     path = Path(path)
     if not path.exists():
         raise RawTextError(f"{path}: no such file")
     if path.is_dir():
         raise RawTextError(f"{path}: is a folder; give a .jsonl, .spacy or plain-text file")
     suffix = path.suffix.lower()
-    if suffix == ".spacy":
-        texts = _docbin_texts(path)
-    elif suffix == ".jsonl":
-        texts = [_jsonl_text(path, number, line) for number, line in _lines(path) if line.strip()]
-    else:
-        texts = [line for _, line in _lines(path)]
+    try:
+        if suffix == ".spacy":
+            texts = _docbin_texts(path)
+        elif suffix == ".jsonl":
+            texts = list(read_line_records(path, _jsonl_text, kind="JSONL"))
+        else:
+            texts = [line.rstrip("\r\n") for line in utf8_lines(path)]
+    except InvalidRecordError as error:
+        raise RawTextError(str(error)) from None
     texts = [text for text in texts if text.strip()]
     if not texts:
         raise RawTextError(f"{path}: no text found")
     return texts
 
 
-def _lines(path: Path) -> Iterator[Tuple[int, str]]:
-    """(line number, line without its end of line) for every line of a UTF-8 file."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise RawTextError(f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line)") from None
-            if number == 1:
-                line = line.lstrip("\ufeff")
-            yield number, line.rstrip("\r\n")
-
-
-def _jsonl_text(path: Path, number: int, line: str) -> str:
+def _jsonl_text(line: str) -> str:
+    """The ``text`` of one JSONL line; ``ValueError`` naming the problem (the reader adds file:line)."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        raise RawTextError(f"{path}:{number}: invalid JSON ({error.msg} at column {error.colno})") from None
+        raise ValueError(f"invalid JSON: {error.msg} (column {error.colno})") from None
     if not isinstance(record, dict):
-        raise RawTextError(f"{path}:{number}: expected a JSON object with a 'text' field, got {type(record).__name__}")
+        raise ValueError(f"expected a JSON object with a 'text' field, got {type(record).__name__}")
     if "text" not in record:
-        raise RawTextError(f"{path}:{number}: no 'text' field (fields: {', '.join(sorted(record)) or 'none'})")
+        raise ValueError(f"no 'text' field (fields: {', '.join(sorted(record)) or 'none'})")
     if not isinstance(record["text"], str):
-        raise RawTextError(f"{path}:{number}: 'text' must be a string, got {type(record['text']).__name__}")
+        raise ValueError(f"'text' must be a string, got {type(record['text']).__name__}")
     return record["text"]
 
 

@@ -19,6 +19,7 @@ import torch
 from spacy.tokens import Doc
 
 from ..architectures.encoder_config import TextEncoderSettings, text_encoder_from_hparams
+from ..architectures.torch_model import docs_to_tensors
 from ..featurizer import DocFeaturizer
 from ..nn.text_encoder import TextEncoder
 from .bilm import BiLanguageModel
@@ -98,7 +99,7 @@ def pretrain_encoder(
         for start in range(0, len(order), options.batch_size):
             model.train()
             batch = [train[i] for i in order[start : start + options.batch_size]]
-            loss = model.loss(*_tensors(featurizer, batch, options.device)).loss
+            loss = model.loss(*docs_to_tensors(featurizer, batch, options.device)).loss
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
@@ -140,7 +141,7 @@ def evaluate(model: BiLanguageModel, featurizer: DocFeaturizer, docs: Sequence[D
     sums = [0.0, 0, 0.0, 0]
     with torch.no_grad():
         for start in range(0, len(docs), 256):
-            result = model.loss(*_tensors(featurizer, docs[start : start + 256], options.device))
+            result = model.loss(*docs_to_tensors(featurizer, docs[start : start + 256], options.device))
             for i, value in enumerate((result.forward_nll, result.forward_count, result.backward_nll, result.backward_count)):
                 sums[i] += value
     forward = sums[0] / max(sums[1], 1)
@@ -149,12 +150,6 @@ def evaluate(model: BiLanguageModel, featurizer: DocFeaturizer, docs: Sequence[D
         backward = sums[2] / sums[3]
         scores.update(dev_perplexity_backward=math.exp(backward), dev_loss=(forward + backward) / 2)
     return scores
-
-
-def _tensors(featurizer: DocFeaturizer, docs: Sequence[Doc], device: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    """ids (B, T, n_columns) long on ``device``, lengths (B,) long on CPU."""
-    ids, lengths = featurizer(list(docs))
-    return torch.from_numpy(ids).to(device), torch.from_numpy(lengths)
 
 
 def _progress_line(entry: Dict) -> str:
