@@ -13,14 +13,20 @@ from .records import IntentRecord, ReadReport
 from .validation import check_record
 
 
-def parse_jsonl_line(line: str) -> IntentRecord:
-    """One JSONL line as a record, or :class:`ValueError` naming the problem."""
+def parse_json_object(line: str) -> dict:
+    """One JSONL line as a JSON object, or :class:`ValueError` naming the problem."""
     try:
         value = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid JSON: {error.msg} (column {error.colno})") from None
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def parse_jsonl_line(line: str) -> IntentRecord:
+    """One JSONL line as a record, or :class:`ValueError` naming the problem."""
+    value = parse_json_object(line)
     if "text" not in value:
         raise ValueError('missing "text"')
     return check_record(value["text"], value.get("intent"), value.get("slots"))

@@ -10,10 +10,10 @@ Empty texts (``""`` or only white space) are skipped in every format. A file tha
 text is named with its line and byte.
 """
 
-import json
 from pathlib import Path
 from typing import List
 
+from ..data.jsonl_format import parse_json_object
 from ..data.line_records import read_line_records, utf8_lines
 from ..data.records import InvalidRecordError
 
@@ -48,18 +48,12 @@ def read_raw_texts(path: Path) -> List[str]:
 
 def _jsonl_text(line: str) -> str:
     """The ``text`` of one JSONL line; ``ValueError`` naming the problem (the reader adds file:line)."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"invalid JSON: {error.msg} (column {error.colno})") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object with a 'text' field, got {type(record).__name__}")
+    record = parse_json_object(line)
     if "text" not in record:
         raise ValueError(f"no 'text' field (fields: {', '.join(sorted(record)) or 'none'})")
     if not isinstance(record["text"], str):
         raise ValueError(f"'text' must be a string, got {type(record['text']).__name__}")
     return record["text"]
-
 
 def _docbin_texts(path: Path) -> List[str]:
     from spacy.tokens import DocBin
