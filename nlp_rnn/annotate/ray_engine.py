@@ -13,7 +13,10 @@ remote cluster they need nlp_rnn installed and the model folder and input at the
 
 Resources: ``map_batches(..., concurrency=2)`` with one-CPU actors plus the read task asks a 2-CPU
 machine for 3 CPUs and Ray waits forever. The actors therefore get a fractional ``num_cpus``
-sized from ``ray.available_resources()`` so that N actors and a read task fit at once.
+sized from the cluster's total CPUs (``ray.cluster_resources()``) so that N actors and a read task
+fit at once. Not from ``ray.available_resources()``: right after a previous run in the same Ray
+instance its actors may still hold their CPUs for a moment (CI saw "0.01 CPUs"); the new actors
+simply wait for them to be released.
 """
 
 import json
@@ -137,7 +140,7 @@ def run_ray(
     data_logger = logging.getLogger("ray.data")
     level = data_logger.level
     try:
-        cpus = ray.available_resources().get("CPU", 0.0) or ray.cluster_resources().get("CPU", 1.0)
+        cpus = ray.cluster_resources().get("CPU", 1.0)
         n_workers = n_process if n_process > 0 else max(1, int(cpus))
         read_cpus, actor_cpus = plan_resources(cpus, n_workers)
         context = ray.data.DataContext.get_current()
