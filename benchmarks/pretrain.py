@@ -30,6 +30,7 @@ and pretrain.md (rendered from the JSON). `--smoke` writes under benchmarks/resu
 
 import argparse
 import json
+import os
 import platform
 import random
 import shutil
@@ -150,11 +151,27 @@ def markdown(results: Dict) -> str:
             verdicts.append(f"{name} {100 * gain:+.2f} ({'met' if gain >= TARGET['gain'] else 'missed'})")
     if verdicts:
         lines += ["", f"Target (slot F1 gain at {100 * TARGET['fraction']:g}% labelled ≥ +{100 * TARGET['gain']:.1f}): " + "; ".join(verdicts)]
-    lines += ["", f"Machine: {platform.machine()}; one training at a time", ""]
+    threads = os.environ.get("NLP_RNN_THREADS") or os.environ.get("OMP_NUM_THREADS") or "torch default"
+    lines += ["", f"Machine: {platform.machine()}; torch threads per training: {threads}", ""]
     return "\n".join(lines)
 
 
-def save(results: Dict, smoke: bool) -> None:
+def merge_other_datasets(results: Dict, names: List[str], path: Path) -> Dict:
+    """``results`` plus what another run (on other data sets, e.g. in parallel with
+    NLP_RNN_THREADS=1) wrote to ``path`` since this one started."""
+    if not path.exists():
+        return results
+    on_disk = json.loads(path.read_text())
+    mine = lambda key: key.split("/")[0] in names  # noqa: E731
+    merged = dict(results)
+    merged["pretraining"] = dict({k: v for k, v in on_disk.get("pretraining", {}).items() if not mine(k)},
+                                 **{k: v for k, v in results["pretraining"].items() if mine(k)})
+    merged["units"] = dict({k: v for k, v in on_disk.get("units", {}).items() if not mine(k)},
+                           **{k: v for k, v in results["units"].items() if mine(k)})
+    return merged
+
+
+def save(results: Dict, smoke: bool, names: List[str]) -> None:
     if smoke:  # the sample data say nothing about the method: keep benchmarks/results clean
         out = WORK / "pretrain_smoke"
         out.mkdir(parents=True, exist_ok=True)
@@ -163,6 +180,7 @@ def save(results: Dict, smoke: bool) -> None:
         print(markdown(results))
         print(f"wrote {out / 'pretrain.json'} and {out / 'pretrain.md'}")
     else:
+        results = merge_other_datasets(results, names, RESULTS / "pretrain.json")
         write_results("pretrain", results, markdown(results))
 
 
@@ -208,7 +226,7 @@ def main() -> None:
         paths = convert_splits(name, lang, fmt, splits, root)
         init_config = ROOT / config  # the shipped configs carry [initialize.components.rnn_joint] init_encoder = null
         results["pretraining"][name] = pretrain(name, init_config, paths["train"], args, work, pretrain_extra)
-        save(results, args.smoke)
+        save(results, args.smoke, names)
         encoder = results["pretraining"][name]["encoder"]
         for fraction in args.fractions:
             subset = labelled_subset(paths["train"], fraction, args.subset_seed, work, name)
@@ -222,7 +240,7 @@ def main() -> None:
                 metrics = train_and_evaluate_seeds(f"pretrain_{name}_{fraction:g}", arm, command, unit_paths, args.seeds,
                                                    reuse=True, minutes=args.max_minutes)
                 results["units"][key] = dict({k: metrics[k] for k in KEEP if k in metrics}, labelled_docs=subset["docs"])
-                save(results, args.smoke)
+                save(results, args.smoke, names)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,24 @@ def assert_same_in_fresh_process(nlp, path, texts):
         assert [e[3] for e in ents] == pytest.approx([e._.confidence for e in doc.ents], abs=1e-5)
 
 
+def test_span_confidence_off_keeps_predictions_and_skips_marginals(joint_nlp, tmp_path, monkeypatch):
+    """``span_confidence = false`` at load time: the same cats and spans, confidences None (records
+    say null), and the CRF's forward-backward pass never runs."""
+    from nlp_rnn.nn.crf import CRF
+    from nlp_rnn.records import doc_record
+
+    joint_nlp.to_disk(tmp_path / "model")
+    texts = [t for t, _, _ in JOINT_EN] + ["", "weather 😀 in 北京"]
+    with_confidence = list(joint_nlp.pipe(texts))
+    fast = spacy.load(tmp_path / "model", config={"components": {"rnn_joint": {"span_confidence": False}}})
+    monkeypatch.setattr(CRF, "marginals", lambda *a, **k: pytest.fail("marginals computed"))
+    for slow_doc, doc in zip(with_confidence, fast.pipe(texts, batch_size=3)):
+        assert spans_of(doc) == spans_of(slow_doc) and doc.cats == pytest.approx(slow_doc.cats, abs=1e-6)
+        assert all(e._.confidence is None for e in doc.ents)
+        assert all(slot["confidence"] is None for slot in doc_record(doc)["slots"])
+    assert any(doc.ents for doc in with_confidence)
+
+
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 64])
 def test_joint_batch_size_independence(joint_nlp, batch_size):
     texts = [t for t, _, _ in JOINT_EN] + ["", "set an alarm for 7 am in paris with adele playing"]

@@ -273,10 +273,7 @@ class OnnxJoint(OnnxPipe):
             if not self.cfg.get("slot_labels"):
                 continue
             ids = tag_ids[i][: len(doc)] if len(doc) else []
-            spans = self.tag_set.spans(doc, ids, confidences[i] or [0.0] * len(ids)) if ids else []
-            if confidences[i] is None:
-                for span in spans:
-                    span._.confidence = None
+            spans = self.tag_set.spans(doc, ids, confidences[i]) if ids else []
             if key is None:
                 doc.ents = spans
             else:

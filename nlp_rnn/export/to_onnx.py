@@ -69,7 +69,7 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
         (folder / MODEL_FILE).write_bytes(graph_bytes)
         block = {"factory": TORCH_FACTORIES[factory]}
         if factory != "rnn_intent":
-            block["span_confidence"] = True
+            block["span_confidence"] = bool(getattr(pipe, "span_confidence", True))
         config["components"][name] = block
         summary[name] = {"factory": TORCH_FACTORIES[factory], "outputs": output_names, "quantized": quantize, "bytes": len(graph_bytes)}
     config.to_disk(output / "config.cfg")

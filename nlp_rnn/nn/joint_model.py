@@ -101,19 +101,19 @@ class JointIntentSlotModel(nn.Module):
             loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask)
         return loss
 
-    def decode(self, outputs: JointOutputs, temperature: float = 1.0) -> JointPredictions:
+    def decode(self, outputs: JointOutputs, temperature: float = 1.0, span_confidence: bool = True) -> JointPredictions:
         """Member-averaged intent probabilities (softmax of logits / temperature) and, per doc,
-        the best well-formed tag ids with their marginal confidences (empty without slots)."""
+        the best well-formed tag ids with their marginal confidences (empty without slots;
+        ``None`` per doc with ``span_confidence`` False, which skips the forward-backward pass)."""
         probs = torch.softmax(outputs.intent_logits / temperature, dim=-1).mean(dim=1)
         batch = outputs.mask.shape[0]
         if self.slot_head is None:
             return JointPredictions(probs, [[] for _ in range(batch)], [[] for _ in range(batch)])
-        tags, confidence = self.slot_head.decode(outputs.emissions, outputs.mask)
+        tags, confidence = self.slot_head.decode(outputs.emissions, outputs.mask, confidences=span_confidence)
         lengths = outputs.mask.sum(1).tolist()
-        tags, confidence = tags.cpu().tolist(), confidence.cpu().tolist()
-        return JointPredictions(
-            probs, [row[:n] for row, n in zip(tags, lengths)], [row[:n] for row, n in zip(confidence, lengths)]
-        )
+        tags = tags.cpu().tolist()
+        confidences = [None] * batch if confidence is None else [row[:n] for row, n in zip(confidence.cpu().tolist(), lengths)]
+        return JointPredictions(probs, [row[:n] for row, n in zip(tags, lengths)], confidences)
 
     def _token_vote(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """outputs (batch, T, width), mask (batch, T) → (batch, n_intents): the mean over real tokens

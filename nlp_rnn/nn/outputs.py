@@ -13,7 +13,7 @@ Shapes: B batch, T tokens, M ensemble members, C intents, K slot tags, W pooled 
 S target steps, V target vocabulary.
 """
 
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Optional
 
 import torch
 
@@ -51,7 +51,7 @@ class JointGold(NamedTuple):
 class JointPredictions(NamedTuple):
     intent_probs: torch.Tensor  #: (B, C) member-averaged probabilities
     tag_ids: List[List[int]]  #: best well-formed tag ids per doc, one per real token
-    confidences: List[List[float]]  #: the chosen tags' marginal probabilities
+    confidences: List[Optional[List[float]]]  #: the chosen tags' marginal probabilities (None: not computed)
 
 
 class Seq2SeqOutputs(NamedTuple):

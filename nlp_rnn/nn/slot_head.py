@@ -52,13 +52,18 @@ class SlotHead(nn.Module):
         picked = log_probs.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
         return -(picked * mask).sum() / mask.sum().clamp(min=1)
 
-    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def decode(
+        self, emissions: torch.Tensor, mask: torch.Tensor, confidences: bool = True
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Best well-formed tag sequence and each chosen tag's marginal probability.
 
-        Returns tags (batch, T) long and confidences (batch, T) float, 0 at padding.
+        Returns tags (batch, T) long and confidences (batch, T) float, 0 at padding; ``None``
+        for the confidences when ``confidences`` is False (the forward-backward pass is skipped).
         """
         scores = emissions if self.use_crf else torch.log_softmax(emissions, dim=-1)
         tags, _ = self.crf.viterbi_decode(scores, mask)
+        if not confidences:
+            return tags, None
         marginals = self.crf.marginals(scores, mask)
         confidence = marginals.gather(-1, tags.unsqueeze(-1)).squeeze(-1) * mask
         return tags, confidence

@@ -46,16 +46,19 @@ DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encod
 @Language.factory(
     "rnn_joint",
     assigns=["doc.cats", "doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0, **OOS_DEFAULTS},
+    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0, "span_confidence": True, **OOS_DEFAULTS},
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
 def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float,
-                   oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float):
+                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float):
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
     :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`)."""
-    pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight)
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`).
+    ``span_confidence = false``: spans get ``confidence`` None and the CRF's forward-backward pass
+    (about a seventh of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
+    pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight,
+                    span_confidence=span_confidence)
     pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature))
     return pipe
 
@@ -63,19 +66,22 @@ def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float,
 @Language.factory(
     "rnn_tagger",
     assigns=["doc.ents"],
-    default_config={"model": DEFAULT_TAGGER, "spans_key": None},
+    default_config={"model": DEFAULT_TAGGER, "spans_key": None, "span_confidence": True},
     default_score_weights={"span_f": 1.0, "span_p": 0.0, "span_r": 0.0},
 )
-def make_rnn_tagger(nlp: Language, name: str, model: Model, spans_key: Optional[str]):
-    """Sequence tagger (slots or NER) writing ``doc.ents`` or ``doc.spans[spans_key]``."""
-    return RNNJoint(nlp.vocab, model, name, spans_key=spans_key, with_intents=False)
+def make_rnn_tagger(nlp: Language, name: str, model: Model, spans_key: Optional[str], span_confidence: bool):
+    """Sequence tagger (slots or NER) writing ``doc.ents`` or ``doc.spans[spans_key]``
+    (``span_confidence`` as for ``rnn_joint``)."""
+    return RNNJoint(nlp.vocab, model, name, spans_key=spans_key, with_intents=False, span_confidence=span_confidence)
 
 
 class RNNJoint(RNNPipe):
     """Intent + slot tagging (or tagging alone) with one recurrent encoder."""
 
-    def __init__(self, vocab, model: Model, name: str, *, intent_weight: float = 1.0, slot_weight: float = 1.0, spans_key: Optional[str] = None, with_intents: bool = True, prior_weight: float = 0.0):
+    def __init__(self, vocab, model: Model, name: str, *, intent_weight: float = 1.0, slot_weight: float = 1.0, spans_key: Optional[str] = None, with_intents: bool = True, prior_weight: float = 0.0,
+                 span_confidence: bool = True):
         install_extensions()
+        self.span_confidence = span_confidence
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -138,7 +144,7 @@ class RNNJoint(RNNPipe):
         if not docs:
             return numpy.zeros((0, len(self.intents)), dtype="float32"), [], [], None
         outputs: JointOutputs = predict_outputs(self.model, docs)
-        predictions = decode(self.model, outputs, temperature=self.cfg.get("temperature", 1.0))
+        predictions = decode(self.model, outputs, temperature=self.cfg.get("temperature", 1.0), span_confidence=self.span_confidence)
         probs = adjust_for_prior(predictions.intent_probs.cpu().numpy(), self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
         out_of_scope = oos_scores(self.cfg, outputs.intent_logits, probs, outputs.features) if self.intents else None
         return probs, predictions.tag_ids, predictions.confidences, out_of_scope

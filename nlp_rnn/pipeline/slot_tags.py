@@ -31,12 +31,13 @@ class SlotTagSet:
             tags = _aligned_span_group_tags(example, spans_key)
         return [self.index.get(tag, 0) if tag else 0 for tag in tags]
 
-    def spans(self, doc: Doc, tag_ids: Sequence[int], confidences: Sequence[float]) -> List[Span]:
-        """Spans for well-formed tag ids; ``span._.confidence`` is the mean tag marginal."""
+    def spans(self, doc: Doc, tag_ids: Sequence[int], confidences: Optional[Sequence[float]]) -> List[Span]:
+        """Spans for well-formed tag ids; ``span._.confidence`` is the mean tag marginal (``None``
+        when ``confidences`` is None: the component was told not to compute them)."""
         tags = [self.tags[i] for i in tag_ids[: len(doc)]]
         spans = biluo_tags_to_spans(doc, tags)
         for span in spans:
-            span._.confidence = float(sum(confidences[span.start : span.end]) / len(span))
+            span._.confidence = None if confidences is None else float(sum(confidences[span.start : span.end]) / len(span))
         return spans
 
 
