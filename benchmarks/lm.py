@@ -3,6 +3,7 @@
     python benchmarks/lm.py train --lang en      # convert + train (stopped after --minutes)
     python benchmarks/lm.py train --lang zh
     python benchmarks/lm.py report               # evaluate both, sample, write results/lm.{json,md}
+    python benchmarks/lm.py speed [--rounds 3]   # --form sampling speed alone (no trained model needed)
 
 Tiny Shakespeare (fixed train / valid / test split): test cross-entropy (nats/char) and bits/char
 with ``nlp-rnn evaluate`` (each test file is one document, scored from the zero state), training
@@ -136,6 +137,51 @@ def measure_zh(spacy) -> dict:
     return zh
 
 
+def untrained_zh_pipeline(spacy, root: Path):
+    """The shipped lm_char_zh.cfg pipeline initialized on the whole Tang train split (its full
+    vocabulary), not trained: under ``--form`` every sample has the form's length and every step
+    runs the same operations, so sampling speed does not depend on the weights."""
+    from spacy.training import Example
+    from spacy.util import load_config, load_model_from_config
+
+    config = load_config(ROOT / "pipelines" / SETS["zh"]["config"], interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    lines = (root / SETS["zh"]["name"] / SETS["zh"]["splits"]["train"]).read_text(encoding="utf8").splitlines()
+    docs = [nlp.make_doc(line.strip()) for line in lines if line.strip()]
+    nlp.initialize(lambda: (Example(doc, doc) for doc in docs))
+    return nlp
+
+
+def speed(root: Path, rounds: int) -> None:
+    """``--form`` sampling speed (streamed one sample at a time, and 50 side by side) of the
+    shipped Tang model's size and vocabulary; the best of ``rounds`` rounds, the load average
+    before each. Written into lm.json under ``form_sampling_speed``."""
+    from nlp_rnn.generation.generator import lm_pipe
+    from nlp_rnn.threads import prepare_threads
+
+    prepare_threads(1)
+    import spacy
+
+    nlp = untrained_zh_pipeline(spacy, root)
+    timed_samples(nlp, 8, seed=1, forms=FORM_CYCLE)  # warm-up
+    runs = []
+    for _ in range(rounds):
+        load = os.getloadavg()[0]
+        _, streamed = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE)
+        _, batched = timed_samples(nlp, 200, seed=0, forms=FORM_CYCLE, batch_size=50)
+        runs.append({"load_average_1min": round(load, 2), "streamed": streamed, "batch50": batched})
+        print(runs[-1], flush=True)
+    path = RESULTS / "lm.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["form_sampling_speed"] = {
+        "vocabulary": len(lm_pipe(nlp).char_vocab), "samples": 200, "rounds": runs,
+        "streamed_chars_per_second": max(r["streamed"] for r in runs),
+        "batch50_chars_per_second": max(r["batch50"] for r in runs),
+        "model": "pipelines/lm_char_zh.cfg initialized on tang_poems/train.txt, untrained",
+    }
+    write_results("lm", results, render(results))
+
+
 def render(results: dict) -> str:
     lines = ["# Character language models (issue 15)", "",
              "CPU, one torch thread, on a 2-core machine shared with 4-5 other jobs (speeds are wall-clock "
@@ -168,6 +214,16 @@ def render(results: dict) -> str:
             "Samples: seed 0, temperature 1; --form cycles 5x4, 7x4, 5x8, 7x8. Targets: 100% with --form, "
             "≥ 80% without, ≥ 2,000 chars/s with --form. Two poems sampled with --form (7x4, 5x8):", "",
             *[f"    {poem}" for poem in zh["sample_poems"]], ""]
+    fast = results.get("form_sampling_speed")
+    if fast:
+        loads = ", ".join(f"{r['load_average_1min']:g}" for r in fast["rounds"])
+        lines += ["## Sampling speed with --form (`python benchmarks/lm.py speed`)", "",
+                  f"The shipped Tang model's size and its {fast['vocabulary']:,}-character vocabulary, one torch thread, "
+                  f"{fast['samples']} samples per round (the four forms in turn), best of {len(fast['rounds'])} rounds "
+                  f"(1-minute load average before each: {loads}); {fast['model']} (with --form the speed does not depend on "
+                  "the weights: fixed length, the same operations at every step).", "",
+                  "| chars/s, streamed one by one | chars/s, 50 side by side | target |", "|---|---|---|",
+                  f"| {fast['streamed_chars_per_second']:,.0f} | {fast['batch50_chars_per_second']:,.0f} | ≥ 2,000 |", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -188,13 +244,16 @@ def report(langs) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=["train", "report"])
+    parser.add_argument("stage", choices=["train", "report", "speed"])
     parser.add_argument("--lang", choices=sorted(SETS), nargs="+", default=None,
                         help="train: one language (default en); report: the languages to measure again (default both)")
     parser.add_argument("--minutes", type=float, default=45.0, help="stop training after this long")
+    parser.add_argument("--rounds", type=int, default=3, help="speed: rounds (the best is reported)")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
-    if args.stage == "train":
+    if args.stage == "speed":
+        speed(data_dir(args.data_dir), args.rounds)
+    elif args.stage == "train":
         train((args.lang or ["en"])[0], data_dir(args.data_dir), args.minutes)
     else:
         report(args.lang or sorted(SETS))

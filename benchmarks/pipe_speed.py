@@ -1,11 +1,14 @@
 """nlp.pipe speed of the joint pipeline: this checkout against an earlier commit and spaCy, one run.
 
-    python benchmarks/pipe_speed.py [--previous ddc7e0b] [--rounds 5] [--data-dir ../shared/data]
+    python benchmarks/pipe_speed.py [--previous ddc7e0b | --no-previous] [--rounds 5] [--data-dir ../shared/data]
 
 Speed does not depend on how long a model trained, only on its sizes and vocabulary, so each system
 is trained for a few steps on SNIPS train (``pipelines/joint_en.cfg`` of this checkout, the same
 file of the ``--previous`` commit run with that commit's code from a ``git worktree``, and spaCy's
-``textcat`` + ``ner`` from ``spacy init config``). Then ``nlp.pipe`` (batch 256, SNIPS train texts)
+``textcat`` + ``ner`` from ``spacy init config``). This checkout's model is also timed with
+``span_confidence = false`` (no CRF forward-backward pass, as spaCy's ``ner`` gives no span
+scores) and exported with ``nlp-rnn export`` (ONNX, and ONNX with ``--quantize``; both also with
+``span_confidence = false``). Then ``nlp.pipe`` (batch 256, SNIPS train texts)
 is timed in a fresh process per system, the systems interleaved round by round, every process
 with one torch thread; the median words/s per system and the ratios are written to
 benchmarks/results/pipe_speed.{json,md}.
@@ -25,7 +28,7 @@ from common import ROOT, WORK, cli, convert_splits, data_dir, spacy_cli, spacy_d
 
 MEASURE = """
 import json, sys, time, spacy
-nlp = spacy.load(sys.argv[1])
+nlp = spacy.load(sys.argv[1], config=json.loads(sys.argv[3]))
 texts = open(sys.argv[2], encoding="utf8").read().splitlines()
 list(nlp.pipe(texts[:256], batch_size=256))
 start = time.perf_counter()
@@ -79,13 +82,36 @@ def train_briefly(command: List[str], out: Path, paths: Dict[str, Path], steps: 
     return out / "model-last"
 
 
-def measure(model: Path, texts: Path, env: Dict[str, str]) -> Dict:
-    result = subprocess.run([sys.executable, "-c", MEASURE, str(model), str(texts)], env=env, check=True, capture_output=True, text=True)
+def export(model: Path, out: Path, quantize: bool) -> Path:
+    """``nlp-rnn export MODEL OUT --format onnx [--quantize]`` (once)."""
+    if not (out / "config.cfg").exists():
+        command = cli("export", model, out, "--format", "onnx", "--threads", "1", *(["--quantize"] if quantize else []))
+        subprocess.run([str(c) for c in command], env=with_code(ROOT), cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
+def measure(model: Path, texts: Path, env: Dict[str, str], config: Dict) -> Dict:
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(model), str(texts), json.dumps(config)], env=env, check=True,
+                            capture_output=True, text=True)
     return json.loads(result.stdout)
+
+
+LABELS = {
+    "current": "nlp_rnn joint, this checkout",
+    "current_no_span_confidence": "the same, span_confidence = false",
+    "onnx": "the same exported to ONNX",
+    "onnx_no_span_confidence": "ONNX, span_confidence = false",
+    "onnx_int8": "ONNX --quantize (int8)",
+    "onnx_int8_no_span_confidence": "ONNX int8, span_confidence = false",
+}
 
 
 def markdown(results: Dict) -> str:
     s = results["median_words_per_second"]
+    rows = [f"| {LABELS[name]} | {s[name]:,.0f} | {s[name] / s['spacy']:.2f} |" for name in LABELS if name in s]
+    previous = results.get("previous")
+    if previous:
+        rows.append(f"| nlp_rnn joint, {previous} | {s['previous']:,.0f} | {s['previous'] / s['spacy']:.2f} |")
     return "\n".join([
         "# nlp.pipe speed of the joint pipeline (SNIPS train texts, batch 256, 1 torch thread)",
         "",
@@ -94,12 +120,10 @@ def markdown(results: Dict) -> str:
         "",
         "| system | words/s | ratio to spaCy |",
         "|---|---|---|",
-        f"| nlp_rnn joint, this checkout | {s['current']:,.0f} | {s['current'] / s['spacy']:.2f} |",
-        f"| nlp_rnn joint, {results['previous']} | {s['previous']:,.0f} | {s['previous'] / s['spacy']:.2f} |",
+        *rows,
         f"| spaCy textcat + ner | {s['spacy']:,.0f} | 1.00 |",
         "",
-        f"This checkout / {results['previous']}: {s['current'] / s['previous']:.3f}",
-        "",
+        *([f"This checkout / {previous}: {s['current'] / s['previous']:.3f}", ""] if previous else []),
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at start {results['load_average']}",
         "",
     ])
@@ -108,6 +132,7 @@ def markdown(results: Dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--previous", default="ddc7e0b", help="the commit to compare with")
+    parser.add_argument("--no-previous", action="store_true", help="no earlier commit, only this checkout's variants and spaCy")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--data-dir", default=None)
@@ -115,29 +140,38 @@ def main() -> None:
     root = data_dir(args.data_dir)
     paths = convert_splits("snips", "en", "snips", ("snips/train", "snips/valid", "snips/test"), root)
     texts = root / "snips" / "train" / "seq.in"
-    old = previous_checkout(args.previous)
     work = WORK / "pipe_speed"
-    systems = {
-        "current": (train_briefly(cli("train", ROOT / "pipelines" / "joint_en.cfg"), work / "current", paths, args.steps, with_code(ROOT), ROOT),
-                    with_code(ROOT)),
-        "previous": (train_briefly(cli("train", old / "pipelines" / "joint_en.cfg"), work / "previous", paths, args.steps, with_code(old), old),
-                     with_code(old)),
+    current = train_briefly(cli("train", ROOT / "pipelines" / "joint_en.cfg"), work / "current", paths, args.steps, with_code(ROOT), ROOT)
+    no_confidence = lambda name: {"components": {name: {"span_confidence": False}}}  # noqa: E731
+    onnx, onnx_int8 = export(current, work / "onnx", False), export(current, work / "onnx_int8", True)
+    systems = {  # name: (model, environment, config overrides at load)
+        "current": (current, with_code(ROOT), {}),
+        "current_no_span_confidence": (current, with_code(ROOT), no_confidence("rnn_joint")),
+        "onnx": (onnx, with_code(ROOT), {}),
+        "onnx_no_span_confidence": (onnx, with_code(ROOT), no_confidence("rnn_joint")),
+        "onnx_int8": (onnx_int8, with_code(ROOT), {}),
+        "onnx_int8_no_span_confidence": (onnx_int8, with_code(ROOT), no_confidence("rnn_joint")),
     }
+    if not args.no_previous:
+        old = previous_checkout(args.previous)
+        systems["previous"] = (train_briefly(cli("train", old / "pipelines" / "joint_en.cfg"), work / "previous", paths, args.steps, with_code(old), old),
+                               with_code(old), {})
     peer_config = spacy_default_config("en", "textcat,ner")
-    systems["spacy"] = (train_briefly(spacy_cli("train", peer_config), work / "spacy", paths, args.steps, with_code(ROOT), ROOT), with_code(ROOT))
+    systems["spacy"] = (train_briefly(spacy_cli("train", peer_config), work / "spacy", paths, args.steps, with_code(ROOT), ROOT), with_code(ROOT), {})
     load = os.getloadavg()
     rounds: Dict[str, List[float]] = {name: [] for name in systems}
     for round_number in range(args.rounds):
-        for name, (model, env) in systems.items():
-            rounds[name].append(measure(model, texts, env)["words_per_second"])
+        for name, (model, env, config) in systems.items():
+            rounds[name].append(measure(model, texts, env, config)["words_per_second"])
         print(f"round {round_number + 1}:", {name: round(values[-1]) for name, values in rounds.items()}, flush=True)
     results = {
-        "previous": args.previous, "rounds": args.rounds, "steps": args.steps, "load_average": [round(x, 2) for x in load],
+        "previous": None if args.no_previous else args.previous, "rounds": args.rounds, "steps": args.steps, "load_average": [round(x, 2) for x in load],
         "words_per_second": rounds, "median_words_per_second": {name: statistics.median(v) for name, v in rounds.items()},
     }
     median = results["median_words_per_second"]
-    results["ratios"] = {"current_over_spacy": median["current"] / median["spacy"], "previous_over_spacy": median["previous"] / median["spacy"],
-                         "current_over_previous": median["current"] / median["previous"]}
+    results["ratios"] = {f"{name}_over_spacy": value / median["spacy"] for name, value in median.items() if name != "spacy"}
+    if "previous" in median:
+        results["ratios"]["current_over_previous"] = median["current"] / median["previous"]
     write_results("pipe_speed", results, markdown(results))
 
 
