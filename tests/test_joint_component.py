@@ -133,6 +133,34 @@ def test_joint_batch_size_independence(joint_nlp, batch_size):
         assert doc.cats == pytest.approx(cats, abs=1e-5)
 
 
+def test_joint_predicts_large_mixed_batches_in_order(joint_nlp):
+    """More docs than one length-sorted sub-batch (PREDICT_SUB_BATCH), lengths shuffled: every
+    doc gets what it gets alone."""
+    from nlp_rnn.pipeline.joint import PREDICT_SUB_BATCH
+
+    base = [t for t, _, _ in JOINT_EN] + ["", "set an alarm for 7 am in paris with adele playing", "paris " * 40]
+    texts = [base[(i * 7) % len(base)] for i in range(2 * PREDICT_SUB_BATCH + 5)]
+    alone = {t: (spans_of(joint_nlp(t)), joint_nlp(t).cats) for t in base}
+    docs = list(joint_nlp.pipe(texts, batch_size=len(texts)))
+    assert [d.text for d in docs] == texts
+    for doc in docs:
+        assert spans_of(doc) == alone[doc.text][0]
+        assert doc.cats == pytest.approx(alone[doc.text][1], abs=1e-5)
+
+
+def test_length_buckets_restore_the_input_order():
+    import numpy
+
+    from nlp_rnn.pipeline.length_buckets import length_buckets, restore_order
+
+    lengths = [5, 0, 3, 9, 3, 1, 7]
+    buckets = length_buckets(lengths, 3)
+    assert buckets == [[1, 5, 2], [4, 0, 6], [3]]
+    assert restore_order(buckets, [[lengths[i] for i in b] for b in buckets]) == lengths
+    rows = restore_order(buckets, [numpy.array([[lengths[i], i] for i in b]) for b in buckets])
+    assert rows.tolist() == [[n, i] for i, n in enumerate(lengths)]
+
+
 def test_joint_scores(joint_nlp):
     examples = joint_examples(joint_nlp, JOINT_EN)
     scores = joint_nlp.evaluate(examples)

@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
 from ..pipeline.intent_prior import adjust_for_prior
+from ..pipeline.length_buckets import length_buckets
 from ..pipeline.slot_tags import SlotTagSet
 from .numpy_crf import NumpyCRF, softmax_scores
 from .onnx_session import OnnxGraph
@@ -69,10 +70,9 @@ class OnnxPipe(Pipe):
         ids, lengths = self.featurizer(docs)
         if len(docs) <= LENGTH_CHUNK:
             return self.graph.run(ids, lengths)
-        order = numpy.argsort(lengths, kind="stable")
         chunks = []
-        for start in range(0, len(order), LENGTH_CHUNK):
-            rows = order[start : start + LENGTH_CHUNK]
+        for bucket in length_buckets(lengths.tolist(), LENGTH_CHUNK):
+            rows = numpy.asarray(bucket)
             width = max(1, int(lengths[rows].max()))
             chunks.append((rows, self.graph.run(ids[rows, :width], lengths[rows])))
         outputs = {}

@@ -25,6 +25,7 @@ from ..nn.outputs import JointGold, JointOutputs
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
 from .intent_prior import adjust_for_prior, training_prior
+from .length_buckets import length_buckets, restore_order
 from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
@@ -40,6 +41,7 @@ DEFAULT_MODEL = {
     "n_intents": None,
     "encoder": encoder_block(hidden_size=128),
 }
+PREDICT_SUB_BATCH = 64  # docs per length-sorted sub-batch in predict (see length_buckets)
 DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encoder": encoder_block(hidden_size=128)}
 
 
@@ -143,6 +145,12 @@ class RNNJoint(RNNPipe):
         docs = list(docs)
         if not docs:
             return numpy.zeros((0, len(self.intents)), dtype="float32"), [], [], None
+        buckets = length_buckets([len(doc) for doc in docs], PREDICT_SUB_BATCH)
+        parts = list(zip(*(self._predict_sub_batch([docs[i] for i in bucket]) for bucket in buckets)))
+        out_of_scope = None if parts[3][0] is None else restore_order(buckets, parts[3])
+        return restore_order(buckets, parts[0]), restore_order(buckets, parts[1]), restore_order(buckets, parts[2]), out_of_scope
+
+    def _predict_sub_batch(self, docs: List[Doc]):
         outputs: JointOutputs = predict_outputs(self.model, docs)
         predictions = decode(self.model, outputs, temperature=self.cfg.get("temperature", 1.0), span_confidence=self.span_confidence)
         probs = adjust_for_prior(predictions.intent_probs.cpu().numpy(), self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
