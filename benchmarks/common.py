@@ -94,6 +94,25 @@ def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[s
             for split, rel in zip(("train", "dev", "test"), splits)}
 
 
+def train_subset(train: Path, fraction: float, seed: int, folder: Path) -> Dict:
+    """A fixed-seed random ``fraction`` of the train DocBin (all of it for 1.0), written once into
+    ``folder``: its path and number of docs."""
+    import random
+
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    docs = list(DocBin().from_disk(train).get_docs(Vocab()))
+    if fraction >= 1.0:
+        return {"path": train, "docs": len(docs)}
+    path = folder / f"train_{fraction:g}_seed{seed}.spacy"
+    keep = sorted(random.Random(seed).sample(range(len(docs)), max(2, round(fraction * len(docs)))))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        DocBin(docs=[docs[i] for i in keep], store_user_data=True).to_disk(path)
+    return {"path": path, "docs": len(keep)}
+
+
 def train_model(train_command: List[str], out_dir: Path, paths: Dict[str, Path], log: Path,
                 minutes: Optional[float] = None) -> Dict:
     """Run ``train_command`` + output and paths, stopped after ``minutes`` (model-best is then the

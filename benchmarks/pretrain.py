@@ -32,13 +32,12 @@ import argparse
 import json
 import os
 import platform
-import random
 import shutil
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from common import RESULTS, ROOT, WORK, cli, convert_splits, data_dir, mean_and_spread, run, train_and_evaluate_seeds, write_results
+from common import RESULTS, ROOT, WORK, cli, convert_splits, data_dir, mean_and_spread, run, train_and_evaluate_seeds, train_subset, write_results
 
 DATASETS = {
     # name: (lang, convert format, config, train, dev, test)  (relative to --data-dir)
@@ -57,22 +56,6 @@ TARGET = {"fraction": 0.1, "metric": "span_f1", "gain": 0.015}
 KEEP = ("intent_accuracy", "span_f1", "exact_match", "train_seconds", "seconds_to_best_dev", "stopped_at_deadline",
         "seeds", "per_seed", "spread")
 ARMS = ("baseline", "pretrained")
-
-
-def labelled_subset(train: Path, fraction: float, seed: int, work: Path, name: str) -> Dict:
-    """The fixed-seed ``fraction`` of the train DocBin (all of it for 1.0): its path and size."""
-    from spacy.tokens import DocBin
-    from spacy.vocab import Vocab
-
-    docs = list(DocBin().from_disk(train).get_docs(Vocab()))
-    if fraction >= 1.0:
-        return {"path": train, "docs": len(docs)}
-    path = work / "corpus" / name / f"train_{fraction:g}_seed{seed}.spacy"
-    keep = sorted(random.Random(seed).sample(range(len(docs)), max(2, round(fraction * len(docs)))))
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        DocBin(docs=[docs[i] for i in keep], store_user_data=True).to_disk(path)
-    return {"path": path, "docs": len(keep)}
 
 
 def pretrain(name: str, config: Path, train: Path, args, work: Path, extra: List[str]) -> Dict:
@@ -229,7 +212,7 @@ def main() -> None:
         save(results, args.smoke, names)
         encoder = results["pretraining"][name]["encoder"]
         for fraction in args.fractions:
-            subset = labelled_subset(paths["train"], fraction, args.subset_seed, work, name)
+            subset = train_subset(paths["train"], fraction, args.subset_seed, work / "corpus" / name)
             unit_paths = dict(paths, train=subset["path"])
             for arm in ARMS:
                 key = f"{name}/{fraction:g}/{arm}"

@@ -31,11 +31,11 @@ def test_rate_never_goes_below_min_rate():
 def test_the_optimizer_passes_dev_scores_to_the_schedule():
     schedule = PlateauSchedule(0.01, 0, factor=0.5, patience=1, min_rate=0.0, threshold=0.0)
     optimizer = Adam(learn_rate=schedule)
-    observe_dev_score(optimizer, 0.5)
-    observe_dev_score(optimizer, 0.4)
+    assert observe_dev_score(optimizer, 0.5) is None
+    assert observe_dev_score(optimizer, 0.4) == "warmup_plateau: learn rate decayed to 0.005 (dev score stalled)"
     optimizer.step_schedules()
     assert optimizer.learn_rate == pytest.approx(0.005)
-    observe_dev_score(Adam(learn_rate=0.001), 0.3)  # a plain rate: nothing to tell
+    assert observe_dev_score(Adam(learn_rate=0.001), 0.3) is None  # a plain rate: nothing to tell
 
 
 @pytest.mark.parametrize("bad", [{"initial_rate": 0}, {"factor": 1.0}, {"patience": 0}])

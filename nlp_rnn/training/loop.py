@@ -143,8 +143,9 @@ def train_pipeline(
             if is_best is not None:
                 last_evaluated = info["step"]
                 new_best = summary.is_new_best(info["step"], info["score"])
-                if info["step"] > 0:
-                    observe_dev_score(optimizer, info["score"])
+                decayed = observe_dev_score(optimizer, info["score"]) if info["step"] > 0 else None
+                if decayed:
+                    write(f"step {info['step']}: {decayed}")
                 if new_best:
                     summary.best_scores = dict(info["other_scores"])
                 with nlp.select_pipes(disable=frozen):

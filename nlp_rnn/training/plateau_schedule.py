@@ -5,8 +5,9 @@ on a corpus ten times larger the rate reaches zero while dev accuracy is still r
 schedule warms up linearly for ``warmup_steps`` and then holds ``initial_rate``, halving it
 (``factor``) whenever the dev score has not improved (by more than ``threshold``) for
 ``patience`` evaluations, down to ``min_rate``. Training then ends by spaCy's early stopping
-(``[training] patience``, in steps without a better dev score) or ``max_epochs``, with
-``max_steps = 0`` — so one config serves 1,000 and 100,000 utterances.
+(``[training] patience``, in steps without a strictly better dev score: spaCy counts a tie as the
+earlier step), with ``max_steps = 0`` and ``max_epochs = 0`` in the shipped configs — so one
+config serves 100 and 100,000 utterances.
 
 The dev scores come from :func:`nlp_rnn.training.loop.train_pipeline`, which calls
 :meth:`PlateauSchedule.observe` after every evaluation. Outside that loop (``spacy train``) the
@@ -44,16 +45,19 @@ class PlateauSchedule:
         self.step += 1
         return warm * self.rate
 
-    def observe(self, score: float) -> None:
-        """One dev evaluation: decay the rate after ``patience`` evaluations without improvement."""
+    def observe(self, score: float) -> bool:
+        """One dev evaluation: decay the rate after ``patience`` evaluations without improvement.
+        Returns True when the rate was just decayed."""
         if self.best is None or score > self.best + self.threshold:
             self.best, self.bad_evaluations = score, 0
-            return
+            return False
         self.bad_evaluations += 1
         if self.bad_evaluations >= self.patience and self.rate > self.min_rate:
             self.rate = max(self.min_rate, self.rate * self.factor)
             self.bad_evaluations = 0
             self.decays += 1
+            return True
+        return False
 
 
 @registry.schedules("nlp_rnn.warmup_plateau.v1")
@@ -65,8 +69,13 @@ def warmup_plateau(
     return PlateauSchedule(initial_rate, warmup_steps, factor, patience, min_rate, threshold)
 
 
-def observe_dev_score(optimizer, score: float) -> None:
-    """Tell the optimizer's learning-rate schedule about a dev evaluation, if it listens."""
+DECAY_MESSAGE = "warmup_plateau: learn rate decayed to {rate:.3g} (dev score stalled)"
+
+
+def observe_dev_score(optimizer, score: float) -> Optional[str]:
+    """Tell the optimizer's learning-rate schedule about a dev evaluation, if it listens; the
+    line to log when that decayed the rate (:data:`DECAY_MESSAGE`), else None."""
     schedule = getattr(optimizer, "schedules", {}).get("learn_rate")
-    if isinstance(schedule, PlateauSchedule):
-        schedule.observe(score)
+    if isinstance(schedule, PlateauSchedule) and schedule.observe(score):
+        return DECAY_MESSAGE.format(rate=schedule.rate)
+    return None
