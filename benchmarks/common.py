@@ -24,6 +24,11 @@ def add_run_options(parser) -> None:
                         help="stop each spaCy training after this long (its model-best so far is scored)")
 
 
+def rel(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def data_dir(option: Optional[str]) -> Path:
     """``--data-dir``, else ``$NLP_RNN_DATA_DIR``, else ``../shared/data`` beside the checkout."""
     path = Path(option or os.environ.get("NLP_RNN_DATA_DIR", ROOT.parent / "shared" / "data"))

@@ -27,7 +27,7 @@ import platform
 import re
 import shutil
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from common import RESULTS, ROOT, WORK, cli, convert_splits, data_dir, run, train_model, train_subset, write_results
 

@@ -14,6 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import tune  # noqa: E402
+import tuning_data  # noqa: E402
 
 TUNE = ROOT / "benchmarks" / "tune.py"
 
@@ -153,7 +154,7 @@ def test_named_data_sets_convert_only_train_and_dev(monkeypatch, tmp_path):
         calls.append(list(splits))
         return {split: tmp_path / f"{name}.{split}.spacy" for split, _ in zip(("train", "dev", "test"), splits)}
 
-    monkeypatch.setattr(tune, "convert_splits", fake_convert_splits)
+    monkeypatch.setattr(tuning_data, "convert_splits", fake_convert_splits)
     for config, (_pipe, names) in tune.CONFIGS.items():
         data = tune.named_data(config, tmp_path)
         assert list(data) == names
