@@ -19,6 +19,11 @@
   in-scope-only model of the same draw is scored on the same test rows for comparison.
 - **ece**: expected calibration error (15 bins) on test before / after temperature scaling for
   SNIPS (all intents) and BANKING77 (all 77 intents).
+- **mixup** (75% known, ``--seeds`` draws): the same draw trained twice with the current code and
+  config, without and with ``mixup_outliers`` (synthetic outliers mixed from two in-scope docs of
+  different intents, trained towards uniform; weight ``MIXUP_WEIGHT`` = 0.5, Hendrycks et al.'s
+  outlier-exposure weight, not tuned: the protocol has no out-of-scope dev rows to tune it on),
+  both scored with every score as in **open**.
 - **throughput**: nlp.pipe words/s on the test texts with ``oos_score`` none / msp / energy /
   mahalanobis (same model, same minutes).
 
@@ -42,6 +47,7 @@ from common import RESULTS, WORK, cli, data_dir, run_until, spacy_cli, spacy_def
 OOS_WORK = WORK / "oos"
 SCORES = ("msp", "energy", "mahalanobis")
 IN_SCOPE_SHARE = 0.95
+MIXUP_WEIGHT = 0.5
 LIGHT = {
     "components.rnn_intent.model.encoder.hidden_size": "128",
     "components.rnn_intent.model.encoder.features": '["NORM","PREFIX","SUFFIX","SHAPE"]',
@@ -80,7 +86,8 @@ def write_docbin(rows, known: Sequence[str], path: Path, keep=lambda label: True
     return path
 
 
-def train(kind: str, out_dir: Path, train_path: Path, dev_path: Path, steps: int, log: Path, minutes: Optional[float] = None) -> Dict:
+def train(kind: str, out_dir: Path, train_path: Path, dev_path: Path, steps: int, log: Path, minutes: Optional[float] = None,
+          extra: Sequence[str] = ()) -> Dict:
     """Train ``ours`` (nlp-rnn train, light overrides) or ``textcat`` (spacy train); reuse a
     model-best that a previous run of the same unit left (``training.json`` present)."""
     stamp = out_dir / "training.json"
@@ -88,7 +95,7 @@ def train(kind: str, out_dir: Path, train_path: Path, dev_path: Path, steps: int
         return json.loads(stamp.read_text())
     if kind == "ours":
         command = cli("train", Path("pipelines/intent_en.cfg"), "--output", out_dir, "--paths.train", train_path, "--paths.dev", dev_path,
-                      "--training.max_steps", str(steps), "--no-tune-prior", *[x for k, v in LIGHT.items() for x in (f"--{k}", v)])
+                      "--training.max_steps", str(steps), "--no-tune-prior", *[x for k, v in LIGHT.items() for x in (f"--{k}", v)], *extra)
     else:
         command = spacy_cli("train", spacy_default_config("en", "textcat"), "--output", out_dir, "--paths.train", train_path, "--paths.dev", dev_path,
                             "--training.logger.progress_bar", "false")
@@ -249,6 +256,8 @@ def markdown(results: Dict) -> str:
             for method, m in methods.items():
                 lines.append(f"| {model} | {method} | {m.get('threshold_method', '–')} | {pct(m['accuracy'])} | {pct(m['macro_f1_open'])} | {pct(m['oos_f1'])} | "
                              f"{pct(m['oos_recall'])} | {pct(m['in_scope_accuracy'])} | {pct(m.get('oos_auroc'))} |")
+    if results.get("mixup", {}).get("draws"):
+        lines += mixup_markdown(results["mixup"])
     if results.get("ece"):
         lines += ["", "## Calibration (test, 15-bin ECE, in-scope docs)", "", "| data | temperature (dev NLL) | ECE before | ECE after | accuracy |", "|---|---|---|---|---|"]
         for name, r in results["ece"].items():
@@ -309,6 +318,45 @@ def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bo
             entry["draws"].append(run)
             save(results)
             print(f"[{time.strftime('%H:%M:%S')}] share {share} seed {seed} done", flush=True)
+
+
+def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
+    """75% known: per draw, the plain model and one trained with ``mixup_outliers``, same run."""
+    bank = root / "banking77"
+    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
+    intents = sorted({label for _, label in train_rows})
+    entry = results.setdefault("mixup", {"weight": MIXUP_WEIGHT, "steps": steps, "draws": []})
+    if entry["steps"] != steps or entry["weight"] != MIXUP_WEIGHT:
+        sys.exit(f"oos.json holds mixup draws with {entry['steps']} steps, weight {entry['weight']}: rerun with those or --fresh")
+    for seed in seeds:
+        if any(r["seed"] == seed for r in entry["draws"]):
+            continue
+        known = draw_known(intents, 0.75, seed)
+        base = OOS_WORK / f"mixup_k0.75_s{seed}"
+        paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
+                 "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
+        test_path = write_docbin(test_rows, known, base / "test.spacy")
+        run = {"seed": seed}
+        for system, extra in (("plain", ()), ("mixup", ("--components.rnn_intent.mixup_outliers", str(MIXUP_WEIGHT)))):
+            run[f"{system}_training"] = train("ours", base / system, paths["train"], paths["dev"], steps, base / f"train_{system}.log", extra=extra)
+            run[system] = score_ours(base / system / "model-best", paths, test_path)
+        entry["draws"].append(run)
+        save(results)
+        print(f"[{time.strftime('%H:%M:%S')}] mixup seed {seed} done", flush=True)
+
+
+def mixup_markdown(entry: Dict) -> List[str]:
+    keys = ("accuracy", "macro_f1_open", "oos_f1", "in_scope_accuracy", "oos_auroc")
+    lines = ["", f"## Synthetic outliers (`mixup_outliers = {entry['weight']:g}`), 75% known, {len(entry['draws'])} draw(s), same run", "",
+             f"Both models: the current code and config with the light overrides above, {entry['steps']} steps; plain = `mixup_outliers = 0`. "
+             "Threshold as above (95% of in-scope dev docs kept).", "",
+             "| model | score | accuracy | macro F1 (known+open) | open F1 | in-scope acc | AUROC |", "|---|---|---|---|---|---|---|"]
+    for system in ("plain", "mixup"):
+        for method in ("none",) + SCORES:
+            values = {k: [r[system][method][k] for r in entry["draws"] if r[system][method].get(k) is not None] for k in keys}
+            cells = [pct(sum(v) / len(v)) if v else "–" for v in values.values()]
+            lines.append(f"| {system} | {method if method != 'none' else 'no rejection'} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def explicit_split(root: Path, results: Dict, steps: int) -> None:
@@ -390,7 +438,7 @@ def main() -> None:
     parser.add_argument("--shares", type=float, nargs="+", default=[0.75, 0.5, 0.25])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--parts", nargs="+", default=["open75", "ece", "explicit", "open"], choices=["open75", "ece", "explicit", "open", "throughput"],
+    parser.add_argument("--parts", nargs="+", default=["open75", "ece", "explicit", "open"], choices=["open75", "ece", "explicit", "open", "throughput", "mixup"],
                         help="in this order: open75 = the 75%% share first; open = the remaining shares; throughput = measure "
                              "the rejection cost again on the 75%% seed-0 model (--rounds rounds)")
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (methods interleaved; best round kept)")
@@ -402,8 +450,9 @@ def main() -> None:
     previous = RESULTS / "oos.json"
     results = json.loads(previous.read_text()) if previous.exists() and not args.fresh else {}
     results.setdefault("open", {})
-    results["settings"] = {"steps": args.steps, "light_overrides": LIGHT, "in_scope_share": IN_SCOPE_SHARE, "seeds": args.seeds,
-                           "command": " ".join(sys.argv)}
+    if set(args.parts) != {"mixup"}:  # the mixup part records its own settings
+        results["settings"] = {"steps": args.steps, "light_overrides": LIGHT, "in_scope_share": IN_SCOPE_SHARE, "seeds": args.seeds,
+                               "command": " ".join(sys.argv)}
     for part in args.parts:
         if part == "open75":
             open_protocol(root, results, [s for s in args.shares if s == 0.75], args.seeds, args.steps, not args.skip_peer, True, args.peer_minutes)
@@ -411,6 +460,8 @@ def main() -> None:
             ece_runs(root, results, args.steps)
         elif part == "explicit":
             explicit_split(root, results, args.steps)
+        elif part == "mixup":
+            mixup_comparison(root, results, args.seeds, args.steps)
         elif part == "throughput":
             base = OOS_WORK / "k0.75_s0"
             results["throughput"] = measure_throughput(base / "ours" / "model-best", {"train": base / "train.spacy", "dev": base / "dev.spacy"},

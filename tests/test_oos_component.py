@@ -109,6 +109,44 @@ def test_explicit_oos_examples_are_trained_towards_low_confidence():
         assert max(nlp(text).cats.values()) < 0.5
 
 
+def test_mixup_outlier_loss_pairs_docs_of_different_intents_only():
+    import torch
+
+    from nlp_rnn.nn.losses import mixup_outlier_loss
+    from nlp_rnn.nn.outputs import IntentGold
+
+    layer = torch.nn.Linear(4, 3)
+    features = torch.randn(6, 4, requires_grad=True)
+    targets = torch.eye(3)[[0, 1, 2, 0, 1, 2]]
+    gold = IntentGold(targets, torch.ones(6), True, 1.0)
+    torch.manual_seed(0)
+    loss = mixup_outlier_loss(features, layer, gold)
+    loss.backward()
+    assert loss > numpy.log(3) - 1e-6  # cross-entropy to uniform is at least log C
+    assert features.grad.abs().sum() > 0
+    torch.manual_seed(0)
+    assert mixup_outlier_loss(features, layer, gold).item() == pytest.approx(loss.item())  # seeded: reproducible
+    same = IntentGold(torch.eye(3)[[1] * 6], torch.ones(6), True, 1.0)
+    assert mixup_outlier_loss(features, layer, same).item() == 0.0  # one intent: no pair to mix
+    uniform_rows = IntentGold(torch.full((6, 3), 1 / 3), torch.ones(6), True, 1.0)  # explicit out-of-scope docs
+    assert mixup_outlier_loss(features, layer, uniform_rows).item() == 0.0
+
+
+def test_mixup_outliers_keep_the_intents_and_lower_confidence_between_them(tmp_path):
+    """A model trained with ``mixup_outliers`` still learns the intents; the setting is saved."""
+    plain = train_tiny_intent("en", steps=60)
+    mixed = train_tiny_intent("en", steps=60, component_config={"mixup_outliers": 1.0})
+    for text, label in TINY_EN:
+        assert max(mixed(text).cats, key=mixed(text).cats.get) == label
+    between = [f"{a} {b}" for (a, _), (b, _) in zip(TINY_EN, TINY_EN[1:])]
+    confidence = lambda nlp: numpy.mean([max(nlp(t).cats.values()) for t in OOS_TEXTS + between])  # noqa: E731
+    assert confidence(mixed) < confidence(plain)
+    mixed.to_disk(tmp_path / "model")
+    assert spacy.load(tmp_path / "model").get_pipe("rnn_intent").cfg["mixup_outliers"] == 1.0
+    with pytest.raises(ValueError, match="mixup_outliers must be >= 0"):
+        spacy.blank("en").add_pipe("rnn_intent", config={"mixup_outliers": -1.0})
+
+
 def test_multi_label_rejection_is_no_label_above_threshold():
     nlp = train_tiny_intent("en", component_config={"exclusive_classes": False, "threshold": 0.5, "oos_score": "msp"}, steps=30)
     for doc in nlp.pipe(["what time is it", "zzz qqq"]):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
-from .losses import intent_member_loss
+from .losses import intent_member_loss, mixup_outlier_loss
 from .outputs import IntentGold, IntentOutputs
 from .pooling import build_pooling
 from .shapes import check_same_batch
@@ -50,9 +50,13 @@ class IntentClassifier(nn.Module):
         return IntentOutputs(torch.stack(members, dim=1), pooled)
 
     def loss(self, outputs: IntentOutputs, gold: IntentGold) -> torch.Tensor:
-        """Cross-entropy (exclusive) or binary cross-entropy per label, every member on its own."""
+        """Cross-entropy (exclusive) or binary cross-entropy per label, every member on its own;
+        plus ``gold.mixup_outliers`` × the synthetic-outlier loss while training (exclusive)."""
         check_same_batch("gold targets", gold.targets, outputs.logits.shape[0])
-        return intent_member_loss(outputs.logits, gold)
+        loss = intent_member_loss(outputs.logits, gold)
+        if gold.exclusive and gold.mixup_outliers > 0 and self.training:
+            loss = loss + gold.mixup_outliers * mixup_outlier_loss(outputs.features, lambda f: self.output(self.dropout(f)), gold)
+        return loss
 
     def decode(self, outputs: IntentOutputs, exclusive: bool = True, temperature: float = 1.0) -> torch.Tensor:
         """(B, n_labels) probabilities averaged over the members: softmax of logits / temperature

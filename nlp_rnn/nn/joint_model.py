@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
-from .losses import intent_member_loss
+from .losses import intent_member_loss, mixup_outlier_loss
 from .outputs import JointGold, JointOutputs, JointPredictions
 from .pooling import build_pooling
 from .shapes import check_same_batch
@@ -93,6 +93,9 @@ class JointIntentSlotModel(nn.Module):
         if self.n_intents:
             check_same_batch("gold intents", gold.intent.targets, batch)
             loss = loss + gold.intent_weight * intent_member_loss(outputs.intent_logits, gold.intent)
+            if gold.intent.mixup_outliers > 0 and self.training:
+                outliers = mixup_outlier_loss(outputs.features, lambda f: self.intent_output(self.dropout(f)), gold.intent)
+                loss = loss + gold.intent_weight * gold.intent.mixup_outliers * outliers
         if self.slot_head is not None:
             check_same_batch("gold tags", gold.tag_ids, batch)
             tags = outputs.mask.new_zeros((batch, steps), dtype=torch.long)

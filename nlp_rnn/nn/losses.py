@@ -1,9 +1,13 @@
 """Training losses of the intent heads (the slot CRF and the translator have theirs beside them:
 :meth:`nlp_rnn.nn.slot_head.SlotHead.loss`, :func:`nlp_rnn.nn.seq2seq.sequence_cross_entropy`)."""
 
+from typing import Callable
+
 import torch
 
 from .outputs import IntentGold
+
+MIXUP_RANGE = (0.3, 0.7)  # mixing weights of the two docs: well between the two intents
 
 
 def intent_member_loss(logits: torch.Tensor, gold: IntentGold) -> torch.Tensor:
@@ -23,3 +27,33 @@ def intent_member_loss(logits: torch.Tensor, gold: IntentGold) -> torch.Tensor:
             logits, targets.expand_as(logits), reduction="none"
         )
     return (per_label * mask).sum() / n
+
+
+def mixup_outlier_loss(features: torch.Tensor, classify: Callable[[torch.Tensor], torch.Tensor], gold: IntentGold) -> torch.Tensor:
+    """Outlier exposure on synthetic outliers made from in-scope data (exclusive intents only).
+
+    Each gold doc of the batch is paired with another (a random permutation, torch's seeded
+    generator); for pairs of different intents, the convex mixture ``λ·f_a + (1 − λ)·f_b`` of their
+    pooled features (λ uniform in :data:`MIXUP_RANGE`) lies between two intents, where no in-scope
+    query should be confident, and is trained towards the uniform distribution — the same target
+    as an explicit out-of-scope doc (cf. Zhan et al. 2021, "Out-of-scope intent detection with
+    self-supervision and discriminative training"). The encoder learns to keep the intents apart,
+    so the softmax (and the feature-space scores) separate real outliers better.
+
+    features: (B, W) pooled features; ``classify`` maps (n, W) → (n, C) logits (the recurrent
+    member's output layer). Returns the mean cross-entropy to uniform (0 without a pair).
+    """
+    one_hot = (gold.mask > 0) & (gold.targets.max(dim=-1).values >= 1.0)
+    docs = one_hot.nonzero().flatten()
+    if len(docs) < 2:
+        return features.new_zeros(())
+    partners = docs[torch.randperm(len(docs)).to(docs.device)]
+    labels = gold.targets.argmax(dim=-1)
+    differ = labels[docs] != labels[partners]
+    if not bool(differ.any()):
+        return features.new_zeros(())
+    first, second = docs[differ], partners[differ]
+    low, high = MIXUP_RANGE
+    weight = torch.rand((len(first), 1)).to(features.device, features.dtype) * (high - low) + low
+    mixed = weight * features[first] + (1.0 - weight) * features[second]
+    return -torch.log_softmax(classify(mixed), dim=-1).mean()

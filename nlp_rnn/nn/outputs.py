@@ -27,6 +27,7 @@ class IntentGold(NamedTuple):
     targets: torch.Tensor  #: (B, C) float: one-hot / multi-hot; uniform for an out-of-scope doc
     mask: torch.Tensor  #: (B,) float: 1 for docs with gold (or explicit out-of-scope docs)
     exclusive: bool  #: softmax cross-entropy (True) or per-label binary cross-entropy
+    mixup_outliers: float = 0.0  #: weight of the synthetic-outlier loss (:func:`~nlp_rnn.nn.losses.mixup_outlier_loss`; 0: off)
 
 
 class JointOutputs(NamedTuple):

@@ -36,15 +36,16 @@ DEFAULT_MODEL = {
 )
 def make_rnn_intent(
     nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float,
-    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
+    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float, mixup_outliers: float,
 ) -> "RNNIntent":
     """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
     otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
     ``prior_weight``: logit adjustment of exclusive intents for the training prior (see
     :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`)."""
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
+    ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off)."""
     pipe = RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature))
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers))
     return pipe
 
 
@@ -148,9 +149,9 @@ class RNNIntent(RNNPipe):
         validate_examples(examples, "RNNIntent.update")
         if not examples:
             return losses
-        labels, exclusive = self.labels, self.cfg["exclusive_classes"]
+        labels, exclusive, mixup = self.labels, self.cfg["exclusive_classes"], self.cfg.get("mixup_outliers", 0.0)
         loss = update_with_loss(
-            self.model, [eg.predicted for eg in examples], lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device)
+            self.model, [eg.predicted for eg in examples], lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device, mixup)
         )
         if sgd is not None:
             self.finish_update(sgd)

@@ -11,11 +11,13 @@ from ..nn.outputs import IntentGold
 from .out_of_scope import out_of_scope_mask
 
 
-def intent_gold(examples: Sequence[Example], labels: Sequence[str], exclusive: bool, device: torch.device) -> IntentGold:
+def intent_gold(examples: Sequence[Example], labels: Sequence[str], exclusive: bool, device: torch.device,
+                mixup_outliers: float = 0.0) -> IntentGold:
     """targets (B, C): the gold intent (exclusive: the argmax of ``cats``; multi-label: every
     label ≥ 0.5); explicit out-of-scope docs (all cats 0) get the uniform row (exclusive) or all
     zeros (multi-label). mask (B,): 1 for docs with known gold or explicit out-of-scope docs;
-    docs without cats, or with only labels unseen at initialization, are left out."""
+    docs without cats, or with only labels unseen at initialization, are left out.
+    ``mixup_outliers``: the weight of the synthetic-outlier loss (the component's setting)."""
     index = {label: i for i, label in enumerate(labels)}
     targets = numpy.zeros((len(examples), len(labels)), dtype="float32")
     mask = numpy.zeros((len(examples),), dtype="float32")
@@ -27,4 +29,4 @@ def intent_gold(examples: Sequence[Example], labels: Sequence[str], exclusive: b
         if known:
             targets[row, known] = 1.0
             mask[row] = 1.0
-    return IntentGold(torch.from_numpy(targets).to(device), torch.from_numpy(mask).to(device), exclusive)
+    return IntentGold(torch.from_numpy(targets).to(device), torch.from_numpy(mask).to(device), exclusive, mixup_outliers)

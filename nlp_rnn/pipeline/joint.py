@@ -52,16 +52,18 @@ DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encod
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
 def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float,
-                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float):
+                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
+                   mixup_outliers: float):
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
     :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`).
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
+    ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off).
     ``span_confidence = false``: spans get ``confidence`` None and the CRF's forward-backward pass
     (about a seventh of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
     pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight,
                     span_confidence=span_confidence)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature))
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers))
     return pipe
 
 
@@ -199,7 +201,7 @@ class RNNJoint(RNNPipe):
             for row, eg in enumerate(examples):
                 ids = self.tag_set.gold_tag_ids(eg, self.cfg["spans_key"])[: tags.shape[1]]
                 tags[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        intent = intent_gold(examples, self.intents, True, device)
+        intent = intent_gold(examples, self.intents, True, device, self.cfg.get("mixup_outliers", 0.0))
         return JointGold(intent, tags.to(device), self.cfg["intent_weight"], self.cfg["slot_weight"])
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:

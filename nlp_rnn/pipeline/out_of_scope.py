@@ -37,7 +37,7 @@ from ..oos.scores import check_oos_score, energy_score, msp_score
 from ..oos.temperature import fit_temperature
 from ..oos.threshold import choose_threshold
 
-OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "temperature": 1.0}
+OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "temperature": 1.0, "mixup_outliers": 0.0}
 GAUSSIAN_SHRINKAGE = 0.1
 BATCH = 256
 
@@ -50,15 +50,21 @@ def install_oos_extensions() -> None:
         Doc.set_extension("oos_score", default=None)
 
 
-def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float) -> Dict[str, Any]:
-    """The component cfg entries for the factory settings, checked (and the Doc extensions installed)."""
+def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
+            mixup_outliers: float = 0.0) -> Dict[str, Any]:
+    """The component cfg entries for the factory settings, checked (and the Doc extensions installed).
+    ``mixup_outliers``: weight of the synthetic-outlier training loss (exclusive intents; see
+    :func:`nlp_rnn.nn.losses.mixup_outlier_loss`), 0 = off."""
     install_oos_extensions()
     check_oos_score(oos_score)
     if oos_in_scope_share is not None and not 0.0 < oos_in_scope_share <= 1.0:
         raise ValueError(f"oos_in_scope_share must be in (0, 1] or null, got {oos_in_scope_share}")
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share, "temperature": float(temperature)}
+    if mixup_outliers < 0:
+        raise ValueError(f"mixup_outliers must be >= 0 (0 = off), got {mixup_outliers}")
+    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share, "temperature": float(temperature),
+            "mixup_outliers": float(mixup_outliers)}
 
 
 def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
