@@ -90,7 +90,7 @@ def evaluate(lang: str, split: str, model: Optional[Path] = None) -> dict:
 def longer(root: Path, steps: int, minutes: float) -> None:
     """The shipped Tiny Shakespeare config trained for ``steps`` (its linear decay stretched to
     them), everything else equal; test figures written into lm.json under
-    ``tinyshakespeare_longer``."""
+    ``tinyshakespeare_longer`` → ``str(steps)``."""
     paths = corpus_paths("en", root)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -101,7 +101,11 @@ def longer(root: Path, steps: int, minutes: float) -> None:
     test = evaluate("en", "test", out)
     path = RESULTS / "lm.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    results["tinyshakespeare_longer"] = dict(
+    runs = results.get("tinyshakespeare_longer", {})
+    if "max_steps" in runs:  # one run in the first format
+        runs = {str(runs["max_steps"]): runs}
+    results["tinyshakespeare_longer"] = runs
+    runs[str(steps)] = dict(
         {key: test[key] for key in ("cross_entropy_nats", "bits_per_char", "perplexity")}, **timing, **best_dev(log),
         max_steps=steps, command=f"python benchmarks/lm.py longer --steps {steps} --minutes {minutes:g}")
     write_results("lm", results, render(results))
@@ -237,15 +241,21 @@ def render(results: dict) -> str:
             "Samples: seed 0, temperature 1; --form cycles 5x4, 7x4, 5x8, 7x8. Targets: 100% with --form, "
             "≥ 80% without, ≥ 2,000 chars/s with --form. Two poems sampled with --form (7x4, 5x8):", "",
             *[f"    {poem}" for poem in zh["sample_poems"]], ""]
-    longer_run = results.get("tinyshakespeare_longer")
-    if longer_run:
-        lines += ["## Tiny Shakespeare, a longer run", "",
-                  f"The same config with `max_steps = {longer_run['max_steps']:,}` (the linear decay stretched to it; `{longer_run['command']}`):", "",
-                  "| test nats/char | test bits/char | best valid nats/char (step) | training time to best valid | training wall time |",
-                  "|---|---|---|---|---|",
-                  f"| {longer_run['cross_entropy_nats']:.3f} | {longer_run['bits_per_char']:.3f} | {longer_run['best_dev_nats_per_char']:.3f} "
-                  f"({longer_run['best_dev_step']:,}) | {longer_run['seconds_to_best_dev'] / 60:.1f} min | {longer_run['train_seconds'] / 60:.1f} min"
-                  f"{' (stopped at the deadline)' if longer_run['stopped_at_deadline'] else ''} |", ""]
+    longer_runs = results.get("tinyshakespeare_longer", {})
+    if "max_steps" in longer_runs:
+        longer_runs = {str(longer_runs["max_steps"]): longer_runs}
+    if longer_runs:
+        lines += ["## Tiny Shakespeare, longer runs", "",
+                  "The same config with more steps (the linear decay stretched to them; `python benchmarks/lm.py longer --steps N`), "
+                  "one torch thread:", "",
+                  "| max_steps | test nats/char | test bits/char | best valid nats/char (step) | training time to best valid | training wall time |",
+                  "|---|---|---|---|---|---|"]
+        for run in sorted(longer_runs.values(), key=lambda r: r["max_steps"]):
+            lines.append(
+                f"| {run['max_steps']:,} | {run['cross_entropy_nats']:.3f} | {run['bits_per_char']:.3f} | {run['best_dev_nats_per_char']:.3f} "
+                f"({run['best_dev_step']:,}) | {run['seconds_to_best_dev'] / 60:.1f} min | {run['train_seconds'] / 60:.1f} min"
+                f"{' (stopped at the deadline)' if run['stopped_at_deadline'] else ''} |")
+        lines.append("")
     fast = results.get("form_sampling_speed")
     if fast:
         loads = ", ".join(f"{r['load_average_1min']:g}" for r in fast["rounds"])
