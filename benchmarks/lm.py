@@ -250,11 +250,11 @@ def render(results: dict) -> str:
                   "one torch thread:", "",
                   "| max_steps | test nats/char | test bits/char | best valid nats/char (step) | training time to best valid | training wall time |",
                   "|---|---|---|---|---|---|"]
-        for run in sorted(longer_runs.values(), key=lambda r: r["max_steps"]):
+        for entry in sorted(longer_runs.values(), key=lambda r: r["max_steps"]):
             lines.append(
-                f"| {run['max_steps']:,} | {run['cross_entropy_nats']:.3f} | {run['bits_per_char']:.3f} | {run['best_dev_nats_per_char']:.3f} "
-                f"({run['best_dev_step']:,}) | {run['seconds_to_best_dev'] / 60:.1f} min | {run['train_seconds'] / 60:.1f} min"
-                f"{' (stopped at the deadline)' if run['stopped_at_deadline'] else ''} |")
+                f"| {entry['max_steps']:,} | {entry['cross_entropy_nats']:.3f} | {entry['bits_per_char']:.3f} | {entry['best_dev_nats_per_char']:.3f} "
+                f"({entry['best_dev_step']:,}) | {entry['seconds_to_best_dev'] / 60:.1f} min | {entry['train_seconds'] / 60:.1f} min"
+                f"{' (stopped at the deadline)' if entry['stopped_at_deadline'] else ''} |")
         lines.append("")
     fast = results.get("form_sampling_speed")
     if fast:
