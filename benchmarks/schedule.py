@@ -60,10 +60,15 @@ def last_epoch(log: Path) -> Optional[int]:
     return int(rows[-1].group(1)) if rows else None
 
 
-def stop_reason(final_step: int, best_step: int, patience: int, deadline: bool) -> str:
-    if deadline:
+def stop_reason(run: Dict, patience: int) -> str:
+    """``deadline`` (--max-minutes), ``patience`` (spaCy's early stopping: ``patience`` steps after
+    the *earliest* evaluation with the best score, so a tie does not extend training) or
+    ``max_epochs``."""
+    if run.get("stopped_at_deadline", run.get("stopped_by") == "deadline"):
         return "deadline"
-    return "patience" if final_step - best_step >= patience else "max_epochs"
+    scored = [(score, -step) for step, score in run["evaluations"]]
+    earliest_best = -max(scored)[1] if scored else 0
+    return "patience" if run["final_step"] - earliest_best >= patience else "max_epochs"
 
 
 def training_settings(config: Path) -> Dict:
@@ -91,7 +96,7 @@ def one_run(name: str, fraction: float, paths: Dict[str, Path], args, settings: 
     text = log.read_text(encoding="utf8", errors="replace")
     return {
         "utterances": subset["docs"], "fraction": fraction, "final_step": meta["final_step"], "best_step": meta["step"],
-        "epochs": last_epoch(log), "stopped_by": stop_reason(meta["final_step"], meta["step"], settings["patience"], timing["stopped_at_deadline"]),
+        "epochs": last_epoch(log), "stopped_at_deadline": timing["stopped_at_deadline"],
         "best_dev": meta["score"], "last_dev": scores[-1] if scores else None,
         "gain_last_quarter": (max(scores[-quarter:]) - max(scores[:-quarter])) if len(scores) > quarter else None,
         "rate_halvings": text.count(DECAY_LINE), "evaluations": evaluations,
@@ -114,7 +119,7 @@ def markdown(results: Dict) -> str:
         gain = "–" if r["gain_last_quarter"] is None else f"{100 * r['gain_last_quarter']:+.2f}"
         test = "–" if r["test_intent_accuracy"] is None else f"{100 * r['test_intent_accuracy']:.2f}"
         lines.append(
-            f"| {key.split('/')[0]} | {r['utterances']:,} | {r['final_step']:,} | {r['epochs']} | {r['stopped_by']} | "
+            f"| {key.split('/')[0]} | {r['utterances']:,} | {r['final_step']:,} | {r['epochs']} | {stop_reason(r, s['patience'])} | "
             f"{100 * r['best_dev']:.2f} ({r['best_step']:,}) | {100 * r['last_dev']:.2f} | {gain} | {r['rate_halvings']} | "
             f"{r['train_seconds'] / 60:.1f} | {test} |"
         )
@@ -132,7 +137,12 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop a training after M minutes (marked)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--only-render", action="store_true", help="render schedule.md from schedule.json again")
     args = parser.parse_args()
+    if args.only_render:
+        results = json.loads((RESULTS / "schedule.json").read_text())
+        write_results("schedule", results, markdown(results))
+        return
     root = data_dir(args.data_dir)
     path = RESULTS / "schedule.json"
     results = json.loads(path.read_text()) if path.exists() and not args.fresh else {}
