@@ -60,7 +60,7 @@ def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float,
     ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
     ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off).
     ``span_confidence = false``: spans get ``confidence`` None and the CRF's forward-backward pass
-    (about a seventh of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
+    (about a sixth of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
     pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight,
                     span_confidence=span_confidence)
     pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers))
