@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -85,17 +85,17 @@ def write_results(name: str, results: Dict, table: str) -> None:
     print(f"wrote {RESULTS / (name + '.json')} and {RESULTS / (name + '.md')}")
 
 
-def convert(source: Path, out: Path, fmt: str, lang: str, log_name: str) -> Path:
-    """``nlp-rnn convert SOURCE OUT``, unless OUT is already newer than SOURCE and the converter."""
+def convert(source: Path, out: Path, fmt: str, lang: str, log_name: str, options: Sequence[str] = ()) -> Path:
+    """``nlp-rnn convert SOURCE OUT [OPTIONS]``, unless OUT is already newer than SOURCE and the converter."""
     newest_input = max(path.stat().st_mtime for path in [source, *sorted((ROOT / "nlp_rnn" / "data").glob("*.py"))])
     if not out.exists() or out.stat().st_mtime < newest_input:
-        run(cli("convert", source, out, "--format", fmt, "--lang", lang), WORK / "logs" / f"convert_{log_name}.log")
+        run(cli("convert", source, out, "--format", fmt, "--lang", lang, *options), WORK / "logs" / f"convert_{log_name}.log")
     return out
 
 
-def convert_splits(name: str, lang: str, fmt: str, splits, root: Path) -> Dict[str, Path]:
+def convert_splits(name: str, lang: str, fmt: str, splits, root: Path, options: Sequence[str] = ()) -> Dict[str, Path]:
     """``nlp-rnn convert`` each of (train, dev, test) into benchmarks/results/work/corpus/NAME/."""
-    return {split: convert(root / rel, WORK / "corpus" / name / f"{split}.spacy", fmt, lang, f"{name}_{split}")
+    return {split: convert(root / rel, WORK / "corpus" / name / f"{split}.spacy", fmt, lang, f"{name}_{split}", options)
             for split, rel in zip(("train", "dev", "test"), splits)}
 
 

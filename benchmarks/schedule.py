@@ -42,15 +42,7 @@ DECAY_LINE = "warmup_plateau: learn rate decayed"
 
 def convert_set(name: str, root: Path) -> Dict[str, Path]:
     fmt, options, *splits = SETS[name]
-    if not options:
-        return convert_splits(name, "en", fmt, splits, root)
-    paths = {}
-    for split, rel in zip(("train", "dev", "test"), splits):
-        out = WORK / "corpus" / name / f"{split}.spacy"
-        if not out.exists():
-            run(cli("convert", root / rel, out, "--format", fmt, "--lang", "en", *options), WORK / "logs" / f"convert_{name}_{split}.log")
-        paths[split] = out
-    return paths
+    return convert_splits(name, "en", fmt, splits, root, options)
 
 
 def last_epoch(log: Path) -> Optional[int]:

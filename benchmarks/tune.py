@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from common import RESULTS, ROOT, WORK, chosen_prior_weights, cli, data_dir, rel, train_model
-from tuning_data import CONFIGS, DATASETS, carve_dev, given_data, named_data  # noqa: F401  (tests use tune.*)
+from tuning_data import CONFIGS, given_data, named_data
 from tuning_grid import GRIDS, MAX_POINTS, GridError, expand, load_grid, override_problems, point_id
 from tuning_pick import choose, find_run, rank
-from tuning_report import render, write_markdown  # noqa: F401
+from tuning_report import write_markdown
 
 
 # --- one training run -----------------------------------------------------------------------

@@ -55,6 +55,7 @@ def _jsonl_text(line: str) -> str:
         raise ValueError(f"'text' must be a string, got {type(record['text']).__name__}")
     return record["text"]
 
+
 def _docbin_texts(path: Path) -> List[str]:
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
