@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nlp_rnn.evaluation.calibration import expected_calibration_error, plot_reliability_diagram, reliability_bins
-from nlp_rnn.oos.temperature import fit_temperature, scaled_probabilities
+from nlp_rnn.oos.temperature import apply_temperature, fit_temperature, scaled_probabilities
 
 
 def test_ece_by_hand():
@@ -36,15 +36,29 @@ def test_temperature_recovers_the_generating_temperature():
     assert after < before / 2
 
 
-def test_temperature_acts_on_every_member_and_the_prior_shift():
+def test_temperature_acts_on_the_final_probabilities_after_the_prior_shift():
     logits = torch.tensor([[[2.0, 0.0], [0.0, 0.0]]])
+    p = (torch.softmax(torch.tensor([2.0, 0.0]), 0) + 0.5) / 2  # the members' mean
     probs = scaled_probabilities(logits, torch.tensor(2.0))
-    expected = (torch.softmax(torch.tensor([1.0, 0.0]), 0) + 0.5) / 2
-    assert torch.allclose(probs[0], expected)
+    assert torch.allclose(probs[0], p.sqrt() / p.sqrt().sum())  # p^(1/T), renormalised
     shifted = scaled_probabilities(logits, torch.tensor(1.0), torch.tensor([0.0, math.log(2.0)]))
-    p = (torch.softmax(torch.tensor([2.0, 0.0]), 0) + 0.5) / 2
     assert torch.allclose(shifted[0], torch.tensor([p[0], 2 * p[1]]) / (p[0] + 2 * p[1]))
+    both = scaled_probabilities(logits, torch.tensor(2.0), torch.tensor([0.0, math.log(2.0)]))
+    q = torch.tensor([p[0], 2 * p[1]]).sqrt()
+    assert torch.allclose(both[0], q / q.sum())
     assert fit_temperature(numpy.zeros((2, 3)), [-1, 5]) == 1.0  # no usable row
+
+
+def test_temperature_never_changes_the_winning_intent():
+    generator = numpy.random.default_rng(1)
+    logits = generator.normal(0, 3, size=(500, 2, 7))  # two members that often disagree
+    mean = torch.softmax(torch.tensor(logits), -1).mean(1).numpy()
+    for t in (0.2, 0.5, 3.0):
+        scaled = apply_temperature(mean.astype("float32"), t)
+        assert scaled.dtype == numpy.float32 and numpy.allclose(scaled.sum(1), 1.0, atol=1e-5)
+        assert (scaled.argmax(1) == mean.argmax(1)).all()
+        assert numpy.allclose(scaled, scaled_probabilities(torch.tensor(logits), torch.tensor(t)).numpy(), atol=1e-5)
+    assert apply_temperature(mean, 1.0) is mean
 
 
 def test_reliability_diagram_png(tmp_path):

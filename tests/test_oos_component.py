@@ -7,7 +7,7 @@ from spacy.training import Example
 
 from nlp_rnn.language import blank_pipeline
 from nlp_rnn.oos.gaussian import ClassGaussians
-from nlp_rnn.pipeline.out_of_scope import collect_outputs, dev_scores, tune_out_of_scope
+from nlp_rnn.pipeline.out_of_scope import collect_outputs, dev_scores, final_probabilities, tune_out_of_scope
 
 from conftest import TINY_EN, make_examples, train_tiny_intent
 from nlp_rnn.architectures.encoder_config import nest_encoder_settings
@@ -78,6 +78,40 @@ def test_logit_scores_and_in_scope_share_without_oos_dev(score):
     assert chosen["rnn_intent"]["threshold"] == pytest.approx(numpy.quantile(scores, 0.45))
     flags = [d._.out_of_scope for d in nlp.pipe([t for t, _ in TINY_EN])]
     assert sum(flags) == (scores > chosen["rnn_intent"]["threshold"]).sum() == 5  # 0.45 quantile of 9 lies between the 4th and 5th: 5 above
+
+
+def test_msp_mahalanobis_is_the_standardized_sum_and_the_loss_budget_sets_the_threshold(tmp_path):
+    nlp = train_tiny_intent("en", component_config={"oos_score": "msp_mahalanobis", "oos_max_in_scope_loss": 0.0}, steps=20)
+    dev = make_examples(nlp, TINY_EN)
+    chosen = tune_out_of_scope(nlp, dev, make_examples(nlp, TINY_EN))["rnn_intent"]
+    pipe = nlp.get_pipe("rnn_intent")
+    assert chosen["method"] == "in_scope_loss"
+    texts = [t for t, _ in TINY_EN] + OOS_TEXTS
+    docs = [nlp.make_doc(t) for t in texts]
+    logits, features = collect_outputs(pipe, docs, True)
+    probs = final_probabilities(pipe.cfg, logits)  # float64, as doc.cats (float32) are before rounding
+    assert probs == pytest.approx(numpy.array([list(d.cats.values()) for d in nlp.pipe(texts)]), abs=1e-5)
+    distance = ClassGaussians.from_text(pipe.cfg["oos_gaussian"]).score(features)
+    stats = pipe.cfg["oos_standardization"]
+    (msp_mean, msp_sd), (maha_mean, maha_sd) = ([float(x) for x in stats[part]] for part in ("msp", "mahalanobis"))
+    expected = (1 - probs.max(1) - msp_mean) / msp_sd + (distance - maha_mean) / maha_sd
+    got = [d._.oos_score for d in nlp.pipe(texts, batch_size=2)]
+    numpy.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    # a zero budget: every correctly classified dev doc is kept
+    dev_docs = list(nlp.pipe([t for t, _ in TINY_EN]))
+    for doc, (_, label) in zip(dev_docs, TINY_EN):
+        if max(doc.cats, key=doc.cats.get) == label:
+            assert not doc._.out_of_scope
+    nlp.to_disk(tmp_path / "m")
+    loaded = spacy.load(tmp_path / "m")
+    # the msp statistics of this confident tiny model are ~1e-8: they must survive the cfg's JSON
+    assert [d._.oos_score for d in loaded.pipe(texts)] == pytest.approx(got, rel=1e-4, abs=1e-4)
+
+
+def test_bad_in_scope_loss_budget_is_refused_at_construction():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="oos_max_in_scope_loss must be in"):
+        nlp.add_pipe("rnn_intent", config={"oos_max_in_scope_loss": 1.0})
 
 
 def test_no_oos_dev_and_no_share_is_a_clear_error():

@@ -4,10 +4,17 @@ import math
 
 import numpy
 import pytest
+import srsly
 
 from nlp_rnn.oos.gaussian import ClassGaussians
-from nlp_rnn.oos.scores import check_oos_score, energy_score, msp_score
-from nlp_rnn.oos.threshold import ThresholdError, choose_threshold, open_macro_f1, threshold_for_in_scope_share
+from nlp_rnn.oos.scores import check_oos_score, energy_score, msp_score, standardization, standardized_sum, uses_gaussians
+from nlp_rnn.oos.threshold import (
+    ThresholdError,
+    choose_threshold,
+    open_macro_f1,
+    threshold_for_in_scope_loss,
+    threshold_for_in_scope_share,
+)
 
 
 def test_msp_is_one_minus_max_probability():
@@ -83,3 +90,49 @@ def test_no_oos_dev_and_no_share_is_a_clear_error():
         choose_threshold([0.1, 0.2], [0, 1], [0, 1], 2, None)
     choice = choose_threshold([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1], [0, 1, 0, 1], 2, 0.5)
     assert choice == {"threshold": pytest.approx(0.25), "method": "in_scope_share", "dev_value": 0.5}
+
+
+def test_standardized_sum_by_hand():
+    stats = standardization({"msp": [0.1, 0.3], "mahalanobis": [10.0, 30.0, 20.0], "flat": [2.0, 2.0]})
+    assert [float(x) for x in stats["msp"]] == pytest.approx([0.2, 0.1])
+    assert [float(x) for x in stats["mahalanobis"]] == pytest.approx([20.0, numpy.sqrt(200 / 3)])
+    assert stats["flat"] == ["2.0", "1.0"]  # no spread: centred only
+    tiny = standardization({"msp": [4.340005823857654e-09, 1.2e-08]})["msp"]
+    assert float(srsly.json_loads(srsly.json_dumps(tiny))[0]) == (4.340005823857654e-09 + 1.2e-08) / 2  # exact through JSON
+    # (0.4 − 0.2) / 0.1 + (20 − 20) / σ = 2; (0.2 − 0.2) / 0.1 + (40 − 20) / σ
+    got = standardized_sum({"msp": numpy.array([0.4, 0.2]), "mahalanobis": numpy.array([20.0, 40.0])}, stats)
+    assert got == pytest.approx([2.0, 20 / numpy.sqrt(200 / 3)])
+    with pytest.raises(ValueError, match="no standardization fitted for energy"):
+        standardized_sum({"energy": numpy.zeros(1)}, stats)
+    with pytest.raises(ValueError, match="no in-scope dev scores"):
+        standardization({"msp": []})
+    assert uses_gaussians("msp_mahalanobis") and uses_gaussians("mahalanobis") and not uses_gaussians("msp")
+    assert check_oos_score("msp_mahalanobis") == "msp_mahalanobis"
+
+
+def test_in_scope_loss_threshold_rejects_mistakes_first():
+    # 10 in-scope dev docs by falling score; docs 0 and 1 are misclassified (accuracy 0.8)
+    scores = numpy.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    predicted = numpy.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0])
+    gold = numpy.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+    # rejecting docs 0 and 1 costs nothing; each further doc costs 0.1
+    assert threshold_for_in_scope_loss(scores, predicted, gold, 0.0) == pytest.approx(0.75)
+    assert threshold_for_in_scope_loss(scores, predicted, gold, 0.1) == pytest.approx(0.65)
+    assert threshold_for_in_scope_loss(scores, predicted, gold, 0.25) == pytest.approx(0.55)  # 2 more docs, not 3
+    # ties cannot be split: with docs 1 and 2 tied, a zero budget rejects only doc 0
+    tied = scores.copy()
+    tied[2] = 0.8
+    assert threshold_for_in_scope_loss(tied, predicted, gold, 0.0) == pytest.approx(0.85)
+    # everything may go when every prediction is wrong
+    assert threshold_for_in_scope_loss(scores[:2], predicted[:2], gold[:2], 0.0) < 0.8
+    with pytest.raises(ThresholdError, match="oos_max_in_scope_loss"):
+        threshold_for_in_scope_loss(scores, predicted, gold, 1.5)
+
+
+def test_choose_threshold_prefers_the_loss_budget_over_the_share_without_oos_dev():
+    scores, predicted, gold = [0.9, 0.2, 0.1, 0.05], [1, 0, 0, 0], [0, 0, 0, 0]
+    choice = choose_threshold(scores, predicted, gold, 2, 0.95, max_in_scope_loss=0.0)
+    assert choice == {"threshold": pytest.approx(0.55), "method": "in_scope_loss", "dev_value": 0.75}
+    # with out-of-scope dev docs the open F1 rule wins over both
+    assert choose_threshold(scores + [0.95], predicted + [0], gold + [-1], 2, 0.95, 0.0)["method"] == "dev_macro_f1_open"
+    assert choose_threshold(scores, predicted, gold, 2, None, 0.0)["method"] == "in_scope_loss"

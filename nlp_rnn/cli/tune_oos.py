@@ -15,17 +15,19 @@ def tune_saved_oos(
     train: Optional[Path] = None,
     score: Optional[str] = None,
     in_scope_share: Optional[float] = None,
+    max_in_scope_loss: Optional[float] = None,
 ) -> Dict[str, Dict]:
-    """Fit the temperature, the class Gaussians (``mahalanobis``, on ``train``: default the
+    """Fit the temperature, the class Gaussians (``mahalanobis``, ``msp_mahalanobis``; on ``train``: default the
     pipeline's ``paths.train``) and ``oos_threshold`` of every intent component of the pipeline in
     ``model_dir`` on ``dev`` (default: its ``paths.dev``); save each component in place.
-    ``score`` / ``in_scope_share`` replace the configured ``oos_score`` / ``oos_in_scope_share``.
+    ``score`` / ``in_scope_share`` / ``max_in_scope_loss`` replace the configured ``oos_score`` /
+    ``oos_in_scope_share`` / ``oos_max_in_scope_loss``.
     Returns what :func:`nlp_rnn.pipeline.out_of_scope.tune_out_of_scope` chose (empty when the
     pipeline has no intent component). Raises ValueError / FileNotFoundError with one clear line."""
     from spacy.training import Corpus
 
     from ..loading import load_pipeline
-    from ..oos.scores import check_oos_score
+    from ..oos.scores import check_oos_score, uses_gaussians
     from ..pipeline.out_of_scope import oos_components, tune_out_of_scope
 
     nlp = load_pipeline(model_dir)
@@ -37,16 +39,19 @@ def tune_saved_oos(
             pipe.cfg["oos_score"] = check_oos_score(score)
         if in_scope_share is not None:
             pipe.cfg["oos_in_scope_share"] = in_scope_share
+        if max_in_scope_loss is not None:
+            pipe.cfg["oos_max_in_scope_loss"] = max_in_scope_loss
     dev = dev or nlp.config["paths"].get("dev")
     if not dev:
         raise ValueError(f"{model_dir}: no dev data to fit the out-of-scope settings on: pass DEV")
     if not Path(dev).exists():
         raise FileNotFoundError(f"dev data not found: {dev}")
     train_examples = None
-    if any(pipe.cfg.get("oos_score") == "mahalanobis" for _, pipe in components):
+    needing = sorted({pipe.cfg["oos_score"] for _, pipe in components if uses_gaussians(pipe.cfg.get("oos_score", "none"))})
+    if needing:
         train = train or nlp.config["paths"].get("train")
         if not train or not Path(train).exists():
-            raise FileNotFoundError(f"oos_score = 'mahalanobis' needs the training data (--train): {train or 'not given'}")
+            raise FileNotFoundError(f"oos_score = {needing[0]!r} needs the training data (--train): {train or 'not given'}")
         train_examples = list(Corpus(train)(nlp))
     chosen = tune_out_of_scope(nlp, list(Corpus(dev)(nlp)), train_examples)
     for name in chosen:
@@ -60,7 +65,8 @@ def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
     for name, r in chosen.items():
         line = f"{model_dir} {name}: temperature = {r['temperature']:.3f}"
         if "threshold" in r:
-            how = "best dev macro F1 (known + open)" if r["method"] == "dev_macro_f1_open" else "in-scope share kept on dev"
+            how = {"dev_macro_f1_open": "best dev macro F1 (known + open)", "in_scope_loss": "most rejection within the in-scope accuracy budget; share kept"}.get(
+                r["method"], "in-scope share kept on dev")
             line += f", oos_threshold = {r['threshold']:.4g} ({how}: {r['dev_value']:.4f})"
         lines.append(line)
     return "\n".join(lines)
@@ -70,9 +76,12 @@ def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
 def tune_oos_command(
     model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
     dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
-    train: Optional[Path] = typer.Option(None, "--train", help="Training DocBin for the mahalanobis Gaussians; default: paths.train"),
-    score: Optional[str] = typer.Option(None, "--score", help="Set oos_score: none, msp, energy or mahalanobis"),
+    train: Optional[Path] = typer.Option(None, "--train", help="Training DocBin for the class Gaussians (mahalanobis, msp_mahalanobis); default: paths.train"),
+    score: Optional[str] = typer.Option(None, "--score", help="Set oos_score: none, msp, energy, mahalanobis or msp_mahalanobis"),
     in_scope_share: Optional[float] = typer.Option(None, "--in-scope-share", help="Share of in-scope dev docs to keep when dev has no out-of-scope docs"),
+    max_in_scope_loss: Optional[float] = typer.Option(
+        None, "--max-in-scope-loss", help="Instead of a share: reject as much as costs at most this much in-scope dev accuracy (e.g. 0.01)"
+    ),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
     """Fit temperature scaling and the out-of-scope threshold (and Gaussians) on dev data."""
@@ -80,7 +89,7 @@ def tune_oos_command(
     from ..loading import PipelineLoadError
 
     try:
-        chosen = tune_saved_oos(model, dev, train, score, in_scope_share)
+        chosen = tune_saved_oos(model, dev, train, score, in_scope_share, max_in_scope_loss)
     except (PipelineLoadError, FileNotFoundError, ValueError) as error:
         raise fail(str(error))
     if not chosen:

@@ -52,7 +52,7 @@ def occlusion_weights(pipe, doc: Doc) -> Tuple[str, float, List[float]]:
             outputs = module(torch.from_numpy(batch).to(device), torch.from_numpy(numpy.full(n + 1, n, dtype="int64")))
     finally:
         module.train(was_training)
-    probs = final_probabilities(pipe, outputs.logits.detach().float().cpu().numpy())
+    probs = final_probabilities(pipe.cfg, outputs.logits.detach().float().cpu().numpy())
     best = int(probs[0].argmax())
     weights = (probs[0, best] - probs[1:, best]).tolist() + [0.0] * (len(doc) - n)
     return pipe.intents[best], float(probs[0, best]), weights

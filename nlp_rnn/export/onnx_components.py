@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
-from ..pipeline.intent_prior import adjust_for_prior
+from ..pipeline.intent_prior import corrected_and_calibrated
 from ..pipeline.length_buckets import length_buckets
 from ..pipeline.slot_tags import SlotTagSet
 from .numpy_crf import NumpyCRF, softmax_scores
@@ -133,18 +133,17 @@ class OnnxPipe(Pipe):
 
 
 def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = True) -> numpy.ndarray:
-    """logits (n, n_members, n_labels) → (n, n_labels) float32: softmax of logits / ``temperature``
-    (or sigmoid) per member, averaged over members, then the prior correction (exclusive only)."""
+    """logits (n, n_members, n_labels) → (n, n_labels) float32: softmax (or sigmoid) per member,
+    averaged over members, then (exclusive only) the prior correction and ``temperature``."""
     logits = logits.astype("float64")
     if exclusive:
-        logits = logits / (cfg.get("temperature", 1.0) or 1.0)
         shifted = numpy.exp(logits - logits.max(axis=-1, keepdims=True))
         probs = shifted / shifted.sum(axis=-1, keepdims=True)
     else:
         probs = 1.0 / (1.0 + numpy.exp(-logits))
     probs = probs.mean(axis=1).astype("float32")
-    if exclusive and cfg.get("prior_weight"):
-        probs = adjust_for_prior(probs, cfg.get("intent_prior", []), cfg["prior_weight"])
+    if exclusive:
+        probs = corrected_and_calibrated(probs, cfg)
     return probs
 
 

@@ -58,9 +58,9 @@ class IntentClassifier(nn.Module):
             loss = loss + gold.mixup_outliers * mixup_outlier_loss(outputs.features, lambda f: self.output(self.dropout(f)), gold)
         return loss
 
-    def decode(self, outputs: IntentOutputs, exclusive: bool = True, temperature: float = 1.0) -> torch.Tensor:
-        """(B, n_labels) probabilities averaged over the members: softmax of logits / temperature
-        (exclusive), else sigmoid."""
+    def decode(self, outputs: IntentOutputs, exclusive: bool = True) -> torch.Tensor:
+        """(B, n_labels) probabilities averaged over the members: softmax of the logits
+        (exclusive), else sigmoid. Calibration is the pipe's (:mod:`nlp_rnn.oos.temperature`)."""
         if exclusive:
-            return torch.softmax(outputs.logits / temperature, dim=-1).mean(dim=1)
+            return torch.softmax(outputs.logits, dim=-1).mean(dim=1)
         return torch.sigmoid(outputs.logits).mean(dim=1)

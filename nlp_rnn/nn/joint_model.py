@@ -104,11 +104,11 @@ class JointIntentSlotModel(nn.Module):
             loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask)
         return loss
 
-    def decode(self, outputs: JointOutputs, temperature: float = 1.0, span_confidence: bool = True) -> JointPredictions:
-        """Member-averaged intent probabilities (softmax of logits / temperature) and, per doc,
+    def decode(self, outputs: JointOutputs, span_confidence: bool = True) -> JointPredictions:
+        """Member-averaged intent probabilities (softmax of the logits; calibration is the pipe's) and, per doc,
         the best well-formed tag ids with their marginal confidences (empty without slots;
         ``None`` per doc with ``span_confidence`` False, which skips the forward-backward pass)."""
-        probs = torch.softmax(outputs.intent_logits / temperature, dim=-1).mean(dim=1)
+        probs = torch.softmax(outputs.intent_logits, dim=-1).mean(dim=1)
         batch = outputs.mask.shape[0]
         if self.slot_head is None:
             return JointPredictions(probs, [[] for _ in range(batch)], [[] for _ in range(batch)])

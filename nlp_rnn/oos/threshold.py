@@ -2,7 +2,9 @@
 
 - With out-of-scope dev examples: the threshold with the best macro F1 over the known intents
   plus the open class (:func:`threshold_for_open_f1`).
-- Without: the threshold that keeps ``in_scope_share`` of the in-scope dev examples
+- Without, and ``max_in_scope_loss`` set: the lowest threshold (the most rejection) that costs at
+  most that much in-scope dev accuracy against no rejection (:func:`threshold_for_in_scope_loss`).
+- Without, otherwise: the threshold that keeps ``in_scope_share`` of the in-scope dev examples
   (:func:`threshold_for_in_scope_share`).
 """
 
@@ -24,6 +26,34 @@ def threshold_for_in_scope_share(in_scope_scores: Sequence[float], share: float)
     if len(scores) == 0:
         raise ThresholdError("no in-scope dev examples to choose the out-of-scope threshold on")
     return float(numpy.quantile(scores, share))
+
+
+def threshold_for_in_scope_loss(in_scope_scores: Sequence[float], predicted: Sequence[int], gold: Sequence[int], max_loss: float) -> float:
+    """The lowest threshold at which in-scope dev accuracy (a rejection counts as an error) is at
+    most ``max_loss`` below the accuracy without rejection. Rejecting a misclassified doc costs
+    nothing, so a score that flags the model's own mistakes first can reject many docs.
+
+    in_scope_scores, predicted, gold: (n,) over the in-scope dev docs. Candidates are midpoints
+    between consecutive distinct scores, from the top; the search stops at the first over budget."""
+    scores = numpy.asarray(in_scope_scores, dtype="float64")
+    if not 0.0 <= max_loss < 1.0:
+        raise ThresholdError(f"oos_max_in_scope_loss must be in [0, 1), got {max_loss}")
+    if len(scores) == 0:
+        raise ThresholdError("no in-scope dev examples to choose the out-of-scope threshold on")
+    correct = numpy.asarray(predicted) == numpy.asarray(gold)
+    floor = correct.mean() - max_loss - 1e-12
+    order = numpy.argsort(-scores, kind="mergesort")  # highest score first
+    kept_correct = correct.sum() - numpy.cumsum(correct[order])  # correct docs kept after rejecting the first i+1
+    threshold = float(scores.max()) + 1.0  # reject nothing
+    for i, index in enumerate(order):
+        if i + 1 < len(order) and scores[order[i + 1]] == scores[index]:
+            continue  # a threshold cannot split tied scores
+        if kept_correct[i] / len(scores) < floor:
+            break
+        # midway between the last doc rejected and the first kept, so that a kept doc's score
+        # recomputed in another batch or precision stays below it
+        threshold = float(scores[index] + scores[order[i + 1]]) / 2 if i + 1 < len(order) else float(scores.min()) - 1.0
+    return threshold
 
 
 def open_macro_f1(gold: numpy.ndarray, pred: numpy.ndarray, n_classes: int) -> float:
@@ -71,19 +101,25 @@ def choose_threshold(
     gold: Sequence[int],
     n_classes: int,
     in_scope_share: Optional[float],
+    max_in_scope_loss: Optional[float] = None,
 ) -> Dict:
     """Threshold from dev data: by open macro F1 when some gold ids are out of scope (outside
-    [0, n_classes)), else by ``in_scope_share``. Returns {"threshold", "method", "dev_value"}.
-    Raises :class:`ThresholdError` when there are no out-of-scope examples and no share."""
+    [0, n_classes)), else by ``max_in_scope_loss`` when set, else by ``in_scope_share``.
+    Returns {"threshold", "method", "dev_value"}. Raises :class:`ThresholdError` when there are
+    no out-of-scope examples, no loss budget and no share."""
     gold = numpy.asarray(gold, dtype="int64")
     outside = (gold < 0) | (gold >= n_classes)
     if outside.any():
         threshold, f1 = threshold_for_open_f1(scores, predicted, gold, n_classes)
         return {"threshold": threshold, "method": "dev_macro_f1_open", "dev_value": f1}
+    if max_in_scope_loss is not None:
+        scores = numpy.asarray(scores)[~outside]
+        threshold = threshold_for_in_scope_loss(scores, numpy.asarray(predicted)[~outside], gold[~outside], max_in_scope_loss)
+        return {"threshold": threshold, "method": "in_scope_loss", "dev_value": float((scores <= threshold).mean())}
     if in_scope_share is None:
         raise ThresholdError(
-            "the dev data has no out-of-scope examples (docs with no positive intent) and no "
-            "oos_in_scope_share is configured: add out-of-scope dev examples or set oos_in_scope_share (e.g. 0.95)"
+            "the dev data has no out-of-scope examples (docs with no positive intent) and neither oos_in_scope_share "
+            "nor oos_max_in_scope_loss is configured: add out-of-scope dev examples or set oos_in_scope_share (e.g. 0.95)"
         )
     threshold = threshold_for_in_scope_share(numpy.asarray(scores)[~outside], in_scope_share)
     return {"threshold": threshold, "method": "in_scope_share", "dev_value": float(in_scope_share)}

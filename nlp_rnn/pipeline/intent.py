@@ -14,7 +14,7 @@ from ..architectures.torch_model import decode, predict_outputs, update_with_los
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
-from .intent_prior import adjust_for_prior, training_prior
+from .intent_prior import corrected_and_calibrated, training_prior
 from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores
@@ -36,7 +36,8 @@ DEFAULT_MODEL = {
 )
 def make_rnn_intent(
     nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float,
-    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float, mixup_outliers: float,
+    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], oos_max_in_scope_loss: Optional[float], temperature: float,
+    mixup_outliers: float,
 ) -> "RNNIntent":
     """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
     otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
@@ -45,7 +46,7 @@ def make_rnn_intent(
     ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
     ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off)."""
     pipe = RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers))
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers, oos_max_in_scope_loss))
     return pipe
 
 
@@ -117,16 +118,16 @@ class RNNIntent(RNNPipe):
 
     def predict(self, docs: Iterable[Doc]):
         """Returns ((n_docs, n_labels) scores, (n_docs,) out-of-scope scores or None): probabilities
-        (softmax of the logits / ``temperature``, or sigmoid) averaged over the model's ensemble
-        members, exclusive ones adjusted for the training prior (``prior_weight``)."""
+        (softmax, or sigmoid) averaged over the model's ensemble members; exclusive ones adjusted
+        for the training prior (``prior_weight``), then calibrated by ``temperature``."""
         docs = list(docs)
         if not docs:
             return numpy.zeros((0, len(self.labels)), dtype="float32"), None
         exclusive = self.cfg["exclusive_classes"]
         outputs = predict_outputs(self.model, docs)
-        scores = decode(self.model, outputs, exclusive=exclusive, temperature=self.cfg.get("temperature", 1.0)).cpu().numpy()
-        if exclusive and self.cfg.get("prior_weight"):
-            scores = adjust_for_prior(scores, self.cfg.get("intent_prior", []), self.cfg["prior_weight"])
+        scores = decode(self.model, outputs, exclusive=exclusive).cpu().numpy()
+        if exclusive:
+            scores = corrected_and_calibrated(scores, self.cfg)
         # (scores, out-of-scope scores (n,) or None): see nlp_rnn.pipeline.out_of_scope
         return scores, oos_scores(self.cfg, outputs.logits, scores, outputs.features, exclusive)
 

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.training import Example
 
 from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids
+from ..oos.temperature import apply_temperature
 
 PRIOR_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -39,6 +40,13 @@ def adjust_for_prior(probs: numpy.ndarray, prior: Sequence[float], weight: float
     scores -= scores.max(axis=1, keepdims=True)
     adjusted = numpy.exp(scores)
     return (adjusted / adjusted.sum(axis=1, keepdims=True)).astype(probs.dtype)
+
+
+def corrected_and_calibrated(probs: numpy.ndarray, cfg: Dict) -> numpy.ndarray:
+    """Exclusive intents' member-averaged probabilities (n, C) → the component's output: the prior
+    correction (cfg ``intent_prior``, ``prior_weight``), then temperature scaling (cfg ``temperature``)."""
+    adjusted = adjust_for_prior(probs, cfg.get("intent_prior", []), cfg.get("prior_weight", 0.0))
+    return apply_temperature(adjusted, cfg.get("temperature", 1.0))
 
 
 def choose_prior_weight(

@@ -24,7 +24,7 @@ from ..extensions import install_extensions
 from ..nn.outputs import JointGold, JointOutputs
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
-from .intent_prior import adjust_for_prior, training_prior
+from .intent_prior import corrected_and_calibrated, training_prior
 from .length_buckets import length_buckets, restore_order
 from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
 from .rnn_pipe import RNNPipe
@@ -52,7 +52,8 @@ DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encod
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
 def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float,
-                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
+                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float],
+                   oos_max_in_scope_loss: Optional[float], temperature: float,
                    mixup_outliers: float):
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
@@ -63,7 +64,7 @@ def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float,
     (about a sixth of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
     pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight,
                     span_confidence=span_confidence)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers))
+    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers, oos_max_in_scope_loss))
     return pipe
 
 
@@ -154,8 +155,8 @@ class RNNJoint(RNNPipe):
 
     def _predict_sub_batch(self, docs: List[Doc]):
         outputs: JointOutputs = predict_outputs(self.model, docs)
-        predictions = decode(self.model, outputs, temperature=self.cfg.get("temperature", 1.0), span_confidence=self.span_confidence)
-        probs = adjust_for_prior(predictions.intent_probs.cpu().numpy(), self.cfg.get("intent_prior", []), self.cfg.get("prior_weight", 0.0))
+        predictions = decode(self.model, outputs, span_confidence=self.span_confidence)
+        probs = corrected_and_calibrated(predictions.intent_probs.cpu().numpy(), self.cfg)
         out_of_scope = oos_scores(self.cfg, outputs.intent_logits, probs, outputs.features) if self.intents else None
         return probs, predictions.tag_ids, predictions.confidences, out_of_scope
 

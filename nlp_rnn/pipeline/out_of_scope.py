@@ -2,16 +2,21 @@
 
 Component settings (``[components.rnn_intent]`` / ``[components.rnn_joint]``):
 
-- ``oos_score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` (see
-  :mod:`nlp_rnn.oos.scores`); higher = more likely out of scope.
+- ``oos_score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` | ``"msp_mahalanobis"``
+  (see :mod:`nlp_rnn.oos.scores`); higher = more likely out of scope.
 - ``oos_threshold``: reject a doc whose score is above it (``null``: score but never reject).
 - ``oos_in_scope_share``: when the dev data has no out-of-scope examples, the threshold keeps this
   share of the in-scope dev docs (default 0.95; ``null`` makes such dev data an error).
-- ``temperature``: exclusive intents: every member's logits are divided by it before the softmax.
+- ``oos_max_in_scope_loss``: when set (e.g. 0.01) and the dev data has no out-of-scope examples,
+  the threshold instead rejects as much as it can while in-scope dev accuracy stays within this
+  much of no rejection (:func:`nlp_rnn.oos.threshold.threshold_for_in_scope_loss`).
+- ``temperature``: exclusive intents: the final probabilities become ``p^(1/T)``, renormalised
+  (:mod:`nlp_rnn.oos.temperature`; the winning intent never changes).
 
 ``nlp-rnn train`` / ``nlp-rnn tune-oos`` fit the temperature (dev NLL), the class Gaussians
-(``mahalanobis``: pooled features of the training docs, saved in cfg ``oos_gaussian`` as base64
-safetensors) and the threshold (dev) by :func:`tune_out_of_scope`.
+(``mahalanobis``, ``msp_mahalanobis``: pooled features of the training docs, saved in cfg
+``oos_gaussian`` as base64 safetensors), the standardization of ``msp_mahalanobis``'s parts (cfg
+``oos_standardization``, in-scope dev docs) and the threshold (dev) by :func:`tune_out_of_scope`.
 
 A rejected doc keeps its full ``doc.cats``; ``doc._.out_of_scope`` is True and ``doc._.oos_score``
 holds the score. Multi-label components (``exclusive_classes = false``): a doc is out of scope when
@@ -33,11 +38,12 @@ from spacy.training import Example
 from ..architectures.torch_model import predict_outputs
 from ..evaluation.intent_metrics import exclusive_gold_ids
 from ..oos.gaussian import ClassGaussians
-from ..oos.scores import check_oos_score, energy_score, msp_score
+from ..oos.scores import check_oos_score, energy_score, msp_score, standardization, standardized_sum, uses_gaussians
 from ..oos.temperature import fit_temperature
 from ..oos.threshold import choose_threshold
 
-OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "temperature": 1.0, "mixup_outliers": 0.0}
+OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "oos_max_in_scope_loss": None,
+                                "temperature": 1.0, "mixup_outliers": 0.0}
 GAUSSIAN_SHRINKAGE = 0.1
 BATCH = 256
 
@@ -51,7 +57,7 @@ def install_oos_extensions() -> None:
 
 
 def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
-            mixup_outliers: float = 0.0) -> Dict[str, Any]:
+            mixup_outliers: float = 0.0, oos_max_in_scope_loss: Optional[float] = None) -> Dict[str, Any]:
     """The component cfg entries for the factory settings, checked (and the Doc extensions installed).
     ``mixup_outliers``: weight of the synthetic-outlier training loss (exclusive intents; see
     :func:`nlp_rnn.nn.losses.mixup_outlier_loss`), 0 = off."""
@@ -59,30 +65,41 @@ def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: 
     check_oos_score(oos_score)
     if oos_in_scope_share is not None and not 0.0 < oos_in_scope_share <= 1.0:
         raise ValueError(f"oos_in_scope_share must be in (0, 1] or null, got {oos_in_scope_share}")
+    if oos_max_in_scope_loss is not None and not 0.0 <= oos_max_in_scope_loss < 1.0:
+        raise ValueError(f"oos_max_in_scope_loss must be in [0, 1) or null, got {oos_max_in_scope_loss}")
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if mixup_outliers < 0:
         raise ValueError(f"mixup_outliers must be >= 0 (0 = off), got {mixup_outliers}")
-    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share, "temperature": float(temperature),
-            "mixup_outliers": float(mixup_outliers)}
+    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share,
+            "oos_max_in_scope_loss": oos_max_in_scope_loss, "temperature": float(temperature), "mixup_outliers": float(mixup_outliers)}
 
 
 def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
     """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
-    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores;
-    features (n, width) pooled features (``mahalanobis`` only; None before the Gaussians are
-    fitted, so the scores are None too). Multi-label: 1 − max probability."""
+    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores (for
+    exclusive intents recomputed from the logits in float64, as on dev: a low temperature can turn
+    float32 rounding of a probability near 1 into a visible change of ``msp``); features (n, width)
+    pooled features (scores with Gaussians only; None before they are fitted, so the scores are
+    None too). Multi-label: 1 − max probability."""
     method = cfg.get("oos_score", "none")
     if method == "none":
         return None
-    probs = numpy.asarray(_numpy(probs))
-    if not exclusive or method == "msp":
+    if not exclusive:
+        return msp_score(numpy.asarray(_numpy(probs)))
+    probs = final_probabilities(cfg, _numpy(member_logits))
+    if method == "msp":
         return msp_score(probs)
     if method == "energy":  # the recurrent member's logits (a bag-of-n-grams member's are on another scale)
         return energy_score(_numpy(member_logits)[:, 0])
     if not cfg.get("oos_gaussian") or features is None:
         return None  # not fitted yet (e.g. during training): nlp-rnn train / tune-oos fit it afterwards
-    return ClassGaussians.from_text(cfg["oos_gaussian"]).score(_numpy(features))
+    distance = ClassGaussians.from_text(cfg["oos_gaussian"]).score(_numpy(features))
+    if method == "mahalanobis":
+        return distance
+    if not cfg.get("oos_standardization"):
+        return None  # msp_mahalanobis before its standardization is fitted
+    return standardized_sum({"msp": msp_score(probs), "mahalanobis": distance}, cfg["oos_standardization"])
 
 
 def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> numpy.ndarray:
@@ -147,13 +164,12 @@ def collect_outputs(pipe, docs: List[Doc], with_features: bool) -> Tuple[numpy.n
     return numpy.concatenate(logits), (numpy.concatenate(features) if with_features else None)
 
 
-def final_probabilities(pipe, logits: numpy.ndarray) -> numpy.ndarray:
-    """The component's probabilities from member logits: temperature, softmax, mean, prior."""
-    from .intent_prior import adjust_for_prior
+def final_probabilities(cfg: Dict[str, Any], logits: numpy.ndarray) -> numpy.ndarray:
+    """An exclusive component's probabilities (n, C) float64 from member logits (n, n_members, C)
+    and its cfg: softmax, mean over members, prior correction, temperature."""
+    from .intent_prior import corrected_and_calibrated
 
-    scaled = torch.as_tensor(logits, dtype=torch.float64) / pipe.cfg.get("temperature", 1.0)
-    probs = torch.softmax(scaled, dim=-1).mean(dim=1).numpy()
-    return adjust_for_prior(probs, pipe.cfg.get("intent_prior", []), pipe.cfg.get("prior_weight", 0.0))
+    return corrected_and_calibrated(torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=-1).mean(dim=1).numpy(), cfg)
 
 
 def _log_prior_shift(pipe) -> Optional[numpy.ndarray]:
@@ -177,16 +193,30 @@ def dev_scores(pipe, dev_examples: Sequence[Example], method: Optional[str] = No
     """{"scores", "predicted", "gold", "probs"} on dev for ``method`` (default: the component's)."""
     method = method or pipe.cfg["oos_score"]
     docs = [eg.predicted for eg in dev_examples]
-    logits, features = collect_outputs(pipe, docs, method == "mahalanobis")
-    probs = final_probabilities(pipe, logits)
+    logits, features = collect_outputs(pipe, docs, uses_gaussians(method))
+    probs = final_probabilities(pipe.cfg, logits)
     cfg = dict(pipe.cfg, oos_score=method)
     gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1))
     return {"scores": oos_scores(cfg, logits, probs, features), "predicted": probs.argmax(axis=1), "gold": gold, "probs": probs}
 
 
+def fit_standardization(pipe, dev_examples: Sequence[Example]) -> Dict[str, List[float]]:
+    """``msp_mahalanobis``: mean and deviation of ``msp`` and ``mahalanobis`` over the in-scope
+    dev docs, with the component's temperature and fitted Gaussians; saved in cfg
+    ``oos_standardization``."""
+    docs = [eg.predicted for eg in dev_examples]
+    gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1))
+    in_scope = (gold >= 0) & (gold < len(pipe.intents))
+    logits, features = collect_outputs(pipe, docs, True)
+    distance = ClassGaussians.from_text(pipe.cfg["oos_gaussian"]).score(features[in_scope])
+    stats = standardization({"msp": msp_score(final_probabilities(pipe.cfg, logits)[in_scope]), "mahalanobis": distance})
+    pipe.cfg["oos_standardization"] = stats
+    return stats
+
+
 def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples: Optional[List[Example]] = None) -> Dict[str, Dict]:
     """For every exclusive intent component: fit the temperature on the in-scope dev docs, fit
-    the Gaussians on ``train_examples`` (``mahalanobis``), choose ``oos_threshold`` on dev
+    the Gaussians on ``train_examples`` (scores with Gaussians), choose ``oos_threshold`` on dev
     (:func:`nlp_rnn.oos.threshold.choose_threshold`). Settings are written to the cfg.
     Returns {component: {"temperature", "threshold", "method", "dev_value", ...}}."""
     chosen = {}
@@ -199,14 +229,17 @@ def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples
         pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
         result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
         method = pipe.cfg["oos_score"]
-        if method == "mahalanobis":
+        if uses_gaussians(method):
             if not train_examples:
-                raise ValueError(f"{name}: oos_score = 'mahalanobis' needs the training data to fit the class Gaussians")
+                raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
             fit_component_gaussians(pipe, train_examples)
+        if method == "msp_mahalanobis":
+            fit_standardization(pipe, dev_examples)
         if method != "none":
             scored = dev_scores(pipe, dev_examples)
             try:
-                choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"))
+                choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"),
+                                          pipe.cfg.get("oos_max_in_scope_loss"))
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from error
             pipe.cfg["oos_threshold"] = choice["threshold"]
