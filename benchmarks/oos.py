@@ -320,9 +320,10 @@ def dev_pick(mean: Dict, rule: str) -> Optional[str]:
 def checks(results: Dict) -> Dict:
     """The issue's targets, per threshold rule, for the score picked on dev."""
     out = {}
+    mean_75 = results["open"].get("0.75", {}).get("mean", {})
     for rule in RULES:
-        ours = results["open"].get("0.75", {}).get("mean", {}).get(f"nlp_rnn{SUFFIX[rule]}")
-        best = dev_pick(results["open"].get("0.75", {}).get("mean", {}), rule)
+        ours = mean_75.get(f"nlp_rnn{SUFFIX[rule]}")
+        best = dev_pick(mean_75, rule)
         if ours and best and ours[best]["oos_f1"] is not None:
             out[f"{RULE_NAMES[rule]}: score picked on dev at 75% known"] = best
             out[f"{RULE_NAMES[rule]}: open F1 gain over msp on test (target ≥ 5 points)"] = pct(ours[best]["oos_f1"] - ours["msp"]["oos_f1"])
@@ -445,7 +446,6 @@ def explicit_split(root: Path, results: Dict, steps: int) -> None:
 
 def ece_runs(root: Path, results: Dict, steps: int) -> None:
     """SNIPS and BANKING77 with all intents: ECE on test before / after the dev-fitted temperature."""
-    from nlp_rnn.evaluation.calibration import expected_calibration_error
     from nlp_rnn.evaluation.intent_metrics import cats_to_labels
     from nlp_rnn.loading import load_pipeline
     from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope

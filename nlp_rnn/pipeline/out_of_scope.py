@@ -77,19 +77,18 @@ def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: 
 
 def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
     """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
-    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores (for
-    exclusive intents recomputed from the logits in float64, as on dev: a low temperature can turn
-    float32 rounding of a probability near 1 into a visible change of ``msp``); features (n, width)
-    pooled features (scores with Gaussians only; None before they are fitted, so the scores are
-    None too). Multi-label: 1 − max probability."""
+    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores (multi-label
+    only: ``msp`` of exclusive intents is taken of the probabilities recomputed from the logits in
+    float64, as on dev, since a low temperature can turn float32 rounding of a probability near 1
+    into a visible change of ``msp``); features (n, width) pooled features (scores with Gaussians
+    only; None before they are fitted, so the scores are None too). Multi-label: 1 − max probability."""
     method = cfg.get("oos_score", "none")
     if method == "none":
         return None
     if not exclusive:
         return msp_score(numpy.asarray(_numpy(probs)))
-    probs = final_probabilities(cfg, _numpy(member_logits))
     if method == "msp":
-        return msp_score(probs)
+        return msp_score(final_probabilities(cfg, _numpy(member_logits)))
     if method == "energy":  # the recurrent member's logits (a bag-of-n-grams member's are on another scale)
         return energy_score(_numpy(member_logits)[:, 0])
     if not cfg.get("oos_gaussian") or features is None:
@@ -99,7 +98,8 @@ def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[num
         return distance
     if not cfg.get("oos_standardization"):
         return None  # msp_mahalanobis before its standardization is fitted
-    return standardized_sum({"msp": msp_score(probs), "mahalanobis": distance}, cfg["oos_standardization"])
+    msp = msp_score(final_probabilities(cfg, _numpy(member_logits)))
+    return standardized_sum({"msp": msp, "mahalanobis": distance}, cfg["oos_standardization"])
 
 
 def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> numpy.ndarray:
@@ -189,25 +189,31 @@ def fit_component_gaussians(pipe, train_examples: Sequence[Example], shrinkage: 
     return gaussians
 
 
-def dev_scores(pipe, dev_examples: Sequence[Example], method: Optional[str] = None) -> Dict[str, numpy.ndarray]:
-    """{"scores", "predicted", "gold", "probs"} on dev for ``method`` (default: the component's)."""
-    method = method or pipe.cfg["oos_score"]
-    docs = [eg.predicted for eg in dev_examples]
-    logits, features = collect_outputs(pipe, docs, uses_gaussians(method))
-    probs = final_probabilities(pipe.cfg, logits)
-    cfg = dict(pipe.cfg, oos_score=method)
+def dev_outputs(pipe, dev_examples: Sequence[Example], with_features: bool) -> Tuple[numpy.ndarray, Optional[numpy.ndarray], numpy.ndarray]:
+    """One pass over dev: member logits (n, n_members, C), pooled features (n, width) or None,
+    and gold intent ids (n,) (-1: out of scope)."""
+    logits, features = collect_outputs(pipe, [eg.predicted for eg in dev_examples], with_features)
     gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1))
+    return logits, features, gold
+
+
+def scored_outputs(cfg: Dict[str, Any], logits: numpy.ndarray, features: Optional[numpy.ndarray], gold: numpy.ndarray) -> Dict[str, numpy.ndarray]:
+    """{"scores", "predicted", "gold", "probs"} from :func:`dev_outputs` with the settings in ``cfg``."""
+    probs = final_probabilities(cfg, logits)
     return {"scores": oos_scores(cfg, logits, probs, features), "predicted": probs.argmax(axis=1), "gold": gold, "probs": probs}
 
 
-def fit_standardization(pipe, dev_examples: Sequence[Example]) -> Dict[str, List[float]]:
+def dev_scores(pipe, dev_examples: Sequence[Example], method: Optional[str] = None) -> Dict[str, numpy.ndarray]:
+    """{"scores", "predicted", "gold", "probs"} on dev for ``method`` (default: the component's)."""
+    method = method or pipe.cfg["oos_score"]
+    return scored_outputs(dict(pipe.cfg, oos_score=method), *dev_outputs(pipe, dev_examples, uses_gaussians(method)))
+
+
+def fit_standardization(pipe, logits: numpy.ndarray, features: numpy.ndarray, gold: numpy.ndarray) -> Dict[str, List[str]]:
     """``msp_mahalanobis``: mean and deviation of ``msp`` and ``mahalanobis`` over the in-scope
-    dev docs, with the component's temperature and fitted Gaussians; saved in cfg
-    ``oos_standardization``."""
-    docs = [eg.predicted for eg in dev_examples]
-    gold = numpy.array(exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1))
+    dev docs (:func:`dev_outputs`), with the component's temperature and fitted Gaussians; saved in
+    cfg ``oos_standardization``."""
     in_scope = (gold >= 0) & (gold < len(pipe.intents))
-    logits, features = collect_outputs(pipe, docs, True)
     distance = ClassGaussians.from_text(pipe.cfg["oos_gaussian"]).score(features[in_scope])
     stats = standardization({"msp": msp_score(final_probabilities(pipe.cfg, logits)[in_scope]), "mahalanobis": distance})
     pipe.cfg["oos_standardization"] = stats
@@ -223,20 +229,18 @@ def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples
     for name, pipe in oos_components(nlp):
         if not pipe.cfg.get("exclusive_classes", True):
             continue
-        docs = [eg.predicted for eg in dev_examples]
-        gold = exclusive_gold_ids((eg.reference.cats for eg in dev_examples), pipe.intents, missing=-1)
-        logits, _ = collect_outputs(pipe, docs, False)
+        method = pipe.cfg["oos_score"]
+        if uses_gaussians(method) and not train_examples:
+            raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
+        logits, features, gold = dev_outputs(pipe, dev_examples, uses_gaussians(method))
         pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
         result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
-        method = pipe.cfg["oos_score"]
         if uses_gaussians(method):
-            if not train_examples:
-                raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
             fit_component_gaussians(pipe, train_examples)
         if method == "msp_mahalanobis":
-            fit_standardization(pipe, dev_examples)
+            fit_standardization(pipe, logits, features, gold)
         if method != "none":
-            scored = dev_scores(pipe, dev_examples)
+            scored = scored_outputs(pipe.cfg, logits, features, gold)
             try:
                 choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"),
                                           pipe.cfg.get("oos_max_in_scope_loss"))
