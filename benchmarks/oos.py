@@ -1,6 +1,6 @@
 """Out-of-scope benchmark: BANKING77 under the open-intent protocol, calibration, rejection cost.
 
-    python benchmarks/oos.py [--shares 0.75 0.5 0.25] [--seeds 0 1 2] [--steps 1500] [--parts open ece explicit]
+    python benchmarks/oos.py [--shares 0.75 0.5 0.25] [--seeds 0 1 2] [--steps 1500] [--parts open75 ece explicit explicit_pool open throughput mixup]
 
 - **open** (Zhang, Xu & Lin 2021 protocol, see ../shared/data/banking77/PROVENANCE.md): for each
   share of known intents and each seed, the known intents are drawn with
@@ -17,6 +17,9 @@
   0: trained towards the uniform distribution; the threshold is then the best dev macro F1 over
   known + open); the other 10 are held out, and test = known + held-out intents' test rows. The
   in-scope-only model of the same draw is scored on the same test rows for comparison.
+- **explicit_pool** (CLINC150-like; seed 0, 75% known): the train/dev rows of all 19 unknown
+  intents are out-of-scope examples and their test rows the out-of-scope test docs, so the test's
+  out-of-scope queries come from the pool the training examples were drawn from.
 - **ece**: expected calibration error (15 bins) on test before / after temperature scaling for
   SNIPS (all intents) and BANKING77 (all 77 intents).
 - **mixup** (75% known, ``--seeds`` draws): the same draw trained twice with the current code and
@@ -281,9 +284,12 @@ def markdown(results: Dict) -> str:
                              f"{pct(m['oos_fpr_at_95_tpr'])} |")
     if results.get("checks"):
         lines += ["", "Targets:", ""] + [f"- {k}: {v}" for k, v in results["checks"].items()]
-    if results.get("explicit"):
-        e = results["explicit"]
-        lines += ["", "## Explicit out-of-scope training examples (75% known, seed 0)", "", e["description"], "",
+    for key, title in (("explicit", "Explicit out-of-scope training examples, held-out unknown intents on test (75% known, seed 0)"),
+                       ("explicit_pool", "Explicit out-of-scope training examples from the test's pool (75% known, seed 0)")):
+        if not results.get(key):
+            continue
+        e = results[key]
+        lines += ["", f"## {title}", "", e["description"], "",
                   "| model | score | threshold from | accuracy | macro F1 (known+open) | open F1 | open recall | in-scope acc | AUROC |", "|---|---|---|---|---|---|---|---|---|"]
         for model, methods in e["results"].items():
             for method, m in methods.items():
@@ -339,6 +345,26 @@ def checks(results: Dict) -> Dict:
     return out
 
 
+def write_draw(share: float, seed: int, known: Sequence[str], train_rows, dev_rows, test_rows):
+    """(work folder, {"train", "dev"} DocBins of the known intents, test DocBin with every row) of one draw."""
+    base = OOS_WORK / f"k{share:g}_s{seed}"
+    paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
+             "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
+    return base, paths, write_docbin(test_rows, known, base / "test.spacy")
+
+
+def throughput_part(root: Path, results: Dict, steps: int, rounds: int) -> None:
+    """Rejection cost on the 75% seed-0 draw's model, trained first when the work folder lacks it."""
+    bank = root / "banking77"
+    rows = [read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv")]
+    known = draw_known(sorted({label for _, label in rows[0]}), 0.75, 0)
+    base, paths, test_path = write_draw(0.75, 0, known, *rows)
+    train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
+    results["throughput"] = measure_throughput(base / "ours" / "model-best", paths, test_path, rounds)
+    results["throughput_rounds"] = rounds
+    save(results)
+
+
 def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bool, throughput: bool, peer_minutes: float = 6.0,
                   redo: bool = False) -> None:
     bank = root / "banking77"
@@ -354,10 +380,7 @@ def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bo
             if any(r["seed"] == seed for r in entry["draws"]):
                 continue
             known = draw_known(intents, share, seed)
-            base = OOS_WORK / f"k{share:g}_s{seed}"
-            paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
-                     "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
-            test_path = write_docbin(test_rows, known, base / "test.spacy")
+            base, paths, test_path = write_draw(share, seed, known, train_rows, dev_rows, test_rows)
             dev_oos = sorted(random.Random(100).sample([i for i in intents if i not in known], DEV_OOS_INTENTS))
             dev_oos_path = write_docbin(dev_rows, known, base / "dev_with_oos.spacy", lambda l: l in known or l in dev_oos)
             run = {"seed": seed, "known": known, "dev_oos_intents": dev_oos}
@@ -415,36 +438,59 @@ def mixup_markdown(entry: Dict) -> List[str]:
     return lines
 
 
-def explicit_split(root: Path, results: Dict, steps: int) -> None:
-    """Unknown intents split in two: 9 give out-of-scope training/dev examples, 10 are held out."""
+def score_with_oos_examples(base: Path, known: Sequence[str], oos_train: Sequence[str], oos_test: Sequence[str], steps: int, root: Path):
+    """Train on the known intents plus ``oos_train`` intents' rows as out-of-scope examples (all
+    cats 0) and score on test = known + ``oos_test`` intents' rows; the in-scope-only model of the
+    75% seed-0 draw is scored on the same test rows when its work folder has it.
+    Returns (training info, {model: {score: metrics}})."""
     bank = root / "banking77"
     train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
-    intents = sorted({label for _, label in train_rows})
-    known = draw_known(intents, 0.75, 0)
-    unknown = [i for i in intents if i not in known]
-    oos_train = sorted(random.Random(100).sample(unknown, 9))
-    held_out = [i for i in unknown if i not in oos_train]
-    base = OOS_WORK / "explicit_k0.75_s0"
     paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known or l in oos_train),
              "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known or l in oos_train)}
-    test_path = write_docbin(test_rows, known, base / "test.spacy", lambda l: l in known or l in held_out)
+    test_path = write_docbin(test_rows, known, base / "test.spacy", lambda l: l in known or l in oos_test)
     info = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
     plain = OOS_WORK / "k0.75_s0"
     out = {"with OOS examples (uniform target)": score_ours(base / "ours" / "model-best", paths, test_path)}
     if (plain / "ours" / "model-best").exists():
         plain_paths = {"train": plain / "train.spacy", "dev": plain / "dev.spacy"}
         out["in-scope only (same draw)"] = score_ours(plain / "ours" / "model-best", plain_paths, test_path)
+    return info, out
+
+
+def explicit_split(root: Path, results: Dict, steps: int) -> None:
+    """Unknown intents split in two: 9 give out-of-scope training/dev examples, 10 are held out."""
+    intents = sorted({label for _, label in read_rows(root / "banking77" / "train_split.csv")})
+    known = draw_known(intents, 0.75, 0)
+    unknown = [i for i in intents if i not in known]
+    oos_train = sorted(random.Random(100).sample(unknown, 9))
+    held_out = [i for i in unknown if i not in oos_train]
+    info, out = score_with_oos_examples(OOS_WORK / "explicit_k0.75_s0", known, oos_train, held_out, steps, root)
     results["explicit"] = {
         "description": (f"58 known intents (seed 0); {len(oos_train)} unknown intents give out-of-scope train/dev rows "
                         f"({', '.join(oos_train)}); test = known + {len(held_out)} held-out unknown intents' rows. The OOS-example model's "
                         "threshold is the best dev macro F1 (known + open); the in-scope-only model keeps 95% of its in-scope dev docs."),
-        "oos_train_intents": oos_train, "held_out_intents": held_out, "training": info,
-        "results": {model: {m: r for m, r in res.items()} for model, res in out.items()},
+        "oos_train_intents": oos_train, "held_out_intents": held_out, "training": info, "results": out,
     }
     save(results)
 
 
-def ece_runs(root: Path, results: Dict, steps: int) -> None:
+def explicit_pool(root: Path, results: Dict, steps: int) -> None:
+    """CLINC150-like: the out-of-scope train, dev and test rows come from one pool (all 19
+    unknown intents of the 75% seed-0 draw), so test out-of-scope queries resemble the training ones."""
+    intents = sorted({label for _, label in read_rows(root / "banking77" / "train_split.csv")})
+    known = draw_known(intents, 0.75, 0)
+    unknown = [i for i in intents if i not in known]
+    info, out = score_with_oos_examples(OOS_WORK / "explicit_pool_k0.75_s0", known, unknown, unknown, steps, root)
+    results["explicit_pool"] = {
+        "description": (f"58 known intents (seed 0); the train/dev rows of all {len(unknown)} unknown intents are out-of-scope "
+                        "examples and their test rows the out-of-scope test docs (one pool, as in CLINC150). The OOS-example model's "
+                        "threshold is the best dev macro F1 (known + open); the in-scope-only model keeps 95% of its in-scope dev docs."),
+        "training": info, "results": out,
+    }
+    save(results)
+
+
+def ece_runs(root: Path, results: Dict, steps: int, redo: bool = False) -> None:
     """SNIPS and BANKING77 with all intents: ECE on test before / after the dev-fitted temperature."""
     from nlp_rnn.evaluation.intent_metrics import cats_to_labels
     from nlp_rnn.loading import load_pipeline
@@ -466,7 +512,7 @@ def ece_runs(root: Path, results: Dict, steps: int) -> None:
     data["snips"] = snips_paths
     results.setdefault("ece", {})
     for name, paths in data.items():
-        if name in results["ece"]:
+        if name in results["ece"] and not redo:
             continue
         base = OOS_WORK / f"ece_{name}"
         info = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
@@ -493,14 +539,14 @@ def main() -> None:
     parser.add_argument("--shares", type=float, nargs="+", default=[0.75, 0.5, 0.25])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--parts", nargs="+", default=["open75", "ece", "explicit", "open"], choices=["open75", "ece", "explicit", "open", "throughput", "mixup"],
+    parser.add_argument("--parts", nargs="+", default=["open75", "ece", "explicit", "explicit_pool", "open"], choices=["open75", "ece", "explicit", "explicit_pool", "open", "throughput", "mixup"],
                         help="in this order: open75 = the 75%% share first; open = the remaining shares; throughput = measure "
                              "the rejection cost again on the 75%% seed-0 model (--rounds rounds)")
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (methods interleaved; best round kept)")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-minutes", type=float, default=6.0, help="stop each textcat training after this long (its model-best so far is scored)")
     parser.add_argument("--fresh", action="store_true", help="ignore benchmarks/results/oos.json (finished units are otherwise kept)")
-    parser.add_argument("--redo", action="store_true", help="score the draws of the shares run again (trained models still in the work folder are reused)")
+    parser.add_argument("--redo", action="store_true", help="score the draws of the shares and the calibration runs again (trained models still in the work folder are reused)")
     args = parser.parse_args()
     root = data_dir(args.data_dir)
     previous = RESULTS / "oos.json"
@@ -515,16 +561,15 @@ def main() -> None:
         if part == "open75":
             open_protocol(root, results, [s for s in args.shares if s == 0.75], args.seeds, args.steps, not args.skip_peer, True, args.peer_minutes, args.redo)
         elif part == "ece":
-            ece_runs(root, results, args.steps)
+            ece_runs(root, results, args.steps, args.redo)
         elif part == "explicit":
             explicit_split(root, results, args.steps)
+        elif part == "explicit_pool":
+            explicit_pool(root, results, args.steps)
         elif part == "mixup":
             mixup_comparison(root, results, args.seeds, args.steps)
         elif part == "throughput":
-            base = OOS_WORK / "k0.75_s0"
-            results["throughput"] = measure_throughput(base / "ours" / "model-best", {"train": base / "train.spacy", "dev": base / "dev.spacy"},
-                                                       base / "test.spacy", args.rounds)
-            results["throughput_rounds"] = args.rounds
+            throughput_part(root, results, args.steps, args.rounds)
         else:
             open_protocol(root, results, [s for s in args.shares if s != 0.75], args.seeds, args.steps, not args.skip_peer, False, args.peer_minutes, args.redo)
     save(results)
