@@ -1,7 +1,7 @@
 """Joint intent + slots and Chinese NER: nlp_rnn against spaCy's textcat + ner, in one run.
 
     python benchmarks/joint.py [--data-dir ../shared/data] [--datasets snips atis cais resume]
-                               [--skip-peer] [--reuse ours peer] [--peer-minutes M]
+                               [--skip-peer | --skip-ours] [--reuse ours peer] [--peer-minutes M]
 
 Each data set is converted with `nlp-rnn convert`, trained with `nlp-rnn train` on
 pipelines/joint_en.cfg, joint_zh.cfg or ner_zh.cfg and scored with `nlp-rnn evaluate` (intent
@@ -67,15 +67,15 @@ def markdown(results: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for name, r in results["datasets"].items():
-        peer = r.get("spacy", {})
+        ours, peer = r.get("nlp_rnn", {}), r.get("spacy", {})
         for metric, target in TARGETS[name].items():
-            lines.append(f"| {name} | {metric} | {fmt(r['nlp_rnn'], metric)} | {fmt(peer, metric)} | ≥ {100 * target:.1f} |")
+            lines.append(f"| {name} | {metric} | {fmt(ours, metric)} | {fmt(peer, metric)} | ≥ {100 * target:.1f} |")
         lines.append(
-            f"| {name} | gold spans the tokenizer cannot express | {r['nlp_rnn'].get('unreachable_spans')} | {peer.get('unreachable_spans', '—')} | |"
+            f"| {name} | gold spans the tokenizer cannot express | {ours.get('unreachable_spans', '—')} | {peer.get('unreachable_spans', '—')} | |"
         )
-        lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(r['nlp_rnn'])} | {best_dev_seconds(peer)} | |")
-        if r["nlp_rnn"].get("prior_weights"):
-            chosen = ", ".join(f"{w:g}" for w in r["nlp_rnn"]["prior_weights"].values())
+        lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(ours)} | {best_dev_seconds(peer)} | |")
+        if ours.get("prior_weights"):
+            chosen = ", ".join(f"{w:g}" for w in ours["prior_weights"].values())
             lines.append(f"| {name} | intent prior_weight chosen on dev | {chosen} | – | |")
     if "throughput" in results:
         t = results["throughput"]
@@ -93,25 +93,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="train each system once per seed (--system.seed)")
-    parser.add_argument("--name", default=None, help="result file name (default: joint, or joint_ours with --skip-peer)")
+    parser.add_argument("--name", default=None, help="result file name (default: joint, joint_ours with --skip-peer, joint_peer with --skip-ours)")
+    parser.add_argument("--skip-ours", action="store_true", help="train only the spaCy peer (e.g. its seeds to its own early stop, hours)")
     add_run_options(parser)
     args = parser.parse_args()
+    if args.skip_ours and args.skip_peer:
+        parser.error("--skip-ours and --skip-peer together leave nothing to train")
     root = data_dir(args.data_dir)
     results = {"seeds": args.seeds, "datasets": {}}
     for name in args.datasets:
         lang, fmt_name, config, components, *splits = DATASETS[name]
         paths = convert_splits(name, lang, fmt_name, splits, root)
-        entry = {"nlp_rnn": summary(train_and_evaluate_seeds(name, "rnn_joint", cli("train", config), paths, args.seeds,
-                                                         reuse="ours" in args.reuse)), "target": TARGETS[name]}
+        entry = {"target": TARGETS[name]}
+        if not args.skip_ours:
+            entry["nlp_rnn"] = summary(train_and_evaluate_seeds(name, "rnn_joint", cli("train", config), paths, args.seeds,
+                                                                reuse="ours" in args.reuse))
         if not args.skip_peer:
             peer_config = spacy_default_config(lang, components)
             entry["spacy"] = summary(train_and_evaluate_seeds(name, "spacy", spacy_cli("train", peer_config), paths, args.seeds,
                                                               reuse="peer" in args.reuse, minutes=args.peer_minutes))
         results["datasets"][name] = entry
         print(name, json.dumps(entry, indent=1), flush=True)
-        if args.skip_peer:  # ours alone: its own result files (written after every data set), the full table stays
-            write_results(args.name or "joint_ours", results, markdown(results))
-    if args.skip_peer:
+        if args.skip_peer or args.skip_ours:  # one system alone: its own result files (written after every data set), the full table stays
+            write_results(args.name or ("joint_ours" if args.skip_peer else "joint_peer"), results, markdown(results))
+    if args.skip_peer or args.skip_ours:
         return
     if "snips" in results["datasets"]:
         texts = (root / "snips" / "train" / "seq.in").read_text(encoding="utf8").splitlines()

@@ -332,8 +332,8 @@ def checks(results: Dict) -> Dict:
         best = dev_pick(mean_75, rule)
         if ours and best and ours[best]["oos_f1"] is not None:
             out[f"{RULE_NAMES[rule]}: score picked on dev at 75% known"] = best
-            out[f"{RULE_NAMES[rule]}: open F1 gain over msp on test (target ≥ 5 points)"] = pct(ours[best]["oos_f1"] - ours["msp"]["oos_f1"])
-            out[f"{RULE_NAMES[rule]}: in-scope accuracy loss vs no rejection on test (target ≤ 1 point)"] = pct(
+            out[f"{RULE_NAMES[rule]}: open F1 gain over msp on test (target ≥ {pct(TARGETS['open_f1_gain_over_msp'])} points)"] = pct(ours[best]["oos_f1"] - ours["msp"]["oos_f1"])
+            out[f"{RULE_NAMES[rule]}: in-scope accuracy loss vs no rejection on test (target ≤ {pct(TARGETS['in_scope_accuracy_loss'])} point)"] = pct(
                 ours["none"]["in_scope_accuracy"] - ours[best]["in_scope_accuracy"])
         for share, e in results["open"].items():
             m = e.get("mean", {})
@@ -342,6 +342,13 @@ def checks(results: Dict) -> Dict:
             if system in m and peer in m and pick and m[system][pick]["macro_f1_open"] is not None:
                 out[f"{RULE_NAMES[rule]}: {share} known: {pick} macro_f1_open − textcat+threshold"] = pct(
                     m[system][pick]["macro_f1_open"] - (m[peer]["msp"]["macro_f1_open"] or 0))
+    for name, row in results.get("ece", {}).items():
+        out[f"ECE after temperature, {name} test (target ≤ {pct(TARGETS['ece_after'])}%)"] = pct(row["ece_after"])
+    speed = results.get("throughput")
+    if speed:
+        costliest = min((m for m in speed if m != "none"), key=speed.get)
+        out[f"largest nlp.pipe cost of rejection (target ≤ {pct(TARGETS['throughput_cost'])}%)"] = (
+            f"{pct(1 - speed[costliest] / speed['none'])}% ({costliest})")
     return out
 
 
