@@ -73,6 +73,13 @@ def read_rows(path: Path) -> List[tuple]:
         return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
 
 
+def banking77(root: Path):
+    """((train, dev, test) rows of BANKING77's train_split / dev / test CSVs, sorted intent names)."""
+    bank = root / "banking77"
+    rows = tuple(read_rows(bank / name) for name in ("train_split.csv", "dev.csv", "test.csv"))
+    return rows, sorted({label for _, label in rows[0]})
+
+
 def draw_known(intents: Sequence[str], share: float, seed: int) -> List[str]:
     """The known intents of one draw: ``round(share · n)`` sampled with ``random.Random(seed)``."""
     return sorted(random.Random(seed).sample(sorted(intents), round(share * len(intents))))
@@ -352,31 +359,43 @@ def checks(results: Dict) -> Dict:
     return out
 
 
-def write_draw(share: float, seed: int, known: Sequence[str], train_rows, dev_rows, test_rows):
-    """(work folder, {"train", "dev"} DocBins of the known intents, test DocBin with every row) of one draw."""
-    base = OOS_WORK / f"k{share:g}_s{seed}"
-    paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
-             "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
-    return base, paths, write_docbin(test_rows, known, base / "test.spacy")
+def write_draw(base: Path, known: Sequence[str], rows, oos_train: Sequence[str] = (), oos_test: Optional[Sequence[str]] = None):
+    """({"train", "dev"} DocBins, test DocBin) of one draw, written under ``base``; ``rows``:
+    (train, dev, test) as from :func:`banking77`. Train and dev keep the known intents' rows plus
+    ``oos_train`` intents' rows as out-of-scope docs; test keeps every row, or with ``oos_test``
+    the known intents' and those intents' rows."""
+    train_rows, dev_rows, test_rows = rows
+
+    def in_train(label: str) -> bool:
+        return label in known or label in oos_train
+
+    def in_test(label: str) -> bool:
+        return oos_test is None or label in known or label in oos_test
+
+    paths = {"train": write_docbin(train_rows, known, base / "train.spacy", in_train),
+             "dev": write_docbin(dev_rows, known, base / "dev.spacy", in_train)}
+    return paths, write_docbin(test_rows, known, base / "test.spacy", in_test)
+
+
+def seed0_model(rows, intents: Sequence[str], steps: int):
+    """(model dir, paths, test path) of the 75% seed-0 draw's in-scope model (the open protocol's
+    ``k0.75_s0``), trained first when the work folder lacks it."""
+    base = OOS_WORK / "k0.75_s0"
+    paths, test_path = write_draw(base, draw_known(intents, 0.75, 0), rows)
+    train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
+    return base / "ours" / "model-best", paths, test_path
 
 
 def throughput_part(root: Path, results: Dict, steps: int, rounds: int) -> None:
-    """Rejection cost on the 75% seed-0 draw's model, trained first when the work folder lacks it."""
-    bank = root / "banking77"
-    rows = [read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv")]
-    known = draw_known(sorted({label for _, label in rows[0]}), 0.75, 0)
-    base, paths, test_path = write_draw(0.75, 0, known, *rows)
-    train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
-    results["throughput"] = measure_throughput(base / "ours" / "model-best", paths, test_path, rounds)
+    """Rejection cost on the 75% seed-0 draw's model."""
+    results["throughput"] = measure_throughput(*seed0_model(*banking77(root), steps), rounds)
     results["throughput_rounds"] = rounds
     save(results)
 
 
 def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bool, throughput: bool, peer_minutes: float = 6.0,
                   redo: bool = False) -> None:
-    bank = root / "banking77"
-    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
-    intents = sorted({label for _, label in train_rows})
+    rows, intents = banking77(root)
     for share in shares:
         if redo:  # score again (models that are still there are reused)
             results["open"].pop(f"{share:g}", None)
@@ -387,9 +406,10 @@ def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bo
             if any(r["seed"] == seed for r in entry["draws"]):
                 continue
             known = draw_known(intents, share, seed)
-            base, paths, test_path = write_draw(share, seed, known, train_rows, dev_rows, test_rows)
+            base = OOS_WORK / f"k{share:g}_s{seed}"
+            paths, test_path = write_draw(base, known, rows)
             dev_oos = sorted(random.Random(100).sample([i for i in intents if i not in known], DEV_OOS_INTENTS))
-            dev_oos_path = write_docbin(dev_rows, known, base / "dev_with_oos.spacy", lambda l: l in known or l in dev_oos)
+            dev_oos_path = write_docbin(rows[1], known, base / "dev_with_oos.spacy", lambda l: l in known or l in dev_oos)
             run = {"seed": seed, "known": known, "dev_oos_intents": dev_oos}
             run["nlp_rnn_training"] = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
             for rule in RULES:
@@ -408,9 +428,7 @@ def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bo
 
 def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
     """75% known: per draw, the plain model and one trained with ``mixup_outliers``, same run."""
-    bank = root / "banking77"
-    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
-    intents = sorted({label for _, label in train_rows})
+    rows, intents = banking77(root)
     entry = results.setdefault("mixup", {"weight": MIXUP_WEIGHT, "steps": steps, "draws": []})
     if entry["steps"] != steps or entry["weight"] != MIXUP_WEIGHT:
         sys.exit(f"oos.json holds mixup draws with {entry['steps']} steps, weight {entry['weight']}: rerun with those or --fresh")
@@ -419,9 +437,7 @@ def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
             continue
         known = draw_known(intents, 0.75, seed)
         base = OOS_WORK / f"mixup_k0.75_s{seed}"
-        paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known),
-                 "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known)}
-        test_path = write_docbin(test_rows, known, base / "test.spacy")
+        paths, test_path = write_draw(base, known, rows)
         run = {"seed": seed}
         for system, extra in (("plain", ()), ("mixup", ("--components.rnn_intent.mixup_outliers", str(MIXUP_WEIGHT)))):
             run[f"{system}_training"] = train("ours", base / system, paths["train"], paths["dev"], steps, base / f"train_{system}.log", extra=extra)
@@ -445,33 +461,27 @@ def mixup_markdown(entry: Dict) -> List[str]:
     return lines
 
 
-def score_with_oos_examples(base: Path, known: Sequence[str], oos_train: Sequence[str], oos_test: Sequence[str], steps: int, root: Path):
+def score_with_oos_examples(base: Path, rows, intents: Sequence[str], known: Sequence[str], oos_train: Sequence[str],
+                            oos_test: Sequence[str], steps: int):
     """Train on the known intents plus ``oos_train`` intents' rows as out-of-scope examples (all
     cats 0) and score on test = known + ``oos_test`` intents' rows; the in-scope-only model of the
-    75% seed-0 draw is scored on the same test rows when its work folder has it.
+    75% seed-0 draw (:func:`seed0_model`) is scored on the same test rows.
     Returns (training info, {model: {score: metrics}})."""
-    bank = root / "banking77"
-    train_rows, dev_rows, test_rows = (read_rows(bank / n) for n in ("train_split.csv", "dev.csv", "test.csv"))
-    paths = {"train": write_docbin(train_rows, known, base / "train.spacy", lambda l: l in known or l in oos_train),
-             "dev": write_docbin(dev_rows, known, base / "dev.spacy", lambda l: l in known or l in oos_train)}
-    test_path = write_docbin(test_rows, known, base / "test.spacy", lambda l: l in known or l in oos_test)
+    paths, test_path = write_draw(base, known, rows, oos_train, oos_test)
     info = train("ours", base / "ours", paths["train"], paths["dev"], steps, base / "train_ours.log")
-    plain = OOS_WORK / "k0.75_s0"
-    out = {"with OOS examples (uniform target)": score_ours(base / "ours" / "model-best", paths, test_path)}
-    if (plain / "ours" / "model-best").exists():
-        plain_paths = {"train": plain / "train.spacy", "dev": plain / "dev.spacy"}
-        out["in-scope only (same draw)"] = score_ours(plain / "ours" / "model-best", plain_paths, test_path)
-    return info, out
+    plain_model, plain_paths, _ = seed0_model(rows, intents, steps)
+    return info, {"with OOS examples (uniform target)": score_ours(base / "ours" / "model-best", paths, test_path),
+                  "in-scope only (same draw)": score_ours(plain_model, plain_paths, test_path)}
 
 
 def explicit_split(root: Path, results: Dict, steps: int) -> None:
     """Unknown intents split in two: 9 give out-of-scope training/dev examples, 10 are held out."""
-    intents = sorted({label for _, label in read_rows(root / "banking77" / "train_split.csv")})
+    rows, intents = banking77(root)
     known = draw_known(intents, 0.75, 0)
     unknown = [i for i in intents if i not in known]
     oos_train = sorted(random.Random(100).sample(unknown, 9))
     held_out = [i for i in unknown if i not in oos_train]
-    info, out = score_with_oos_examples(OOS_WORK / "explicit_k0.75_s0", known, oos_train, held_out, steps, root)
+    info, out = score_with_oos_examples(OOS_WORK / "explicit_k0.75_s0", rows, intents, known, oos_train, held_out, steps)
     results["explicit"] = {
         "description": (f"58 known intents (seed 0); {len(oos_train)} unknown intents give out-of-scope train/dev rows "
                         f"({', '.join(oos_train)}); test = known + {len(held_out)} held-out unknown intents' rows. The OOS-example model's "
@@ -484,10 +494,10 @@ def explicit_split(root: Path, results: Dict, steps: int) -> None:
 def explicit_pool(root: Path, results: Dict, steps: int) -> None:
     """CLINC150-like: the out-of-scope train, dev and test rows come from one pool (all 19
     unknown intents of the 75% seed-0 draw), so test out-of-scope queries resemble the training ones."""
-    intents = sorted({label for _, label in read_rows(root / "banking77" / "train_split.csv")})
+    rows, intents = banking77(root)
     known = draw_known(intents, 0.75, 0)
     unknown = [i for i in intents if i not in known]
-    info, out = score_with_oos_examples(OOS_WORK / "explicit_pool_k0.75_s0", known, unknown, unknown, steps, root)
+    info, out = score_with_oos_examples(OOS_WORK / "explicit_pool_k0.75_s0", rows, intents, known, unknown, unknown, steps)
     results["explicit_pool"] = {
         "description": (f"58 known intents (seed 0); the train/dev rows of all {len(unknown)} unknown intents are out-of-scope "
                         "examples and their test rows the out-of-scope test docs (one pool, as in CLINC150). The OOS-example model's "
@@ -504,10 +514,9 @@ def ece_runs(root: Path, results: Dict, steps: int, redo: bool = False) -> None:
     from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
     from spacy.training import Corpus
 
-    bank = root / "banking77"
-    intents = sorted({label for _, label in read_rows(bank / "train_split.csv")})
-    data = {"banking77": {split: write_docbin(read_rows(bank / f), intents, OOS_WORK / "b77_all" / f"{split}.spacy")
-                          for split, f in (("train", "train_split.csv"), ("dev", "dev.csv"), ("test", "test.csv"))}}
+    rows, intents = banking77(root)
+    data = {"banking77": {split: write_docbin(split_rows, intents, OOS_WORK / "b77_all" / f"{split}.spacy")
+                          for split, split_rows in zip(("train", "dev", "test"), rows)}}
     snips = OOS_WORK / "snips"
     snips.mkdir(parents=True, exist_ok=True)
     snips_paths = {}
