@@ -2,6 +2,7 @@
 
     python benchmarks/joint.py [--data-dir ../shared/data] [--datasets snips atis cais resume]
                                [--skip-peer | --skip-ours] [--reuse ours peer] [--peer-minutes M]
+    python benchmarks/joint.py --combine joint_seeds_b joint_peer ... [--name joint]
 
 Each data set is converted with `nlp-rnn convert`, trained with `nlp-rnn train` on
 pipelines/joint_en.cfg, joint_zh.cfg or ner_zh.cfg and scored with `nlp-rnn evaluate` (intent
@@ -10,16 +11,20 @@ textcat + ner (resume: ner) is trained from the config `spacy init config` gener
 language on the same splits and scored by the same code. Then nlp.pipe throughput (batch 256,
 SNIPS train texts) of the joint pipeline against spaCy's textcat + ner. Writes
 benchmarks/results/joint.json and joint.md.
+
+Seeds of one system can run in the background in several jobs (``--skip-peer`` / ``--skip-ours``,
+each with its own ``--name``); ``--combine`` then renders one table from their result files.
 """
 
 import argparse
 import json
 import platform
+from typing import List
 
 import spacy
 import torch
 
-from common import add_run_options, cli, convert_splits, data_dir, mean_and_spread, spacy_cli, spacy_default_config, train_and_evaluate_seeds, write_results
+from common import RESULTS, add_run_options, cli, convert_splits, data_dir, mean_and_spread, spacy_cli, spacy_default_config, train_and_evaluate_seeds, write_results
 from throughput import pipe_words_per_second
 
 DATASETS = {
@@ -56,6 +61,28 @@ def best_dev_seconds(metrics: dict) -> str:
     return f"{metrics['seconds_to_best_dev']:.0f}{stopped}"
 
 
+def combine(names: List[str]) -> dict:
+    """One result from the result files ``benchmarks/results/NAME.json`` of several runs: for each
+    data set and system, the entry of the last file that has it. Every entry must cover the same
+    seeds; throughput is left out (one run measures both systems' models side by side)."""
+    results = {"seeds": None, "combined_from": list(names), "datasets": {}}
+    for name in names:
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            raise SystemExit(f"{path}: no such result file to combine")
+        for dataset, entry in json.loads(path.read_text(encoding="utf8"))["datasets"].items():
+            merged = results["datasets"].setdefault(dataset, {"target": TARGETS[dataset]})
+            for system in ("nlp_rnn", "spacy"):
+                if system not in entry:
+                    continue
+                seeds = entry[system].get("seeds", [0])
+                if results["seeds"] not in (None, seeds):
+                    raise SystemExit(f"{path}: {dataset} {system} ran seeds {seeds}, the files before it {results['seeds']}")
+                results["seeds"], merged[system] = seeds, entry[system]
+    results["datasets"] = {name: results["datasets"][name] for name in DATASETS if name in results["datasets"]}
+    return results
+
+
 def markdown(results: dict) -> str:
     lines = [
         "# Joint intent + slots / NER benchmark (test split, CPU)",
@@ -63,6 +90,10 @@ def markdown(results: dict) -> str:
         f"Seeds {results.get('seeds', [0])}: figures are the mean ± half the max − min spread over them. nlp_rnn defaults",
         "were chosen on dev (benchmarks/tune.py); the spaCy peer is the config `spacy init config` generates.",
         "",
+    ]
+    if results.get("combined_from"):
+        lines += [f"Combined by `joint.py --combine` from the runs {', '.join(results['combined_from'])} (the README gives each run's command).", ""]
+    lines += [
         "| data set | metric | nlp_rnn | spaCy | target |",
         "|---|---|---|---|---|",
     ]
@@ -85,7 +116,8 @@ def markdown(results: dict) -> str:
             f"{t['rnn_joint']['words_per_second']:,.0f} words/s, spaCy textcat + ner {t['spacy']['words_per_second']:,.0f} words/s, "
             f"ratio {t['ratio']:.2f} (target ≥ 2.0)",
         ]
-    lines += ["", f"Machine: {platform.machine()}, torch threads {torch.get_num_threads()}", ""]
+    threads = "each run's own" if results.get("combined_from") else torch.get_num_threads()
+    lines += ["", f"Machine: {platform.machine()}, torch threads {threads}", ""]
     return "\n".join(lines)
 
 
@@ -95,8 +127,14 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="train each system once per seed (--system.seed)")
     parser.add_argument("--name", default=None, help="result file name (default: joint, joint_ours with --skip-peer, joint_peer with --skip-ours)")
     parser.add_argument("--skip-ours", action="store_true", help="train only the spaCy peer (e.g. its seeds to its own early stop, hours)")
+    parser.add_argument("--combine", nargs="+", metavar="NAME", default=None,
+                        help="train nothing: one table from these result files (benchmarks/results/NAME.json, later files win)")
     add_run_options(parser)
     args = parser.parse_args()
+    if args.combine:
+        results = combine(args.combine)
+        write_results(args.name or "joint", results, markdown(results))
+        return
     if args.skip_ours and args.skip_peer:
         parser.error("--skip-ours and --skip-peer together leave nothing to train")
     root = data_dir(args.data_dir)
