@@ -1,5 +1,6 @@
 """benchmarks/joint.py --combine: one table from several one-system result files (seeds run in
-separate background jobs), later files winning, and a clear stop when their seeds differ."""
+separate background jobs), later files winning, the seeds of an entry that ran fewer named, and
+a clear stop on a missing file."""
 
 import json
 import sys
@@ -35,11 +36,15 @@ def test_combine_takes_each_system_from_the_last_file_that_has_it(tmp_path, monk
     assert "ours, peer, peer_rerun" in table
 
 
-def test_combine_refuses_files_with_other_seeds_and_missing_files(tmp_path, monkeypatch):
+def test_combine_names_the_seeds_of_entries_that_ran_fewer_and_refuses_missing_files(tmp_path, monkeypatch):
     monkeypatch.setattr(joint, "RESULTS", tmp_path)
-    write(tmp_path, "ours", {"resume": {"nlp_rnn": entry(0.935)}})
-    write(tmp_path, "peer", {"resume": {"spacy": entry(0.90, seeds=(0,))}})
-    with pytest.raises(SystemExit, match=r"peer.json: resume spacy ran seeds \[0\]"):
-        joint.combine(["ours", "peer"])
+    write(tmp_path, "ours", {"resume": {"nlp_rnn": entry(0.935)}, "cais": {"nlp_rnn": entry(0.88)}})
+    write(tmp_path, "peer", {"resume": {"spacy": {**entry(0.90, seeds=(0,)), "spread": {}}}, "cais": {"spacy": entry(0.85)}})
+    results = joint.combine(["ours", "peer"])
+    assert results["seeds"] == [0, 1, 2]
+    table = joint.markdown(results)
+    assert "| resume | span_f1 | 93.50 ± 0.20 | 90.00 | ≥ 94.5 |" in table
+    assert "| resume | seeds | [0, 1, 2] | [0] | |" in table
+    assert "| cais | seeds |" not in table
     with pytest.raises(SystemExit, match="nowhere.json: no such result file"):
         joint.combine(["ours", "nowhere"])
