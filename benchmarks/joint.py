@@ -80,10 +80,12 @@ def combine(names: List[str]) -> dict:
 
 
 def runs(entry: dict) -> List[dict]:
+    """A data set's result entries, ours first, for the systems it has."""
     return [entry[system] for system in ("nlp_rnn", "spacy") if system in entry]
 
 
 def run_seeds(result: dict) -> List[int]:
+    """The seeds a system's entry was averaged over (a result without them is one seed-0 run)."""
     return result.get("seeds", [0])
 
 
