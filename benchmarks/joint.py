@@ -40,6 +40,7 @@ TARGETS = {
     "cais": {"intent_accuracy": 0.95, "span_f1": 0.87},
     "resume": {"span_f1": 0.945},
 }
+SYSTEMS = ("nlp_rnn", "spacy")  # ours first
 KEEP = ("intent_accuracy", "intent_macro_f1", "span_precision", "span_recall", "span_f1", "exact_match",
         "unreachable_spans", "unreachable_fraction", "words_per_second", "train_seconds", "seconds_to_best_dev",
         "stopped_at_deadline", "model", "prior_weights", "seeds", "per_seed", "spread")
@@ -73,7 +74,7 @@ def combine(names: List[str]) -> dict:
             raise SystemExit(f"{path}: no such result file to combine")
         for dataset, entry in json.loads(path.read_text(encoding="utf8"))["datasets"].items():
             merged = results["datasets"].setdefault(dataset, {"target": TARGETS[dataset]})
-            merged.update({system: entry[system] for system in ("nlp_rnn", "spacy") if system in entry})
+            merged.update({system: entry[system] for system in SYSTEMS if system in entry})
     results["datasets"] = {name: results["datasets"][name] for name in DATASETS if name in results["datasets"]}
     results["seeds"] = max((run_seeds(r) for d in results["datasets"].values() for r in runs(d)), key=len, default=[0])
     return results
@@ -81,7 +82,7 @@ def combine(names: List[str]) -> dict:
 
 def runs(entry: dict) -> List[dict]:
     """A data set's result entries, ours first, for the systems it has."""
-    return [entry[system] for system in ("nlp_rnn", "spacy") if system in entry]
+    return [entry[system] for system in SYSTEMS if system in entry]
 
 
 def run_seeds(result: dict) -> List[int]:
