@@ -173,3 +173,17 @@ def test_progress_lines_between_evaluations():
     assert len(lines) == 1 and lines[0].startswith("step 10/100") and "next evaluation at step 50" in lines[0]
     assert console_logger_without_bar({"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": True})["progress_bar"] is False
     assert console_logger_without_bar({"@loggers": "spacy.ConsoleLogger.v3", "progress_bar": "eval"})["progress_bar"] is None
+
+
+def test_a_fixed_seed_gives_the_same_weights_and_another_seed_others(tmp_path, data):
+    """``--system.seed`` fixes the whole run: two trainings with one seed save byte-identical
+    weights (the benchmarks' per-seed figures rely on it); another seed changes them."""
+    weights = {}
+    for run, seed in (("a", 3), ("b", 3), ("c", 4)):
+        out = tmp_path / run
+        result = train(out, data, "--training.max_steps", "6", "--training.eval_frequency", "3", "--no-tune-prior",
+                       "--system.seed", seed)
+        assert result.exit_code == 0, result.output
+        weights[run] = (out / "model-last" / "rnn_intent" / "model.safetensors").read_bytes()
+    assert weights["a"] == weights["b"]
+    assert weights["a"] != weights["c"]
