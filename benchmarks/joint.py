@@ -91,10 +91,11 @@ def run_seeds(result: dict) -> List[int]:
 
 
 def markdown(results: dict) -> str:
+    seeds = results.get("seeds", [0])
     lines = [
         "# Joint intent + slots / NER benchmark (test split, CPU)",
         "",
-        f"Seeds {results.get('seeds', [0])}: figures are the mean ± half the max − min spread over them. nlp_rnn defaults",
+        f"Seeds {seeds}: figures are the mean ± half the max − min spread over them. nlp_rnn defaults",
         "were chosen on dev (benchmarks/tune.py); the spaCy peer is the config `spacy init config` generates.",
         "",
     ]
@@ -112,7 +113,7 @@ def markdown(results: dict) -> str:
             f"| {name} | gold spans the tokenizer cannot express | {ours.get('unreachable_spans', '—')} | {peer.get('unreachable_spans', '—')} | |"
         )
         lines.append(f"| {name} | seconds to best dev | {best_dev_seconds(ours)} | {best_dev_seconds(peer)} | |")
-        if any(run_seeds(result) != results.get("seeds", [0]) for result in runs(r)):
+        if any(run_seeds(result) != seeds for result in runs(r)):
             lines.append(f"| {name} | seeds | {run_seeds(ours) if ours else '—'} | {run_seeds(peer) if peer else '—'} | |")
         if ours.get("prior_weights"):
             chosen = ", ".join(f"{w:g}" for w in ours["prior_weights"].values())
