@@ -6,6 +6,7 @@ pipeline. Lookup is vectorised: spaCy gives each token's attribute as a 64-bit s
 """
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
@@ -76,6 +77,16 @@ class FeatureVocab:
         return numpy.where(found, self._sorted_ids[positions], UNK_ID)
 
 
+@dataclass(frozen=True)
+class FeaturizedBatch:
+    """A batch of Docs already turned into ids: ``ids`` (batch, T, n_columns) int64 with 0 at
+    padding and ``lengths`` (batch,) int64, as :meth:`DocFeaturizer.__call__` returns them. The
+    torch models take it wherever they take Docs (training passes cached ids this way)."""
+
+    ids: numpy.ndarray
+    lengths: numpy.ndarray
+
+
 class DocFeaturizer:
     """Turns a batch of Docs into ``(ids, lengths)`` for the torch modules.
 
@@ -143,21 +154,28 @@ class DocFeaturizer:
         :data:`CHARS_PER_TOKEN` columns are character ids (0 after the token's end).
         T is the longest Doc in the batch (after truncation); an empty batch gives T = 0.
         """
-        lengths = numpy.asarray([min(len(d), self.max_length) for d in docs], dtype="int64")
-        width = int(lengths.max()) if len(docs) else 0
-        ids = numpy.zeros((len(docs), width, self.n_columns), dtype="int64")
-        if width == 0:
-            return ids, lengths
-        arrays = [self._hashes(doc)[:n] for doc, n in zip(docs, lengths) if n]
-        flat = numpy.concatenate(arrays)
+        return self.pad(self.rows(docs))
+
+    def rows(self, docs: Sequence[Doc]) -> List[numpy.ndarray]:
+        """The ids of each Doc, (n_tokens_i, n_columns) int64 (truncated to ``max_length``), looked
+        up for the whole batch at once. Training caches these per Example (see
+        :mod:`nlp_rnn.training.example_cache`) and pads each batch with :meth:`pad`."""
+        lengths = [min(len(d), self.max_length) for d in docs]
+        if not sum(lengths):
+            return [numpy.zeros((0, self.n_columns), dtype="int64") for _ in docs]
+        flat = numpy.concatenate([self._hashes(doc)[:n] for doc, n in zip(docs, lengths) if n])
         columns = [vocab.lookup(flat[:, i]) for i, vocab in enumerate(self._token_vocabs)]
         mapped = numpy.stack(columns, axis=1)
         if self.char_columns:
             chars = numpy.concatenate([self._char_ids(doc, n) for doc, n in zip(docs, lengths) if n])
             mapped = numpy.concatenate([mapped, chars], axis=1)
-        mask = numpy.arange(width)[None, :] < lengths[:, None]
-        ids[mask] = mapped
-        return ids, lengths
+        return numpy.split(mapped, numpy.cumsum(lengths)[:-1])
+
+    def pad(self, rows: Sequence[numpy.ndarray]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Rows from :meth:`rows` → ids (batch, T, n_columns) int64, lengths (batch,) int64."""
+        lengths = numpy.asarray([len(r) for r in rows], dtype="int64")
+        width = int(lengths.max()) if len(rows) else 0
+        return pad_rows(rows, width, (self.n_columns,)), lengths
 
     def _char_ids(self, doc: Doc, n_tokens: int) -> numpy.ndarray:
         """(n_tokens, CHARS_PER_TOKEN) int64 character ids of the first ``n_tokens`` tokens."""
@@ -196,6 +214,17 @@ class DocFeaturizer:
     @classmethod
     def from_dict(cls, data: Dict) -> "DocFeaturizer":
         return cls(data["attrs"], [FeatureVocab(s) for s in data["vocabs"]], data["max_length"])
+
+
+def pad_rows(rows: Sequence[numpy.ndarray], width: int, tail: Tuple[int, ...] = ()) -> numpy.ndarray:
+    """Left-aligned rows of different lengths (each (n_i, *tail), cut to ``width``) → one
+    (len(rows), width, *tail) int64 array, 0 after each row's end."""
+    out = numpy.zeros((len(rows), width) + tuple(tail), dtype="int64")
+    kept = [row[:width] for row in rows]
+    lengths = numpy.asarray([len(row) for row in kept], dtype="int64")
+    if width and lengths.sum():
+        out[numpy.arange(width)[None, :] < lengths[:, None]] = numpy.concatenate(kept)
+    return out
 
 
 def static_vector_table(vocab, strings: Sequence[str]) -> Optional[numpy.ndarray]:

@@ -1,9 +1,12 @@
 """Load a trained pipeline folder with one clear error instead of a traceback."""
 
 from pathlib import Path
+from typing import List
 
 import spacy
 from spacy.language import Language
+
+from .torch_requirement import TORCH_MISSING, is_missing_torch, torch_factories, torch_installed
 
 
 class PipelineLoadError(RuntimeError):
@@ -20,4 +23,17 @@ def load_pipeline(path: Path) -> Language:
     try:
         return spacy.load(path)
     except Exception as error:  # spaCy, thinc, torch and safetensors raise many kinds
+        needs_torch = torch_components(path)
+        if needs_torch and (is_missing_torch(error) or not torch_installed()):
+            raise PipelineLoadError(f"the pipeline in {path} has torch components ({', '.join(needs_torch)}): {TORCH_MISSING}") from error
         raise PipelineLoadError(f"cannot load the pipeline in {path}: {error}") from error
+
+
+def torch_components(path: Path) -> List[str]:
+    """The factories of the pipeline's components that need torch (none for an exported one)."""
+    try:
+        components = spacy.util.load_config(path / "config.cfg", interpolate=False).get("components", {})
+    except Exception:  # an unreadable config: spaCy's own error says more
+        return []
+    factories = {block.get("factory") for block in components.values() if isinstance(block, dict)}
+    return sorted(factories & set(torch_factories()))

@@ -12,12 +12,15 @@ keys around it (``text``; ``line`` and ``id``). The fields, in this order::
 
 A doc the intent component rejects as out of scope has ``"intent": null`` and
 ``"out_of_scope": true``; ``confidence`` and ``ranking`` still give the (calibrated) distribution.
-``oos_score``: higher = more likely out of scope (see :mod:`nlp_rnn.pipeline.out_of_scope`).
+``oos_score``: higher = more likely out of scope (see :mod:`nlp_rnn.oos.marking`).
 
-``start`` / ``end`` are character offsets (end exclusive); scores are rounded to 6 digits and a
-missing or non-finite score is ``null``. Which optional fields a pipeline's records carry is
-decided once per pipeline (:class:`RecordFields`), so every record of a run has the same keys.
-To add a field (e.g. out-of-scope scores), add it to :class:`RecordFields` and :func:`doc_record`.
+``start`` / ``end`` are character offsets (end exclusive) of the slot trimmed to its content:
+whitespace, punctuation and emoji at a span's edges are left out of the record (``doc.ents``
+keep them), and a span with nothing else is no slot (:mod:`nlp_rnn.span_edges`). Scores are
+rounded to 6 digits and a missing or non-finite score is ``null``. Which optional fields a
+pipeline's records carry is decided once per pipeline (:class:`RecordFields`), so every record of
+a run has the same keys. To add a field (e.g. out-of-scope scores), add it to
+:class:`RecordFields` and :func:`doc_record`.
 """
 
 import math
@@ -26,6 +29,8 @@ from typing import Any, Dict, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+
+from .span_edges import content_bounds
 
 TRANSLATOR = "rnn_translator"
 SCORE_DIGITS = 6
@@ -70,12 +75,18 @@ def score(value: Any) -> Optional[float]:
     return round(value, SCORE_DIGITS) if math.isfinite(value) else None
 
 
-def slot_record(span: Span, with_score: bool = True) -> Dict:
-    """``{"start", "end", "text", "label", "confidence"}`` for one predicted span."""
+def slot_record(span: Span, with_score: bool = True) -> Optional[Dict]:
+    """``{"start", "end", "text", "label", "confidence"}`` for one predicted span, trimmed to its
+    first and last token that is not whitespace, punctuation or emoji (``confidence``: the
+    predicted span's); None when no such token is left."""
+    bounds = content_bounds(span)
+    if bounds is None:
+        return None
+    content = span.doc[bounds[0] : bounds[1]]
     return {
-        "start": span.start_char,
-        "end": span.end_char,
-        "text": span.text,
+        "start": content.start_char,
+        "end": content.end_char,
+        "text": content.text,
         "label": span.label_,
         "confidence": score(span._.confidence) if with_score else None,
     }
@@ -94,7 +105,7 @@ def doc_record(doc: Doc, top_k: int = 0, fields: Optional[RecordFields] = None) 
         record["intent"], record["confidence"] = (ranking[0][0], score(ranking[0][1])) if ranking else (None, None)
         if top_k > 0:
             record["ranking"] = [{"intent": label, "score": score(value)} for label, value in ranking[:top_k]]
-    record["slots"] = [slot_record(span, fields.slot_scores) for span in doc.ents]
+    record["slots"] = [slot for slot in (slot_record(span, fields.slot_scores) for span in doc.ents) if slot is not None]
     if fields.translation:
         record["translation"] = doc._.translation
     if fields.out_of_scope:

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from nlp_rnn.evaluation.calibration import expected_calibration_error, plot_reliability_diagram, reliability_bins
-from nlp_rnn.oos.temperature import apply_temperature, fit_temperature, scaled_probabilities
+from nlp_rnn.oos.temperature import apply_temperature
+from nlp_rnn.pipeline.temperature_fit import fit_temperature, scaled_probabilities
 
 
 def test_ece_by_hand():

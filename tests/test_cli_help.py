@@ -64,3 +64,24 @@ def test_predict_help_lists_every_field_it_prints():
 def test_boolean_flags_take_no_value():
     result = runner.invoke(app, ["train", "--help"])
     assert "--tune-prior / --no-tune-prior" in result.output
+
+
+def test_a_short_option_means_one_long_option_in_every_command():
+    """``-t`` is ``--threads`` everywhere, ``-n`` is never ``--length`` in one command and
+    ``--n-process`` in another (issue 27, item 10)."""
+    import typer.main
+
+    meanings = {}
+    for name, command in typer.main.get_command(app).commands.items():
+        for param in command.params:
+            longs = tuple(sorted(o for o in param.opts + param.secondary_opts if o.startswith("--")))
+            for short in (o for o in param.opts + param.secondary_opts if len(o) == 2):
+                meanings.setdefault(short, {}).setdefault(longs, []).append(name)
+    clashes = {short: seen for short, seen in meanings.items() if len(seen) > 1}
+    assert not clashes, clashes
+    assert list(meanings["-t"]) == [("--threads",)]
+
+
+def test_train_help_says_what_is_fitted_after_training():
+    text = " ".join(runner.invoke(app, ["train", "--help"]).output.split())
+    assert "temperature" in text and "out-of-scope threshold" in text

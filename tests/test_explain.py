@@ -1,6 +1,9 @@
 """Occlusion explanations: the decisive word ranks first on a model overfit to tiny data."""
 
+import json
+
 import pytest
+import spacy
 
 from nlp_rnn.explain.html import explanation_html, write_explanations_html
 from nlp_rnn.explain.occlusion import explain, occluded_batch
@@ -49,3 +52,46 @@ def test_empty_text_and_html(alarm_nlp, tmp_path):
     assert "&lt;" in html and "rgba(" in html and "SetAlarm" in html or "Set" in html
     page = write_explanations_html([result], tmp_path / "e.html")
     assert page.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_rejected_text_is_marked_out_of_scope_in_the_html(alarm_nlp):
+    pipe = alarm_nlp.get_pipe("rnn_intent")
+    saved = dict(pipe.cfg)
+    try:
+        pipe.cfg.update(oos_score="msp", oos_threshold=0.0)  # every text rejected
+        rejected = explain(alarm_nlp, "set an alarm for 7")
+    finally:
+        pipe.cfg.clear()
+        pipe.cfg.update(saved)
+    assert rejected["out_of_scope"] is True and rejected["intent"] == "SetAlarm"
+    assert "out of scope" in explanation_html(rejected)
+    kept = explain(alarm_nlp, "set an alarm for 7")
+    assert kept["out_of_scope"] is False and "out of scope" not in explanation_html(kept)
+
+
+def test_explain_html_alone_implies_explain(alarm_nlp, tmp_path):
+    from typer.testing import CliRunner
+
+    from nlp_rnn.cli.app import app
+
+    alarm_nlp.to_disk(tmp_path / "model")
+    page = tmp_path / "why.html"
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "model"), "set an alarm for 7", "--explain-html", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "SetAlarm" in page.read_text() and "alarm" in page.read_text()
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert records[0]["explanation"][2]["text"] == "alarm"
+
+
+def test_explain_without_intent_component_is_one_line(tmp_path):
+    """A pipeline with no intent component (e.g. a language model): one line, no traceback."""
+    from typer.testing import CliRunner
+
+    from nlp_rnn.cli.app import app
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.to_disk(tmp_path / "model")
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "model"), "hello there", "--explain"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "--explain" in result.output

@@ -216,21 +216,4 @@ def test_export_command(tmp_path):
     assert missing.exit_code == 1 and "model folder not found" in missing.output
 
 
-@pytest.mark.parametrize("factory, method", [("rnn_intent", "energy"), ("rnn_joint", "mahalanobis"), ("rnn_intent", "msp_mahalanobis")])
-def test_temperature_and_out_of_scope_scores_survive_export(factory, method, tmp_path):
-    from nlp_rnn.pipeline.out_of_scope import fit_component_gaussians
-
-    nlp = tiny_intent({}) if factory == "rnn_intent" else tiny_joint({"use_crf": True})
-    pipe = nlp.get_pipe(factory)
-    pipe.cfg.update(temperature=1.7, oos_score=method)
-    if method in ("mahalanobis", "msp_mahalanobis"):
-        fit_component_gaussians(pipe, joint_examples(nlp, JOINT_EN))
-        pipe.cfg["oos_standardization"] = {"msp": [0.5, 0.2], "mahalanobis": [10.0, 5.0]}
-    scores = sorted(doc._.oos_score for doc in nlp.pipe(TEXTS))
-    pipe.cfg["oos_threshold"] = (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2  # half the texts rejected
-    export_pipeline(nlp, tmp_path / "onnx")
-    exported = spacy.load(tmp_path / "onnx")
-    assert_parity(nlp, exported)
-    for a, b in zip(nlp.pipe(TEXTS), exported.pipe(TEXTS, batch_size=3)):
-        assert abs(a._.oos_score - b._.oos_score) < 1e-3 * max(1.0, abs(a._.oos_score))
-        assert a._.out_of_scope == b._.out_of_scope
+# out-of-scope scores and temperature through export, for every score: tests/test_export_oos.py

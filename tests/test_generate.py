@@ -202,3 +202,34 @@ def test_evaluate_reports_lm_metrics(en_model, zh_model, tmp_path):
     DocBin(docs=[zh.make_doc(p) for p in POEMS]).to_disk(tmp_path / "zh.spacy")
     results = evaluate(zh, tmp_path / "zh.spacy")
     assert results["n_samples"] == 200 and 0.0 <= results["well_formed_rate"] <= 1.0
+
+
+def test_length_is_the_number_of_characters_across_document_ends(en_model):
+    """Issue 27, item 14: the model ends its document after "bright!\\n\\n"; --length still
+    gives that many characters (a line break, then a new document) unless --stop-at-end."""
+    nlp = spacy.load(en_model)
+    stopped = generate(nlp, "RO", num=3, seed=1, length=300, stop_at_end=True)
+    assert min(len(s) for s in stopped) < 302  # the model does end documents
+    full = generate(nlp, "RO", num=3, seed=1, length=300)
+    assert [len(s) for s in full] == [302] * 3
+    assert all(f.startswith(s) for f, s in zip(full, stopped))
+    result = _run("generate", en_model, "--prompt", "ROMEO:", "--length", "300", "--seed", "1")
+    assert result.exit_code == 0 and len(result.stdout.rstrip("\n")) > 250, result.stdout
+    result = _run("generate", en_model, "--prompt", "ROMEO:", "--length", "300", "--seed", "1", "--stop-at-end")
+    assert result.exit_code == 0 and len(result.stdout) < 250
+
+
+def test_convert_text_keeps_running_text_one_document_and_reports_it(tmp_path):
+    """Issue 27, items 10 and 14: running text (a play) stays one document unless --doc-per
+    line is asked for, and the report counts documents and characters, not intents and slots."""
+    source = tmp_path / "play.txt"
+    source.write_text(EN_TEXT, encoding="utf-8")
+    result = _run("convert", source, tmp_path / "play.spacy", "--format", "text", "--lang", "en")
+    assert result.exit_code == 0, result.stderr
+    docs = list(DocBin().from_disk(tmp_path / "play.spacy").get_docs(spacy.blank("en").vocab))
+    assert [d.text for d in docs] == [EN_TEXT]
+    assert f"documents: 1 (one per file); characters: {len(EN_TEXT):,}" in result.stdout
+    assert "--doc-per line" in result.stdout and "intents" not in result.stdout and "slots" not in result.stdout
+    result = _run("convert", source, tmp_path / "lines.spacy", "--format", "text", "--lang", "en", "--doc-per", "line")
+    lines = [line for line in EN_TEXT.splitlines() if line.strip()]
+    assert f"documents: {len(lines)} (one per non-blank line); characters: {sum(map(len, lines)):,}" in result.stdout

@@ -7,7 +7,8 @@ from spacy.training import Example
 
 from nlp_rnn.language import blank_pipeline
 from nlp_rnn.oos.gaussian import ClassGaussians
-from nlp_rnn.pipeline.out_of_scope import collect_outputs, dev_scores, final_probabilities, tune_out_of_scope
+from nlp_rnn.oos.probabilities import final_probabilities
+from nlp_rnn.pipeline.out_of_scope import collect_outputs, dev_scores, tune_out_of_scope
 
 from conftest import TINY_EN, make_examples, train_tiny_intent
 from nlp_rnn.architectures.encoder_config import nest_encoder_settings

@@ -49,3 +49,37 @@ def test_predict_and_annotate_records_agree(tmp_path):
         assert p.pop("ranking")[0]["intent"] == p["intent"]
         assert a.keys() == p.keys() and a["intent"] == p["intent"]
         assert abs(a["confidence"] - p["confidence"]) < 1e-5
+
+
+def test_slots_are_trimmed_to_their_content():
+    """Records name a slot by its first and last token that is neither whitespace, punctuation nor
+    an emoji; doc.ents keep what the model predicted; a span with no such token is left out."""
+    nlp = spacy.blank("en")
+    doc = nlp('in  New  York play Beyoncé 🎵 , "Hello", at 50% 👍🏽 $5')
+    tokens = [t.text for t in doc]
+    assert tokens[1] == " " and tokens[2] == "New"  # spaCy's whitespace token before "New"
+
+    def span(first, last, label):
+        return Span(doc, tokens.index(first), tokens.index(last) + 1, label=label)
+
+    ents = [
+        Span(doc, 1, 5, label="city"),  # ' New  York'
+        span("Beyoncé", ",", "artist"),  # 'Beyoncé 🎵 ,'
+        Span(doc, tokens.index(",") + 1, tokens.index("Hello") + 3, label="song"),  # '"Hello",'
+        span("50", "👍", "discount"),  # '50% 👍'
+        span("🏽", "5", "price"),  # '🏽 $5'
+    ]
+    for ent in ents:
+        ent._.confidence = 0.9
+    doc.ents = ents
+    slots = doc_record(doc)["slots"]
+    assert [(s["text"], s["label"]) for s in slots] == [
+        ("New  York", "city"), ("Beyoncé", "artist"), ("Hello", "song"), ("50%", "discount"), ("$5", "price")
+    ]
+    assert all(doc.text[s["start"] : s["end"]] == s["text"] and s["confidence"] == 0.9 for s in slots)
+    assert (slots[0]["start"], slots[0]["end"]) == (4, 13)
+    assert [e.text for e in doc.ents][0] == " New  York"
+
+    noise = nlp("play , 🎵 now")
+    noise.ents = [Span(noise, 1, 3, label="song")]
+    assert doc_record(noise)["slots"] == []

@@ -107,12 +107,19 @@ def test_parse_batch_returns_predict_records_in_order(client, joint_nlp):
         ("/parse", {"json": {"texts": ["ok"], "top_k": 0}}, 422, "top_k"),
         ("/translate", {"json": {"texts": ["hello"]}}, 400, "no translator"),
         ("/nowhere", {"json": {}}, 404, "Not Found"),
+        # a lone surrogate is valid JSON but no text: UTF-8 cannot encode it (spaCy's strings fail)
+        ("/model/parse", {"content": b'{"text": "a \\ud800 b"}'}, 422, "lone surrogate"),
+        ("/parse", {"content": b'{"texts": ["ok", "\\udfff"]}'}, 422, "text 1"),
+        ("/model/parse", {"content": b'{"text": "hi", "message_id": "\\ud800"}'}, 422, "message_id"),
     ],
 )
 def test_bad_requests_get_json_4xx(client, path, kwargs, status, fragment):
     response = client.post(path, **kwargs)
     assert response.status_code == status, response.text
-    assert fragment in response.json()["error"]
+    body = response.json()
+    assert fragment in body["error"]
+    assert isinstance(body["detail"], list) and body["detail"], "every error names what was wrong in detail"
+    assert all({"type", "loc", "msg"} <= set(item) for item in body["detail"])
 
 
 def test_body_is_json_whatever_the_content_type(client):
@@ -166,17 +173,45 @@ def test_translate_endpoint_for_translator_pipelines():
 
 
 def test_out_of_scope_record_is_rasa_fallback():
-    record = {"text": "hm", "intent": None, "confidence": 0.4, "out_of_scope": True, "ranking": [{"intent": "A", "score": 0.4}], "slots": []}
-    result = rasa_parse_result(record, None)
-    assert result["intent"] == {"name": "nlu_fallback", "confidence": 0.4}
-    assert result["intent_ranking"] == [{"name": "A", "confidence": 0.4}]
+    """As Rasa's FallbackClassifier: nlu_fallback with the threshold as its confidence, inserted first
+    in intent_ranking; without a confidence threshold (energy, mahalanobis) the top confidence."""
+    ranking = [{"intent": f"I{i}", "score": 0.4 - i / 100} for i in range(12)]
+    record = {"text": "hm", "intent": None, "confidence": 0.4, "out_of_scope": True, "ranking": ranking, "slots": []}
+    result = rasa_parse_result(record, None, fallback_confidence=0.55)
+    assert result["intent"] == {"name": "nlu_fallback", "confidence": 0.55}
+    assert result["intent_ranking"][0] == {"name": "nlu_fallback", "confidence": 0.55}
+    assert [item["name"] for item in result["intent_ranking"][1:]] == [f"I{i}" for i in range(10)]
+    no_threshold = rasa_parse_result(record, None)
+    assert no_threshold["intent"] == no_threshold["intent_ranking"][0] == {"name": "nlu_fallback", "confidence": 0.4}
+    kept = rasa_parse_result(dict(record, intent="I0", out_of_scope=False), None, fallback_confidence=0.55)
+    assert kept["intent"] == {"name": "I0", "confidence": 0.4} and kept["intent_ranking"][0]["name"] == "I0"
+
+
+def test_rejected_text_is_served_as_rasa_fallback(joint_nlp):
+    """msp rejection = a confidence threshold of 1 - oos_threshold: Rasa's FallbackClassifier threshold."""
+    text = "wake me up at 7 am tomorrow"
+    pipe = joint_nlp.get_pipe("rnn_joint")
+    saved = dict(pipe.cfg)
+    cats = joint_nlp(text).cats
+    top = max(cats.values())
+    try:
+        pipe.cfg.update(oos_score="msp", oos_threshold=1 - top - 0.01)  # confidence threshold top + 0.01: rejected
+        with TestClient(create_app(joint_nlp, ServeSettings(model="memory"))) as client:
+            body = client.post("/model/parse", json={"text": text}).json()
+    finally:
+        pipe.cfg.clear()
+        pipe.cfg.update(saved)
+    fallback = {"name": "nlu_fallback", "confidence": pytest.approx(top + 0.01, abs=1e-5)}
+    assert body["intent"] == fallback and body["intent_ranking"][0] == fallback
+    assert [item["name"] for item in body["intent_ranking"][1:]] == sorted(cats, key=cats.get, reverse=True)[:10]
 
 
 def test_bearer_token(joint_nlp, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, "s3cret-token")
     settings = ServeSettings(model="memory", token_env=TOKEN_ENV)
     with TestClient(create_app(joint_nlp, settings)) as client:
-        assert client.post("/model/parse", json={"text": "play"}).status_code == 401
+        missing = client.post("/model/parse", json={"text": "play"})
+        assert missing.status_code == 401 and missing.json()["detail"][0]["loc"] == ["header", "authorization"]
         wrong = client.post("/model/parse", json={"text": "play"}, headers={"Authorization": "Bearer s3cret-tokem"})
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
         assert client.post("/model/parse", json={"text": "play"}, headers={"Authorization": "Basic s3cret-token"}).status_code == 401
@@ -261,6 +296,8 @@ def test_real_uvicorn_process(joint_nlp, tmp_path):
         assert httpx.get(f"{base}/version", timeout=10).json()["runtime"] == "onnxruntime"
         bad = httpx.post(f"{base}/model/parse", content=b"{nope", headers={"content-type": "application/json"}, timeout=10)
         assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
+        surrogate = httpx.post(f"{base}/model/parse", content=b'{"text": "\\ud800"}', timeout=10)
+        assert surrogate.status_code == 422 and "lone surrogate" in surrogate.json()["error"]
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -187,3 +187,23 @@ def test_a_fixed_seed_gives_the_same_weights_and_another_seed_others(tmp_path, d
         weights[run] = (out / "model-last" / "rnn_intent" / "model.safetensors").read_bytes()
     assert weights["a"] == weights["b"]
     assert weights["a"] != weights["c"]
+
+
+def test_max_minutes_stops_at_the_next_step_and_evaluates_it(tmp_path, data, monkeypatch):
+    class TenSecondsPerLook:  # the loop's clock: every look at it is 10 s later
+        now = 0.0
+
+        def perf_counter(self):
+            self.now += 10.0
+            return self.now
+
+    monkeypatch.setattr("nlp_rnn.training.loop.time", TenSecondsPerLook())
+    out = tmp_path / "out"
+    result = train(out, data, "--max-minutes", "0.5", "--training.eval_frequency", "200", "--no-tune-prior")
+    assert result.exit_code == 0, result.output
+    # the loop starts at 10 s with a deadline just under 40 s (set-up used a little of the 30 s):
+    # steps 0, 1, 2 end at 20, 30, 40 s → step 2 is the last
+    training = meta(out / "model-best")["training"]
+    assert training["final_step"] == 2 and [step for step, _ in training["evaluations"]] == [0, 2]
+    assert training["step"] == 2  # the deadline step was evaluated and is model-best
+    assert "(--max-minutes) are over" in result.output and "Stopped by --max-minutes after step 2" in result.output

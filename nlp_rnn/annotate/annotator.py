@@ -50,7 +50,7 @@ def import_code(code: Optional[Union[str, Path]]) -> None:
 def load_annotator(model_path: Union[str, Path], code: Optional[Union[str, Path]] = None) -> "Annotator":
     """Import ``code``, register nlp_rnn's components and load the pipeline folder."""
     import_code(code)
-    import nlp_rnn.pipeline.intent  # noqa: F401  (registers rnn_intent without an install)
+    import nlp_rnn.pipeline.factories  # noqa: F401  (registers the torch components without an install; none without torch)
 
     return Annotator(load_pipeline(Path(model_path)))
 

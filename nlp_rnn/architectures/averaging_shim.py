@@ -11,11 +11,23 @@ gives torch components the same Polyak-style weight averaging that spaCy's own c
 import contextlib
 from typing import Any, Dict
 
-from thinc.api import PyTorchShim, xp2torch
+import torch
+from thinc.api import Optimizer, PyTorchShim, xp2torch
 
 
 class AveragingPyTorchShim(PyTorchShim):
-    """PyTorchShim whose ``use_params`` understands the optimizer's ``(id, name)`` average keys."""
+    """PyTorchShim whose ``use_params`` understands the optimizer's ``(id, name)`` average keys,
+    and whose update leaves recurrent weights in cuDNN's single contiguous buffer."""
+
+    def finish_update(self, optimizer: Optimizer) -> None:
+        """thinc's update, which re-wraps every parameter's ``.data``; on a GPU that takes the RNN
+        weights out of cuDNN's flat buffer ("RNN module weights are not part of single contiguous
+        chunk of memory ... compacted at every call"), so they are compacted here, once per step
+        (a no-op on CPU)."""
+        super().finish_update(optimizer)
+        for module in self._model.modules():
+            if isinstance(module, torch.nn.RNNBase):
+                module.flatten_parameters()
 
     @contextlib.contextmanager
     def use_params(self, params: Dict[Any, Any]):

@@ -22,7 +22,7 @@ from safetensors.torch import save as save_safetensors
 from spacy.tokens import Doc
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3
 
-from ..featurizer import DocFeaturizer, static_vector_table
+from ..featurizer import DocFeaturizer, FeaturizedBatch, static_vector_table
 from .averaging_shim import AveragingPyTorchShim
 
 # build_module(hparams, featurizer, dims) -> torch.nn.Module; hparams include model.attrs["build_info"],
@@ -115,13 +115,17 @@ def build_torch_layer(model: Model, featurizer: DocFeaturizer) -> None:
     model._layers = [wrapper]
 
 
-# the thinc input: the Docs, or (Docs, extra tensors...) appended to the module's arguments
-ModelInput = Union[List[Doc], Tuple[Any, ...]]
+# the thinc input: the Docs (or a FeaturizedBatch of them), or (Docs, extra tensors...) appended to
+# the module's arguments
+ModelInput = Union[List[Doc], FeaturizedBatch, Tuple[Any, ...]]
 
 
 def _inputs_to_tensors(model: Model, X: ModelInput, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
     docs, extra = (X[0], X[1:]) if isinstance(X, tuple) else (X, ())
-    ids, lengths = featurize(model, docs)
+    if isinstance(docs, FeaturizedBatch):
+        ids, lengths = arrays_to_tensors(docs.ids, docs.lengths, model.shims[0].device)
+    else:
+        ids, lengths = featurize(model, docs)
     extra = tuple(tensor.to(ids.device) for tensor in extra)
     return ArgsKwargs(args=(ids, lengths, *extra), kwargs={}), lambda d_inputs: []
 
@@ -145,8 +149,19 @@ def featurize(model: Model, docs: Sequence[Doc]) -> Tuple[torch.Tensor, torch.Te
 
 def docs_to_tensors(featurizer: DocFeaturizer, docs: Sequence[Doc], device) -> Tuple[torch.Tensor, torch.Tensor]:
     """The featurizer's ids (B, T, F) as a long tensor on ``device`` and lengths (B,) on CPU."""
-    ids, lengths = featurizer(list(docs))
-    return torch.from_numpy(ids).to(device), torch.from_numpy(lengths)
+    return arrays_to_tensors(*featurizer(list(docs)), device)
+
+
+def arrays_to_tensors(ids, lengths, device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """numpy ids (B, T, F) → a long tensor on ``device`` (through pinned memory and a non-blocking
+    copy on a GPU), lengths (B,) → a long tensor on CPU."""
+    tensor = torch.from_numpy(ids)
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type == "cuda":
+        tensor = tensor.pin_memory().to(device, non_blocking=True)
+    else:
+        tensor = tensor.to(device)
+    return tensor, torch.from_numpy(lengths)
 
 
 def predict_outputs(model: Model, X: ModelInput):

@@ -16,8 +16,16 @@ from . import tune_oos  # noqa: F401  (nlp-rnn tune-oos)
 from . import generate  # noqa: F401  (registers nlp-rnn generate)
 from . import export, serve  # noqa: F401  (ONNX export and the HTTP server)
 from . import pretrain  # noqa: F401  (nlp-rnn pretrain: encoder pretraining on raw text)
-from .app import app
+from .app import app, fail
 
 
 def main() -> None:
-    app()
+    """``nlp-rnn``: a command that needs torch where it is not installed ends with one line."""
+    from ..torch_requirement import TORCH_MISSING, is_missing_torch
+
+    try:
+        app()
+    except ModuleNotFoundError as error:
+        if not is_missing_torch(error):
+            raise
+        raise SystemExit(fail(TORCH_MISSING).exit_code)

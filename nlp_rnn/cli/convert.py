@@ -53,7 +53,7 @@ def convert_command(
         None, "--config", metavar="NAME", help="hf: dataset configuration name."
     ),
     doc_per: Optional[str] = typer.Option(
-        None, "--doc-per", metavar="UNIT", help="text: one document per 'line' (default) or per 'file'."
+        None, "--doc-per", metavar="UNIT", help="text: one document per 'file' (default: running text such as a play) or per non-blank 'line' (e.g. a poem per line)."
     ),
     oos_label: Optional[str] = typer.Option(
         None, "--oos-label", metavar="LABEL", help="The gold label meaning out of scope (e.g. oos): such docs get no positive intent (all cats 0)."

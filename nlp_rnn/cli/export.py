@@ -24,9 +24,15 @@ def export_command(
         raise fail(f"unknown export format {fmt!r}; supported: {', '.join(FORMATS)}")
     if output.resolve() == model.resolve():
         raise fail("the output folder must differ from the model folder")
+    from ..export.requirements import ExportError, check_export_modules
+
+    try:
+        check_export_modules(quantize)  # before loading the model: a missing extra is one line
+    except ExportError as error:
+        raise fail(str(error))
     start(threads)
     nlp = load_pipeline_or_exit(model)
-    from ..export.to_onnx import ExportError, export_pipeline
+    from ..export.to_onnx import export_pipeline
 
     try:
         summary = export_pipeline(nlp, output, quantize=quantize)

@@ -51,12 +51,17 @@ def one_line(text: str) -> str:
 
 
 def train(
-    config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None, tune_prior: bool = True
+    config: Path, output: Optional[Path], gpu_id: int = -1, overrides: Optional[dict] = None, tune_prior: bool = True,
+    max_minutes: Optional[float] = None,
 ):
     """Train with spaCy; ``output`` receives ``model-best`` and ``model-last``. With ``tune_prior``,
     the intent prior correction of both is then chosen on the dev set (:func:`tune_saved_prior`).
-    Returns the :class:`~nlp_rnn.training.loop.TrainingSummary`."""
+    ``max_minutes``: a deadline counted from this call; the step that passes it is the last one
+    and is evaluated. Returns the :class:`~nlp_rnn.training.loop.TrainingSummary`."""
     import sys
+    import time
+
+    started = time.perf_counter()
 
     from ..training.loop import train_pipeline
     from .tune_prior import tune_saved_prior
@@ -66,9 +71,12 @@ def train(
 
         setup_gpu(gpu_id)
     nlp = prepare_training(config, overrides or {}, gpu_id)
+    for name, folder in pretrained_encoders(nlp.config).items():
+        printer().info(f"{name}: encoder weights and vocabularies loaded from the pretrained encoder {folder} (init_encoder)")
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    summary = train_pipeline(nlp, output, use_gpu=gpu_id, stdout=sys.stdout)
+    left = None if max_minutes is None else max(0.0, max_minutes - (time.perf_counter() - started) / 60.0)
+    summary = train_pipeline(nlp, output, use_gpu=gpu_id, stdout=sys.stdout, max_minutes=left)
     if tune_prior and output is not None:
         for name in ("model-best", "model-last"):
             if (output / name).exists():
@@ -80,11 +88,44 @@ def train(
     return summary
 
 
+def pretrained_encoders(config) -> Dict[str, str]:
+    """{component: folder} of the ``[initialize.components.NAME] init_encoder`` settings in use."""
+    components = (config.get("initialize") or {}).get("components") or {}
+    return {name: str(s["init_encoder"]) for name, s in components.items() if isinstance(s, dict) and s.get("init_encoder")}
+
+
+#: scores that are not fractions (shown as they are, with their unit, not as percentages)
+SCORE_UNITS = {"lm_cross_entropy": "nats/char", "lm_bits_per_char": "bits/char", "lm_perplexity": "", "lm_char_prob": ""}
+
+
+def show_score(key: str, value: float) -> str:
+    """``key value``: a fraction as a percentage, a language-model score with its unit."""
+    if key in SCORE_UNITS:
+        return f"{key} {value:.4f} {SCORE_UNITS[key]}".rstrip()
+    return f"{key} {100 * value:.2f}"
+
+
+def chosen_prior_weights(model_dir: Path) -> Dict[str, float]:
+    """{component: prior_weight} of the saved components whose prior correction ``nlp-rnn train`` /
+    ``tune-prior`` chose on dev and is not 0 (read from each component's ``cfg``)."""
+    import json
+
+    chosen = {}
+    for cfg_path in sorted(Path(model_dir).glob("*/cfg")):
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(cfg, dict) and cfg.get("prior_weight") and "prior_weight_dev_accuracy" in cfg:
+            chosen[cfg_path.parent.name] = cfg["prior_weight"]
+    return chosen
+
+
 def report(output: Optional[Path], summary) -> None:
     """The last lines of a training: where the models are and their dev scores."""
     msg = printer()
     scores = {k: summary.best_scores.get(k) for k in summary.score_keys}
-    details = ", ".join(f"{k} {100 * v:.2f}" for k, v in scores.items() if isinstance(v, (int, float)))
+    details = ", ".join(show_score(k, v) for k, v in scores.items() if isinstance(v, (int, float)))
     if output is None:
         best = "" if summary.best_score is None else f"; best dev score {summary.best_score:.4f} at step {summary.best_step}"
         msg.good(f"Trained (no --output: nothing saved){best}")
@@ -94,9 +135,13 @@ def report(output: Optional[Path], summary) -> None:
             f"model-best: {output / 'model-best'} (step {summary.best_step}, dev score {summary.best_score:.4f}"
             + (f"; {details}" if details else "") + ")"
         )
+    if summary.stopped_by_deadline:
+        msg.info(f"Stopped by --max-minutes after step {summary.final_step}")
     if summary.final_score is not None:
         msg.good(f"model-last: {output / 'model-last'} (step {summary.final_step}, dev score {summary.final_score:.4f})")
-    msg.info("Dev scores are before the prior correction chosen above; evaluate with: nlp-rnn evaluate MODEL TEST.spacy")
+    if chosen_prior_weights(output / "model-best"):
+        msg.info("Dev scores are before the prior correction chosen above")
+    msg.info("Evaluate with: nlp-rnn evaluate MODEL TEST.spacy")
 
 
 @app.command(
@@ -110,10 +155,13 @@ def train_command(
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", metavar="ID", help=GPU_HELP),
     tune_prior: bool = typer.Option(True, "--tune-prior/--no-tune-prior", help="Choose the intent prior correction (prior_weight) on the dev set after training"),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", min=0.0, metavar="M", help="Deadline: the step that ends after M minutes (counted from the start) is the last; it is evaluated and model-best is the best evaluation so far"),
 ) -> None:
     """Train a pipeline. Any dotted config override works: --paths.train X --training.max_epochs 5
     (each is checked against the config). The final step is always evaluated; model-best is the
-    best evaluation after step 0."""
+    best evaluation after step 0. Intent models are then fitted on dev, in model-best and
+    model-last: the prior correction (prior_weight; see --no-tune-prior), the temperature
+    (calibrated confidences) and, with an oos_score, the out-of-scope threshold."""
     start(threads)
     from spacy.cli._util import parse_config_overrides
 
@@ -122,7 +170,7 @@ def train_command(
     except SystemExit:
         raise fail(f"cannot read the overrides {' '.join(ctx.args)}: give them as --section.key VALUE")
     try:
-        summary = train(config, output, gpu_id, overrides, tune_prior)
+        summary = train(config, output, gpu_id, overrides, tune_prior, max_minutes)
     except TrainingSetupError as error:
         raise fail(str(error))
     report(output, summary)

@@ -7,6 +7,7 @@ from typing import Dict, Optional
 import typer
 
 from .app import THREADS_HELP, app, fail, printer, start
+from .torch_only import refuse_exported
 
 
 def tune_saved_oos(
@@ -20,27 +21,25 @@ def tune_saved_oos(
     """Fit the temperature, the class Gaussians (``mahalanobis``, ``msp_mahalanobis``; on ``train``: default the
     pipeline's ``paths.train``) and ``oos_threshold`` of every intent component of the pipeline in
     ``model_dir`` on ``dev`` (default: its ``paths.dev``); save each component in place.
-    ``score`` / ``in_scope_share`` / ``max_in_scope_loss`` replace the configured ``oos_score`` /
-    ``oos_in_scope_share`` / ``oos_max_in_scope_loss``.
+    ``score`` replaces the saved ``oos_score``; ``in_scope_share`` / ``max_in_scope_loss`` (one
+    or neither) choose the threshold rule for dev data without out-of-scope docs, replacing the
+    saved one (:func:`threshold_rule`). The fitted settings are saved in each component and in the
+    pipeline's ``config.cfg`` (:func:`nlp_rnn.cli.saved_config.write_settings_into_config`).
     Returns what :func:`nlp_rnn.pipeline.out_of_scope.tune_out_of_scope` chose (empty when the
     pipeline has no intent component). Raises ValueError / FileNotFoundError with one clear line."""
-    from spacy.training import Corpus
+    from ..training.cached_corpus import CachedCorpus
 
     from ..loading import load_pipeline
-    from ..oos.scores import check_oos_score, uses_gaussians
+    from ..oos.scores import uses_gaussians
     from ..pipeline.out_of_scope import oos_components, tune_out_of_scope
+    from .saved_config import write_settings_into_config
 
     nlp = load_pipeline(model_dir)
     components = oos_components(nlp)
     if not components:
         return {}
     for _, pipe in components:
-        if score is not None:
-            pipe.cfg["oos_score"] = check_oos_score(score)
-        if in_scope_share is not None:
-            pipe.cfg["oos_in_scope_share"] = in_scope_share
-        if max_in_scope_loss is not None:
-            pipe.cfg["oos_max_in_scope_loss"] = max_in_scope_loss
+        pipe.cfg.update(threshold_rule(pipe.cfg, score, in_scope_share, max_in_scope_loss))
     dev = dev or nlp.config["paths"].get("dev")
     if not dev:
         raise ValueError(f"{model_dir}: no dev data to fit the out-of-scope settings on: pass DEV")
@@ -52,11 +51,32 @@ def tune_saved_oos(
         train = train or nlp.config["paths"].get("train")
         if not train or not Path(train).exists():
             raise FileNotFoundError(f"oos_score = {needing[0]!r} needs the training data (--train): {train or 'not given'}")
-        train_examples = list(Corpus(train)(nlp))
-    chosen = tune_out_of_scope(nlp, list(Corpus(dev)(nlp)), train_examples)
+        train_examples = list(CachedCorpus(train)(nlp))
+    chosen = tune_out_of_scope(nlp, list(CachedCorpus(dev)(nlp)), train_examples)
     for name in chosen:
         nlp.get_pipe(name).to_disk(Path(model_dir) / name)
+    write_settings_into_config(model_dir, chosen)
     return chosen
+
+
+def threshold_rule(cfg: Dict, score: Optional[str], in_scope_share: Optional[float], max_in_scope_loss: Optional[float]) -> Dict:
+    """The ``oos_score`` / ``oos_in_scope_share`` / ``oos_max_in_scope_loss`` a run uses: the
+    saved ones, replaced by what the run was given. ``in_scope_share`` clears a saved
+    ``oos_max_in_scope_loss`` (which would otherwise win); giving both is an error; the values are
+    checked as a new component checks them (ValueError naming the setting)."""
+    from ..oos.settings import OOS_DEFAULTS, oos_cfg
+
+    if in_scope_share is not None and max_in_scope_loss is not None:
+        raise ValueError("give --in-scope-share or --max-in-scope-loss, not both")
+    settings = {key: cfg.get(key, default) for key, default in OOS_DEFAULTS.items()}
+    if score is not None:
+        settings["oos_score"] = score
+    if in_scope_share is not None:
+        settings.update(oos_in_scope_share=in_scope_share, oos_max_in_scope_loss=None)
+    if max_in_scope_loss is not None:
+        settings["oos_max_in_scope_loss"] = max_in_scope_loss
+    checked = oos_cfg(**settings)
+    return {key: checked[key] for key in ("oos_score", "oos_in_scope_share", "oos_max_in_scope_loss")}
 
 
 def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
@@ -78,13 +98,16 @@ def tune_oos_command(
     dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
     train: Optional[Path] = typer.Option(None, "--train", help="Training DocBin for the class Gaussians (mahalanobis, msp_mahalanobis); default: paths.train"),
     score: Optional[str] = typer.Option(None, "--score", help="Set oos_score: none, msp, energy, mahalanobis or msp_mahalanobis"),
-    in_scope_share: Optional[float] = typer.Option(None, "--in-scope-share", help="Share of in-scope dev docs to keep when dev has no out-of-scope docs"),
+    in_scope_share: Optional[float] = typer.Option(
+        None, "--in-scope-share", help="Share of in-scope dev docs to keep when dev has no out-of-scope docs (replaces a saved --max-in-scope-loss)"
+    ),
     max_in_scope_loss: Optional[float] = typer.Option(
         None, "--max-in-scope-loss", help="Instead of a share: reject as much as costs at most this much in-scope dev accuracy (e.g. 0.01)"
     ),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
     """Fit temperature scaling and the out-of-scope threshold (and Gaussians) on dev data."""
+    refuse_exported(model, "tune-oos")
     start(threads)
     from ..loading import PipelineLoadError
 

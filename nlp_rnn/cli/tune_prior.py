@@ -13,10 +13,11 @@ def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> Dict[str, D
     """Choose ``prior_weight`` of the saved pipeline's intent components on ``dev`` (default: the
     ``paths.dev`` it was trained with) and save each tuned component's settings in place.
     Returns what :func:`tune_prior_weights` chose (empty when there is nothing to tune)."""
-    from spacy.training import Corpus
+    from ..training.cached_corpus import CachedCorpus
 
     from ..loading import load_pipeline
     from ..pipeline.intent_prior import tune_prior_weights
+    from .saved_config import write_settings_into_config
 
     msg = printer()
     nlp = load_pipeline(model_dir)
@@ -28,11 +29,13 @@ def tune_saved_prior(model_dir: Path, dev: Optional[Path] = None) -> Dict[str, D
         return {}
     if not Path(dev).exists():
         raise FileNotFoundError(f"dev data not found: {dev}")
-    chosen = tune_prior_weights(nlp, list(Corpus(dev)(nlp)))
+    chosen = tune_prior_weights(nlp, list(CachedCorpus(dev)(nlp)))
     for name, result in chosen.items():
         nlp.get_pipe(name).to_disk(Path(model_dir) / name)
         accuracy = ", ".join(f"{w:g}: {100 * a:.2f}" for w, a in result["dev_accuracy"].items())
         msg.info(f"{model_dir} {name}: prior_weight = {result['prior_weight']:g} (dev intent accuracy {accuracy})")
+    if chosen:
+        write_settings_into_config(Path(model_dir), chosen)  # config.cfg agrees with the components' cfg
     return chosen
 
 

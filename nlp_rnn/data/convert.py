@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .records import IntentRecord, ReadReport
-from .text_format import read_text
+from .text_format import document_unit, read_text
 
 PROGRESS_MIN_DOCS = 1000  # smaller inputs convert in a blink: no progress bar
 
@@ -31,6 +31,7 @@ class InputFormat:
     description: str
     options: Tuple[str, ...] = ()
     parallel: bool = False
+    raw_text: bool = False  #: texts only (no intents, no slots): reported as documents and characters
 
     @property
     def read(self) -> Callable[..., Iterator[IntentRecord]]:
@@ -84,8 +85,9 @@ FORMATS: Dict[str, InputFormat] = {
         InputFormat(
             "text",
             read_text,
-            "plain text for language models: one document per line or per file (--doc-per)",
+            "plain text for language models: one document per file (default, running text) or per line (--doc-per line)",
             ("doc_per",),
+            raw_text=True,
         ),
     )
 }
@@ -119,17 +121,19 @@ class ConvertReport:
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
     parallel: bool = False
+    characters: int = 0
+    text_unit: Optional[str] = None  #: raw text formats: what one document is ("one per file")
 
     def summary(self, max_messages: int = 5) -> str:
         """A few human-readable lines, with the first ``max_messages`` skips and repairs."""
         kind = "multi-label" if self.multi_label else "exclusive"
-        lines = [
-            f"wrote {self.docs} docs to {self.output} in {self.seconds:.1f}s",
-            f"translation pairs: {self.docs} (target in doc.user_data['translation'])"
-            if self.parallel
-            else f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, "
-            f"{self.split_slots} needed a token split",
-        ]
+        if self.parallel:
+            contents = f"translation pairs: {self.docs} (target in doc.user_data['translation'])"
+        elif self.text_unit is not None:
+            contents = f"documents: {self.docs} ({self.text_unit}); characters: {self.characters:,}"
+        else:
+            contents = f"intents: {len(self.intents)} ({kind}); slots: {self.slots}, {self.split_slots} needed a token split"
+        lines = [f"wrote {self.docs} docs to {self.output} in {self.seconds:.1f}s", contents]
         lines += self.notes
         for title, messages in (
             ("invalid records skipped", self.invalid),
@@ -234,6 +238,9 @@ def convert(
         desc=f"converting {Path(str(input_path)).name}",
         disable=None if progress is None and total >= PROGRESS_MIN_DOCS else not progress,
     )
+    if input_format.raw_text:
+        report.text_unit = document_unit(options.get("doc_per"))
+        records = _count_characters(records, report)
     docbin = records_to_docbin(records, nlp, report.intents, alignment=alignment)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(output_path)
@@ -248,6 +255,13 @@ def convert(
                                              if n_oos else [absent_label_warning(oos_label, report.intents, str(input_path))])
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_characters(records: Iterable[IntentRecord], report: ConvertReport) -> Iterator[IntentRecord]:
+    """The records, unchanged, adding their characters to ``report.characters``."""
+    for record in records:
+        report.characters += len(record.text)
+        yield record
 
 
 def _nothing_to_convert(input_path: Union[str, Path], survey: ReadReport) -> str:

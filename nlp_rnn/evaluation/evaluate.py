@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import DocBin
 
+from .intent_decisions import decided_intents, single_labels, top_intents
 from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
 from .lm_metrics import lm_component, lm_results
 from .plots import plot_confusion_matrix
@@ -34,7 +35,9 @@ def evaluate(
     pipeline alone: after a warm-up pass over the first texts, which loads lazy resources such as
     jieba's dictionary; loading the model and the data is not counted), ``seconds`` (the timed
     pass), ``warmup_seconds`` and, when the pipeline has an
-    intent component, ``intent_accuracy``, ``intent_macro_f1`` and ``per_intent``; when it has a
+    intent component, :func:`intent_results` (of the decisions the pipeline makes: a rejected doc
+    is out of scope) and the out-of-scope and calibration figures
+    (:func:`nlp_rnn.evaluation.oos_evaluation.oos_evaluation`); when it has a
     tagger, ``span_precision``, ``span_recall``, ``span_f1``, ``per_label``, ``unreachable_spans``
     (gold spans the pipeline's tokenization cannot express) and, with both, ``exact_match``; when it
     has a translator, ``bleu``, ``chrf`` (0-1) and ``sentences_per_second`` (see
@@ -57,17 +60,19 @@ def evaluate(
     if settings is not None:
         exclusive, threshold = settings
         gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
-        pred = [cats_to_labels(doc.cats, exclusive, threshold) for doc in predicted]
-        results.update(intent_scores(gold, pred))
+        pred = decided_intents(predicted, exclusive, threshold)
+        results.update(intent_results(gold, pred, top_intents(predicted, exclusive, threshold)))
         intent_sets = (gold, pred)
         from .oos_evaluation import oos_evaluation  # out-of-scope metrics and calibration (ECE)
 
         results.update(oos_evaluation(nlp, gold_docs, predicted, batch_size, plots_dir))
-        if plots_dir is not None and exclusive:
-            labels, counts = confusion_matrix(_single(gold), _single(pred))
-            results["confusion_matrix_png"] = str(
-                plot_confusion_matrix(labels, counts, Path(plots_dir) / "intent_confusion.png")
-            )
+        if exclusive:
+            labels, counts = confusion_matrix(single_labels(gold), single_labels(pred))
+            results["intent_confusion"] = {"labels": labels, "counts": counts}
+            if plots_dir is not None:
+                results["confusion_matrix_png"] = str(
+                    plot_confusion_matrix(labels, counts, Path(plots_dir) / "intent_confusion.png")
+                )
     has_spans, key = spans_key(nlp)
     if has_spans:
         results.update(slot_results(gold_docs, predicted, key, intent_sets))
@@ -75,6 +80,20 @@ def evaluate(
         results.update(translation_results(nlp, gold_docs, predicted, seconds))
     if lm_component(nlp) is not None:
         results.update(lm_results(nlp, predicted, seconds))
+    return results
+
+
+def intent_results(gold, decided, top) -> Dict:
+    """:func:`intent_scores` of the pipeline's decisions (``intent_accuracy``, ``intent_macro_f1``,
+    ``per_intent``; a rejected doc has no intent, so it is an error unless its gold is out of
+    scope), ``n_rejected`` / ``rejection_rate`` (docs decided out of scope) and, when the component
+    rejected a doc that had a top intent, ``top_intent_accuracy``: the accuracy of the top intents
+    without rejection."""
+    results = intent_scores(gold, decided)
+    n_rejected = sum(not labels for labels in decided)
+    results.update(n_rejected=n_rejected, rejection_rate=n_rejected / len(decided) if decided else 0.0)
+    if any(t != d for t, d in zip(top, decided)):
+        results["top_intent_accuracy"] = intent_scores(gold, top)["intent_accuracy"]
     return results
 
 
@@ -129,6 +148,3 @@ def slot_results(gold_docs, predicted, key: Optional[str], intents=None) -> Dict
         results["exact_match"] = exact_match(intents[0], intents[1], gold, pred)
     return results
 
-
-def _single(label_sets) -> List[str]:
-    return [next(iter(s)) if s else "(none)" for s in label_sets]

@@ -15,7 +15,7 @@ from spacy.language import Language
 
 LM_ATTR = "doc._.lm_log_loss"
 WELL_FORMED_SAMPLES = 200  #: unconstrained samples drawn for ``well_formed_rate``
-SAMPLE_LENGTH = 200  #: characters at most per sample (a poem ends at the model's end of text)
+SAMPLE_LENGTH = 200  #: characters at most per sample (a poem ends where the model ends the document)
 
 
 def lm_component(nlp: Language):
@@ -45,7 +45,7 @@ def well_formed_results(
 
     started = time.perf_counter()
     samples = generate(
-        nlp, num=n_samples, seed=seed, length=SAMPLE_LENGTH, form=form, temperature=temperature,
+        nlp, num=n_samples, seed=seed, length=SAMPLE_LENGTH, form=form, temperature=temperature, stop_at_end=True,
     )
     seconds = time.perf_counter() - started
     chars = sum(len(s) for s in samples)

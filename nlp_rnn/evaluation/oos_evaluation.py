@@ -3,8 +3,8 @@
 - Whenever the gold data holds out-of-scope docs (``cats`` present and all 0): the metrics of
   :func:`nlp_rnn.evaluation.oos_metrics.oos_metrics` (``in_scope_accuracy``, ``accuracy``,
   ``oos_precision`` / ``oos_recall`` / ``oos_f1``, ``macro_f1_open``, ``oos_auroc``,
-  ``oos_fpr_at_95_tpr``). A doc counts as rejected when ``doc._.out_of_scope`` (exclusive
-  intents) or when no label reaches ``threshold`` (multi-label). AUROC / FPR use
+  ``oos_fpr_at_95_tpr``). A doc counts as rejected as the pipeline decides
+  (:func:`nlp_rnn.evaluation.intent_decisions.decided_intents`). AUROC / FPR use
   ``doc._.oos_score``, or 1 − the top probability when the component does not score.
 - Exclusive intents: ``ece`` (15 bins, in-scope docs, the component's output) and, when the
   component has a fitted ``temperature`` ≠ 1, ``ece_before_temperature`` (the same docs with
@@ -17,8 +17,9 @@ from typing import Dict, List, Optional
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..pipeline.out_of_scope import is_out_of_scope_example
+from ..oos.examples import is_out_of_scope_example
 from .calibration import expected_calibration_error, plot_reliability_diagram, reliability_bins
+from .intent_decisions import decided_intents
 from .intent_metrics import cats_to_labels
 from .oos_metrics import oos_metrics
 
@@ -28,13 +29,6 @@ def _intent_pipe(nlp: Language):
         if "doc.cats" in nlp.get_pipe_meta(name).assigns:
             return pipe
     return None
-
-
-def _predicted_sets(docs: List[Doc], exclusive: bool, threshold: float):
-    if not exclusive:
-        return [cats_to_labels(d.cats, False, threshold) for d in docs]
-    rejected = [Doc.has_extension("out_of_scope") and bool(d._.out_of_scope) for d in docs]
-    return [frozenset() if r else cats_to_labels(d.cats, True) for d, r in zip(docs, rejected)]
 
 
 def _scores(docs: List[Doc]) -> List[float]:
@@ -59,7 +53,7 @@ def oos_evaluation(nlp: Language, gold_docs: List[Doc], predicted: List[Doc], ba
     gold = [cats_to_labels(d.cats, exclusive, 0.5) for d in gold_docs]
     results: Dict = {}
     if any(is_out_of_scope_example(d.cats) for d in gold_docs):
-        results.update(oos_metrics(gold, _predicted_sets(predicted, exclusive, threshold), _scores(predicted)))
+        results.update(oos_metrics(gold, decided_intents(predicted, exclusive, threshold), _scores(predicted)))
     if not exclusive:
         return results
     conf, correct = _calibration_rows(predicted, gold)

@@ -14,7 +14,8 @@ def _colour(weight: float, scale: float) -> str:
 
 def explanation_html(explanation: Dict) -> str:
     """One ``<p>``: the intent and confidence, then the tokens as shaded ``<span>``s (weight in
-    the tooltip), keeping the text's own spacing."""
+    the tooltip), keeping the text's own spacing. A text the pipeline rejects
+    (``"out_of_scope": true``) is marked so, before the top intent its shading explains."""
     tokens = explanation["tokens"]
     scale = max((abs(t["weight"]) for t in tokens), default=0.0)
     text, parts, cursor = explanation["text"], [], 0
@@ -27,6 +28,8 @@ def explanation_html(explanation: Dict) -> str:
         cursor = token["end"]
     parts.append(html.escape(text[cursor:]))
     header = f'<b>{html.escape(str(explanation["intent"]))}</b> ({explanation["confidence"]:.3f}): '
+    if explanation.get("out_of_scope"):
+        header = f'<b style="color:rgb(220, 50, 47)">out of scope</b> (rejected; top intent {header[:-2]}): '
     return f"<p>{header}{''.join(parts)}</p>"
 
 

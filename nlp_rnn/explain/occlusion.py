@@ -3,7 +3,9 @@
 For the predicted intent, each token's weight is the drop in that intent's probability when
 every id of the token (word, prefix, suffix, shape, characters …) is replaced by the unknown id
 — the way the model sees a word it never met. One batch of ``n_tokens + 1`` variants per text.
-Positive weight: the token supports the intent; negative: it speaks against it.
+Positive weight: the token supports the intent; negative: it speaks against it. A text the
+component rejects as out of scope is still explained for its top intent, and marked
+``"out_of_scope": true``.
 """
 
 from typing import Dict, List, Optional, Tuple
@@ -15,15 +17,10 @@ from spacy.tokens import Doc
 
 from ..architectures.torch_model import torch_module
 from ..featurizer import UNK_ID
-from ..pipeline.out_of_scope import final_probabilities
+from ..oos.probabilities import final_probabilities
+from .target import intent_component
 
-
-def intent_component(nlp: Language, name: Optional[str] = None):
-    """(name, pipe) of the intent component to explain: ``name``, else the first with intents."""
-    for pipe_name, pipe in nlp.pipeline:
-        if (name is None or pipe_name == name) and getattr(pipe, "intents", None) and hasattr(pipe, "model"):
-            return pipe_name, pipe
-    raise ValueError(f"no intent component {name!r} to explain" if name else "the pipeline has no rnn_intent / rnn_joint component to explain")
+__all__ = ["explain", "intent_component", "occluded_batch", "occlusion_weights"]
 
 
 def occluded_batch(ids: numpy.ndarray, length: int) -> numpy.ndarray:
@@ -59,17 +56,21 @@ def occlusion_weights(pipe, doc: Doc) -> Tuple[str, float, List[float]]:
 
 
 def explain(nlp: Language, text: str, component: Optional[str] = None) -> Dict:
-    """``{"text", "intent", "confidence", "tokens": [{"text", "start", "end", "weight"}]}`` for
-    the predicted intent of ``text`` (``tokens`` in text order; ``weight`` = probability drop)."""
+    """``{"text", "intent", "confidence", "out_of_scope", "tokens": [{"text", "start", "end",
+    "weight"}]}`` for the top intent of ``text`` (``tokens`` in text order; ``weight`` =
+    probability drop; ``out_of_scope``: the component rejects the text, see
+    :mod:`nlp_rnn.pipeline.out_of_scope`)."""
     _, pipe = intent_component(nlp, component)
     doc = nlp.make_doc(text)
     if not len(doc):
-        return {"text": text, "intent": None, "confidence": 0.0, "tokens": []}
+        return {"text": text, "intent": None, "confidence": 0.0, "out_of_scope": False, "tokens": []}
     intent, confidence, weights = occlusion_weights(pipe, doc)
+    doc = pipe(doc)  # the component's own decision on the text (rejection)
     return {
         "text": text,
         "intent": intent,
         "confidence": round(confidence, 6),
+        "out_of_scope": bool(Doc.has_extension("out_of_scope") and doc._.out_of_scope),
         "tokens": [
             {"text": t.text, "start": t.idx, "end": t.idx + len(t.text), "weight": round(w, 6)}
             for t, w in zip(doc, weights)

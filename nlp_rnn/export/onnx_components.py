@@ -23,7 +23,8 @@ from spacy.tokens import Doc
 
 from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
-from ..pipeline.intent_prior import corrected_and_calibrated
+from ..oos.marking import mark_docs, oos_scores
+from ..oos.probabilities import corrected_and_calibrated, member_softmax_mean
 from ..pipeline.length_buckets import length_buckets
 from ..pipeline.slot_tags import SlotTagSet
 from .numpy_crf import NumpyCRF, softmax_scores
@@ -40,6 +41,7 @@ class OnnxPipe(Pipe):
     """Shared loading, saving and batching; subclasses implement ``predict`` / ``set_annotations``."""
 
     def __init__(self, vocab, name: str):
+        install_extensions()  # before the first doc: records decide their fields from them at load time
         self.vocab = vocab
         self.name = name
         self.cfg: Dict = {}
@@ -135,13 +137,10 @@ class OnnxPipe(Pipe):
 def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = True) -> numpy.ndarray:
     """logits (n, n_members, n_labels) → (n, n_labels) float32: softmax (or sigmoid) per member,
     averaged over members, then (exclusive only) the prior correction and ``temperature``."""
-    logits = logits.astype("float64")
     if exclusive:
-        shifted = numpy.exp(logits - logits.max(axis=-1, keepdims=True))
-        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        probs = member_softmax_mean(logits).astype("float32")
     else:
-        probs = 1.0 / (1.0 + numpy.exp(-logits))
-    probs = probs.mean(axis=1).astype("float32")
+        probs = (1.0 / (1.0 + numpy.exp(-logits.astype("float64")))).mean(axis=1).astype("float32")
     if exclusive:
         probs = corrected_and_calibrated(probs, cfg)
     return probs
@@ -149,12 +148,10 @@ def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = Tru
 
 def mark_out_of_scope(docs: List[Doc], cfg: Dict, outputs: Dict[str, numpy.ndarray], probs, exclusive: bool = True) -> None:
     """``doc._.oos_score`` / ``doc._.out_of_scope`` as the torch components write them, when the
-    component has out-of-scope scoring (``oos_score`` other than "none")."""
+    component has out-of-scope scoring (``oos_score`` other than "none"), with the same numpy
+    code (:mod:`nlp_rnn.oos.marking`)."""
     if cfg.get("oos_score", "none") == "none":
         return
-    # imported only here: nlp_rnn.pipeline.out_of_scope also holds the training code (torch)
-    from ..pipeline.out_of_scope import mark_docs, oos_scores
-
     scores = oos_scores(cfg, outputs["intent_logits"], probs, outputs.get("features"), exclusive)
     mark_docs(docs, cfg, scores, probs, exclusive)
 
@@ -220,7 +217,6 @@ class OnnxJoint(OnnxPipe):
 
     def __init__(self, vocab, name: str, span_confidence: bool = True):
         super().__init__(vocab, name)
-        install_extensions()
         self.span_confidence = span_confidence
         self.tag_set = SlotTagSet([])
 

@@ -5,7 +5,9 @@ The pipeline is saved as it is (tokenizer, vocab, other components), then every 
 :mod:`nlp_rnn.export.onnx_components`) and its ``config.cfg`` block by the ONNX factory. The
 torch module is traced once with dynamic batch and sequence axes (legacy TorchScript exporter,
 which keeps the RNNs as single ONNX ``LSTM`` / ``GRU`` / ``RNN`` nodes), from an example batch of
-two Docs of different lengths; the caller checks parity at other shapes.
+two Docs of different lengths; the caller checks parity at other shapes. Without the ``onnx``
+package (or onnxruntime for ``quantize``) :class:`ExportError` says which extra to install,
+before the output folder is touched (:mod:`.requirements`).
 """
 
 import io
@@ -22,13 +24,12 @@ from ..architectures.torch_model import featurize, torch_module
 from ..oos.scores import uses_gaussians
 from .exportable import IntentGraph, JointGraph
 from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
+from .requirements import ExportError, check_export_modules
+
+__all__ = ["ExportError", "export_pipeline", "export_graph", "crf_state"]
 
 OPSET = 17
 EXAMPLE_TEXTS = ["a short example", "a slightly longer example sentence for tracing"]
-
-
-class ExportError(ValueError):
-    """The pipeline has nothing that can be exported, or a component cannot be."""
 
 
 def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict[str, Dict]:
@@ -42,6 +43,7 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
     if not names:
         factories = [nlp.get_pipe_meta(name).factory for name in nlp.pipe_names]
         raise ExportError(f"no exportable component: ONNX export supports {sorted(TORCH_FACTORIES)}, the pipeline has {factories}")
+    check_export_modules(quantize)
     if output.exists():
         shutil.rmtree(output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,11 @@
 """Sampling text from an ``rnn_lm`` pipeline, one character at a time (streamed).
 
-A sample starts like a training document (the BOUNDARY id, then the prompt) and ends after
-``length`` characters, when the model samples BOUNDARY (the end of a document), or, under a verse
-form, after the poem's last ``。``. A fixed seed gives the same text.
+A sample starts like a training document (the BOUNDARY id, then the prompt) and has exactly
+``length`` sampled characters (under a verse form: the poem's). When the model samples BOUNDARY
+(the end of a document) the sample goes on with a new document: a line break
+(:data:`DOCUMENT_BREAK`) is written, the state goes back to zero and BOUNDARY is read, as at the
+start of every training document; with ``stop_at_end`` the sample ends there instead (one poem,
+one utterance). A fixed seed gives the same text.
 """
 
 import warnings
@@ -17,6 +20,9 @@ from ..architectures.lm import BOUNDARY, N_SPECIAL, PAD, UNK, CharVocab
 from ..pipeline.lm import RNNLanguageModel
 from .sampling import check_sampling, next_ids
 from .verse_form import FormMasks, VerseForm
+
+DOCUMENT_BREAK = "\n"  #: written where the model ends a document and the sample goes on
+STOP_AT_END = False  #: default: a sample has ``length`` characters, across document ends
 
 
 def lm_pipe(nlp: Language) -> RNNLanguageModel:
@@ -56,24 +62,31 @@ def sample_characters(
     form: Optional[str] = None,
     seed: int = 0,
     index: int = 0,
+    stop_at_end: bool = STOP_AT_END,
     warn: Callable[[str], None] = warnings.warn,
 ) -> Iterator[str]:
     """An iterator over the characters of sample ``index`` of ``seed`` after ``prompt`` (not the
     prompt itself), one at a time. Bad settings raise ValueError here, before anything is sampled.
 
-    ``length`` bounds the sampled characters (ignored with ``form``, which fixes the length);
+    ``length``: the number of sampled characters (ignored with ``form``, which fixes the length);
+    where the model ends a document a :data:`DOCUMENT_BREAK` is one of them and a new document
+    starts, unless ``stop_at_end``, which ends the sample there (it may then be shorter);
     ``temperature`` 0 is greedy; ``top_k`` / ``top_p`` restrict sampling (0 / 1: off); ``form``
     ("5x4", "7x4", "5x8", "7x8") forces a regulated-verse shape on prompt + sample. Prompt
     characters the model never saw are read as the unknown id, with one ``warn`` message.
     Each sample has its own random stream (:func:`sample_generator`), so sample ``index`` is the
     same text streamed alone or drawn in a batch by :func:`generate`.
     """
-    run = _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn)
-    vocab = pipe.char_vocab
-    return (vocab.char(int(ids[0])) for ids, _ in _sample_rows(pipe, run, [sample_generator(seed, index)]))
+    run = _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn, stop_at_end)
+    return (_char(pipe.char_vocab, int(ids[0])) for ids, _ in _sample_rows(pipe, run, [sample_generator(seed, index)]))
 
 
-def _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn) -> dict:
+def _char(vocab: CharVocab, index: int) -> str:
+    """The text of a sampled id: its character, or :data:`DOCUMENT_BREAK` for BOUNDARY."""
+    return DOCUMENT_BREAK if index == BOUNDARY else vocab.char(index)
+
+
+def _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn, stop_at_end=STOP_AT_END) -> dict:
     check_sampling(temperature, top_k, top_p)
     if length < 0:
         raise ValueError(f"--length must be >= 0, not {length}")
@@ -87,13 +100,14 @@ def _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn) -> dic
     if unknown:
         warn(f"prompt characters unknown to the model, read as the unknown id: {''.join(unknown)!r}")
     return dict(prompt=prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
-                verse=verse, masks=masks)
+                verse=verse, masks=masks, stop_at_end=stop_at_end)
 
 
 def _sample_rows(pipe, run: dict, generators: List[torch.Generator]) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
     """Sample ``len(generators)`` rows side by side; yields (ids (B,), live (B,) bool) per step,
-    ``live`` False for rows that already ended (their ids are meaningless) and stops when every
-    row has ended."""
+    ``live`` False for rows that already ended (``stop_at_end`` only: their ids are meaningless)
+    and stops when every row has ended. Without ``stop_at_end`` a row that samples BOUNDARY
+    starts a new document: its state goes back to zero and it reads BOUNDARY next."""
     vocab, module = pipe.char_vocab, pipe.module
     prompt, length, verse, masks = run["prompt"], run["length"], run["verse"], run["masks"]
     rows = len(generators)
@@ -122,16 +136,29 @@ def _sample_rows(pipe, run: dict, generators: List[torch.Generator]) -> Iterator
                         top_p=run["top_p"], allowed=masks.hanzi if masks is not None else free,
                         generator=generators,
                     ).cpu()
-                live = live & (index != BOUNDARY)
-                if not bool(live.any()):
-                    return
+                ended = index == BOUNDARY
+                if run["stop_at_end"]:
+                    live = live & ~ended
+                    if not bool(live.any()):
+                        return
                 yield index, live
                 if step + 1 < length:
+                    if not run["stop_at_end"] and bool(ended.any()):
+                        state = _reset_rows(state, ended.to(device))
                     output, state = module.rnn(module.embedding(index.to(device)[:, None]), state)
                     hidden = output[:, -1]
     finally:
         torch.backends.mkldnn.enabled = mkldnn
         module.train(was_training)
+
+
+def _reset_rows(state, rows: torch.Tensor):
+    """``state`` (an (L, B, H) tensor or a tuple of them) with the rows flagged in ``rows`` (B,)
+    set to zero: the start of a new document."""
+    keep = (~rows).to(torch.float32)[None, :, None]
+    if isinstance(state, tuple):
+        return tuple(s * keep.to(s.dtype) for s in state)
+    return state * keep.to(state.dtype)
 
 
 def sample_generator(seed: int, index: int) -> torch.Generator:
@@ -152,6 +179,7 @@ def generate(
     top_p: float = 1.0,
     form: Optional[str] = None,
     batch_size: int = 32,
+    stop_at_end: bool = STOP_AT_END,
     warn: Callable[[str], None] = warnings.warn,
 ) -> List[str]:
     """``num`` samples (prompt + sampled text) from an ``rnn_lm`` pipeline, ``batch_size`` drawn
@@ -161,7 +189,7 @@ def generate(
     if num < 1 or batch_size < 1:
         raise ValueError("num and batch_size must be >= 1")
     pipe = lm_pipe(nlp)
-    run = _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn)
+    run = _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn, stop_at_end)
     vocab = pipe.char_vocab
     texts = []
     for first in range(0, num, batch_size):
@@ -169,6 +197,6 @@ def generate(
         pieces: List[List[str]] = [[] for _ in generators]
         for ids, live in _sample_rows(pipe, run, generators):
             for row in live.nonzero().flatten().tolist():
-                pieces[row].append(vocab.char(int(ids[row])))
+                pieces[row].append(_char(vocab, int(ids[row])))
         texts += [prompt + "".join(p) for p in pieces]
     return texts

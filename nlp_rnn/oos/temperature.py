@@ -7,29 +7,11 @@ member's logits before the average could), and on BANKING77 it calibrates better
 scaling (``benchmarks/results/oos.md``). The NLL is taken of the final probabilities, so the fitted
 T calibrates exactly what the component outputs.
 
-Applying T needs numpy only (exported ONNX pipelines run without torch); fitting it imports torch.
+Applying T (here) needs numpy only, so exported ONNX pipelines run without torch; fitting it is
+torch code (:func:`nlp_rnn.pipeline.temperature_fit.fit_temperature`).
 """
 
-from typing import TYPE_CHECKING, Optional, Sequence
-
 import numpy
-
-if TYPE_CHECKING:
-    import torch
-
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 100.0
-
-
-def scaled_probabilities(logits: "torch.Tensor", temperature: "torch.Tensor", log_prior_shift: Optional["torch.Tensor"] = None) -> "torch.Tensor":
-    """logits (n, n_members, C) → (n, C): the mean over members of softmax(logits), plus
-    ``log_prior_shift`` (C,) (i.e. −prior_weight·log prior) in log space, then divided by T in log
-    space and renormalised."""
-    import torch
-
-    log_probs = torch.log(torch.softmax(logits, dim=-1).mean(dim=1).clamp_min(1e-30))
-    if log_prior_shift is not None:
-        log_probs = log_probs + log_prior_shift
-    return torch.softmax(log_probs / temperature, dim=-1)
 
 
 def apply_temperature(probs: numpy.ndarray, temperature: float) -> numpy.ndarray:
@@ -40,41 +22,3 @@ def apply_temperature(probs: numpy.ndarray, temperature: float) -> numpy.ndarray
     scaled = numpy.log(numpy.maximum(numpy.asarray(probs, dtype="float64"), 1e-30)) / temperature
     scaled = numpy.exp(scaled - scaled.max(axis=1, keepdims=True))
     return (scaled / scaled.sum(axis=1, keepdims=True)).astype(probs.dtype)
-
-
-def fit_temperature(
-    logits: numpy.ndarray,
-    gold: Sequence[int],
-    log_prior_shift: Optional[numpy.ndarray] = None,
-    max_iter: int = 100,
-) -> float:
-    """logits (n, n_members, C) or (n, C), gold (n,) class ids (rows outside [0, C) are ignored)
-    → the T > 0 minimising the mean NLL, found by LBFGS on log T from T = 1, clipped to
-    [0.05, 100]. Returns 1.0 when there is no usable row."""
-    import torch
-
-    x = torch.as_tensor(numpy.asarray(logits), dtype=torch.float64)
-    if x.dim() == 2:
-        x = x.unsqueeze(1)
-    y = torch.as_tensor(numpy.asarray(gold), dtype=torch.long)
-    keep = (y >= 0) & (y < x.shape[-1])
-    if not keep.any():
-        return 1.0
-    x, y = x[keep], y[keep]
-    shift = None if log_prior_shift is None else torch.as_tensor(numpy.asarray(log_prior_shift), dtype=torch.float64)
-    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        probs = scaled_probabilities(x, log_t.exp(), shift)
-        loss = -torch.log(probs.gather(1, y[:, None]).clamp_min(1e-30)).mean()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    value = float(log_t.detach().exp())
-    if not numpy.isfinite(value):
-        return 1.0
-    # dev data the model gets all right drives T → 0 (NLL keeps falling): keep it in a sane range
-    return float(min(max(value, MIN_TEMPERATURE), MAX_TEMPERATURE))

@@ -12,10 +12,14 @@ from thinc.api import Model
 from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, predict_outputs, update_with_loss
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
+from ..extensions import install_extensions
+from ..oos.marking import mark_docs
+from ..oos.probabilities import corrected_and_calibrated
+from ..oos.settings import OOS_DEFAULTS, oos_cfg
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
-from .intent_prior import corrected_and_calibrated, training_prior
-from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
+from .intent_prior import training_prior
+from .out_of_scope import predicted_oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores
 
@@ -43,7 +47,7 @@ def make_rnn_intent(
     otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
     ``prior_weight``: logit adjustment of exclusive intents for the training prior (see
     :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.oos.settings`);
     ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off)."""
     pipe = RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
     pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers, oos_max_in_scope_loss))
@@ -54,6 +58,7 @@ class RNNIntent(RNNPipe):
     """Predicts ``doc.cats`` from a recurrent encoder: {intent: score} for every known intent."""
 
     def __init__(self, vocab, model: Model, name: str = "rnn_intent", *, exclusive_classes: bool = True, threshold: float = 0.5, prior_weight: float = 0.0):
+        install_extensions()
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -129,7 +134,7 @@ class RNNIntent(RNNPipe):
         if exclusive:
             scores = corrected_and_calibrated(scores, self.cfg)
         # (scores, out-of-scope scores (n,) or None): see nlp_rnn.pipeline.out_of_scope
-        return scores, oos_scores(self.cfg, outputs.logits, scores, outputs.features, exclusive)
+        return scores, predicted_oos_scores(self.cfg, outputs.logits, scores, outputs.features, exclusive)
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
         """(n_docs, n_labels) numpy scores, as :meth:`predict` gives them."""
@@ -152,7 +157,7 @@ class RNNIntent(RNNPipe):
             return losses
         labels, exclusive, mixup = self.labels, self.cfg["exclusive_classes"], self.cfg.get("mixup_outliers", 0.0)
         loss = update_with_loss(
-            self.model, [eg.predicted for eg in examples], lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device, mixup)
+            self.model, self.training_input(examples), lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device, mixup)
         )
         if sgd is not None:
             self.finish_update(sgd)

@@ -8,7 +8,7 @@ from spacy.training import Example
 
 from ..evaluation.intent_metrics import cats_to_labels
 from ..nn.outputs import IntentGold
-from .out_of_scope import out_of_scope_mask
+from ..oos.examples import out_of_scope_mask
 
 
 def intent_gold(examples: Sequence[Example], labels: Sequence[str], exclusive: bool, device: torch.device,

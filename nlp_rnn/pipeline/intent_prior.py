@@ -8,7 +8,8 @@ intent's training frequency raised to a weight and renormalises::
     p'(y | x) ∝ p(y | x) / prior(y) ** prior_weight
 
 ``prior_weight = 0`` leaves the predictions as they are; 1 aims at balanced error. The weight is a
-component setting; ``nlp-rnn train`` chooses it on the dev set (:func:`tune_prior_weights`).
+component setting; ``nlp-rnn train`` chooses it on the dev set (:func:`tune_prior_weights`). Applying it
+is numpy code shared with the exported components (:mod:`nlp_rnn.oos.probabilities`).
 """
 
 from collections import Counter
@@ -19,7 +20,7 @@ from spacy.language import Language
 from spacy.training import Example
 
 from ..evaluation.intent_metrics import cats_to_labels, exclusive_gold_ids
-from ..oos.temperature import apply_temperature
+from ..oos.probabilities import adjust_for_prior
 
 PRIOR_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -29,24 +30,6 @@ def training_prior(examples: Iterable[Example], intents: Sequence[str]) -> List[
     counts = Counter(label for eg in examples for label in cats_to_labels(eg.reference.cats, True))
     total = sum(counts[label] for label in intents) + len(intents)
     return [(counts[label] + 1) / total for label in intents]
-
-
-def adjust_for_prior(probs: numpy.ndarray, prior: Sequence[float], weight: float) -> numpy.ndarray:
-    """probs (n, n_intents) → probabilities divided by ``prior ** weight``, renormalised per row.
-    Returned unchanged when the weight is 0 or there is no prior."""
-    if not weight or not len(prior) or not len(probs):
-        return probs
-    scores = numpy.log(numpy.maximum(probs, 1e-30)) - weight * numpy.log(numpy.asarray(prior, dtype="float64"))
-    scores -= scores.max(axis=1, keepdims=True)
-    adjusted = numpy.exp(scores)
-    return (adjusted / adjusted.sum(axis=1, keepdims=True)).astype(probs.dtype)
-
-
-def corrected_and_calibrated(probs: numpy.ndarray, cfg: Dict) -> numpy.ndarray:
-    """Exclusive intents' member-averaged probabilities (n, C) → the component's output: the prior
-    correction (cfg ``intent_prior``, ``prior_weight``), then temperature scaling (cfg ``temperature``)."""
-    adjusted = adjust_for_prior(probs, cfg.get("intent_prior", []), cfg.get("prior_weight", 0.0))
-    return apply_temperature(adjusted, cfg.get("temperature", 1.0))
 
 
 def choose_prior_weight(

@@ -21,12 +21,16 @@ from ..architectures.torch_model import decode, predict_outputs, update_with_los
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
+from ..featurizer import pad_rows
 from ..nn.outputs import JointGold, JointOutputs
+from ..oos.marking import mark_docs
+from ..oos.probabilities import corrected_and_calibrated
+from ..oos.settings import OOS_DEFAULTS, oos_cfg
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
-from .intent_prior import corrected_and_calibrated, training_prior
+from .intent_prior import training_prior
 from .length_buckets import length_buckets, restore_order
-from .out_of_scope import OOS_DEFAULTS, mark_docs, oos_cfg, oos_scores
+from .out_of_scope import predicted_oos_scores
 from .rnn_pipe import RNNPipe
 from .slot_tags import SlotTagSet
 from .spacy_scores import intent_table_scores, span_table_scores
@@ -58,7 +62,7 @@ def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float,
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
     :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.pipeline.out_of_scope`);
+    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.oos.settings`);
     ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off).
     ``span_confidence = false``: spans get ``confidence`` None and the CRF's forward-backward pass
     (about a sixth of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
@@ -157,7 +161,7 @@ class RNNJoint(RNNPipe):
         outputs: JointOutputs = predict_outputs(self.model, docs)
         predictions = decode(self.model, outputs, span_confidence=self.span_confidence)
         probs = corrected_and_calibrated(predictions.intent_probs.cpu().numpy(), self.cfg)
-        out_of_scope = oos_scores(self.cfg, outputs.intent_logits, probs, outputs.features) if self.intents else None
+        out_of_scope = predicted_oos_scores(self.cfg, outputs.intent_logits, probs, outputs.features) if self.intents else None
         return probs, predictions.tag_ids, predictions.confidences, out_of_scope
 
     def intent_probabilities(self, docs: List[Doc]) -> numpy.ndarray:
@@ -188,7 +192,7 @@ class RNNJoint(RNNPipe):
         validate_examples(examples, f"{type(self).__name__}.update")
         if not examples:
             return losses
-        loss = update_with_loss(self.model, [eg.predicted for eg in examples], lambda outputs: self._gold(examples, outputs))
+        loss = update_with_loss(self.model, self.training_input(examples), lambda outputs: self._gold(examples, outputs))
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += loss
@@ -199,9 +203,11 @@ class RNNJoint(RNNPipe):
         device = outputs.mask.device
         tags = torch.zeros(outputs.mask.shape, dtype=torch.long)
         if self.cfg["slot_labels"]:
-            for row, eg in enumerate(examples):
-                ids = self.tag_set.gold_tag_ids(eg, self.cfg["spans_key"])[: tags.shape[1]]
-                tags[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            key = self.cfg["spans_key"]
+            rows = self.cached_arrays(
+                examples, "tags", lambda egs: [numpy.asarray(self.tag_set.gold_tag_ids(eg, key), dtype="int64") for eg in egs]
+            )
+            tags = torch.from_numpy(pad_rows(rows, tags.shape[1]))
         intent = intent_gold(examples, self.intents, True, device, self.cfg.get("mixup_outliers", 0.0))
         return JointGold(intent, tags.to(device), self.cfg["intent_weight"], self.cfg["slot_weight"])
 

@@ -1,30 +1,19 @@
-"""Out-of-scope rejection and temperature scaling inside the intent components.
+"""Out-of-scope rejection and temperature scaling: the torch half, which fits them on data.
 
-Component settings (``[components.rnn_intent]`` / ``[components.rnn_joint]``):
-
-- ``oos_score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` | ``"msp_mahalanobis"``
-  (see :mod:`nlp_rnn.oos.scores`); higher = more likely out of scope.
-- ``oos_threshold``: reject a doc whose score is above it (``null``: score but never reject).
-- ``oos_in_scope_share``: when the dev data has no out-of-scope examples, the threshold keeps this
-  share of the in-scope dev docs (default 0.95; ``null`` makes such dev data an error).
-- ``oos_max_in_scope_loss``: when set (e.g. 0.01) and the dev data has no out-of-scope examples,
-  the threshold instead rejects as much as it can while in-scope dev accuracy stays within this
-  much of no rejection (:func:`nlp_rnn.oos.threshold.threshold_for_in_scope_loss`).
-- ``temperature``: exclusive intents: the final probabilities become ``p^(1/T)``, renormalised
-  (:mod:`nlp_rnn.oos.temperature`; the winning intent never changes).
+The settings, their defaults and checks (:mod:`nlp_rnn.oos.settings`), the scores, the decisions
+and ``doc._.out_of_scope`` / ``doc._.oos_score`` (:mod:`nlp_rnn.oos.marking`) are numpy code that
+the torch components and the exported ONNX components share; this module only turns the torch
+model's outputs into numpy (:func:`predicted_oos_scores`) and fits the settings on data.
 
 ``nlp-rnn train`` / ``nlp-rnn tune-oos`` fit the temperature (dev NLL), the class Gaussians
 (``mahalanobis``, ``msp_mahalanobis``: pooled features of the training docs, saved in cfg
 ``oos_gaussian`` as base64 safetensors), the standardization of ``msp_mahalanobis``'s parts (cfg
 ``oos_standardization``, in-scope dev docs) and the threshold (dev) by :func:`tune_out_of_scope`.
 
-A rejected doc keeps its full ``doc.cats``; ``doc._.out_of_scope`` is True and ``doc._.oos_score``
-holds the score. Multi-label components (``exclusive_classes = false``): a doc is out of scope when
-no label reaches ``threshold``; ``doc._.oos_score`` is then 1 − the highest probability.
-
 Training data: a doc whose ``cats`` are all 0 (``nlp-rnn convert --oos-label``) is an explicit
-out-of-scope example; exclusive components train it towards the uniform distribution (outlier
-exposure, Hendrycks et al. 2019), so out-of-scope inputs get low confidence.
+out-of-scope example (:mod:`nlp_rnn.oos.examples`); exclusive components train it towards the
+uniform distribution (outlier exposure, Hendrycks et al. 2019), so out-of-scope inputs get low
+confidence.
 """
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -38,103 +27,23 @@ from spacy.training import Example
 from ..architectures.torch_model import predict_outputs
 from ..evaluation.intent_metrics import exclusive_gold_ids
 from ..oos.gaussian import ClassGaussians
-from ..oos.scores import check_oos_score, energy_score, msp_score, standardization, standardized_sum, uses_gaussians
-from ..oos.temperature import fit_temperature
+from ..oos.marking import oos_scores
+from ..oos.probabilities import final_probabilities
+from ..oos.scores import msp_score, standardization, uses_gaussians
 from ..oos.threshold import choose_threshold
+from .temperature_fit import fit_temperature
 
-OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "oos_max_in_scope_loss": None,
-                                "temperature": 1.0, "mixup_outliers": 0.0}
 GAUSSIAN_SHRINKAGE = 0.1
 BATCH = 256
 
 
-def install_oos_extensions() -> None:
-    """Idempotent: ``Doc._.out_of_scope`` (bool, default False) and ``Doc._.oos_score`` (float or None)."""
-    if not Doc.has_extension("out_of_scope"):
-        Doc.set_extension("out_of_scope", default=False)
-    if not Doc.has_extension("oos_score"):
-        Doc.set_extension("oos_score", default=None)
-
-
-def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
-            mixup_outliers: float = 0.0, oos_max_in_scope_loss: Optional[float] = None) -> Dict[str, Any]:
-    """The component cfg entries for the factory settings, checked (and the Doc extensions installed).
-    ``mixup_outliers``: weight of the synthetic-outlier training loss (exclusive intents; see
-    :func:`nlp_rnn.nn.losses.mixup_outlier_loss`), 0 = off."""
-    install_oos_extensions()
-    check_oos_score(oos_score)
-    if oos_in_scope_share is not None and not 0.0 < oos_in_scope_share <= 1.0:
-        raise ValueError(f"oos_in_scope_share must be in (0, 1] or null, got {oos_in_scope_share}")
-    if oos_max_in_scope_loss is not None and not 0.0 <= oos_max_in_scope_loss < 1.0:
-        raise ValueError(f"oos_max_in_scope_loss must be in [0, 1) or null, got {oos_max_in_scope_loss}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    if mixup_outliers < 0:
-        raise ValueError(f"mixup_outliers must be >= 0 (0 = off), got {mixup_outliers}")
-    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share,
-            "oos_max_in_scope_loss": oos_max_in_scope_loss, "temperature": float(temperature), "mixup_outliers": float(mixup_outliers)}
-
-
-def oos_scores(cfg: Dict[str, Any], member_logits, probs, features: Optional[numpy.ndarray], exclusive: bool = True) -> Optional[numpy.ndarray]:
-    """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
-    member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores (multi-label
-    only: ``msp`` of exclusive intents is taken of the probabilities recomputed from the logits in
-    float64, as on dev, since a low temperature can turn float32 rounding of a probability near 1
-    into a visible change of ``msp``); features (n, width) pooled features (scores with Gaussians
-    only; None before they are fitted, so the scores are None too). Multi-label: 1 − max probability."""
-    method = cfg.get("oos_score", "none")
-    if method == "none":
+def predicted_oos_scores(cfg: Dict[str, Any], member_logits, probs: numpy.ndarray, features, exclusive: bool = True) -> Optional[numpy.ndarray]:
+    """:func:`nlp_rnn.oos.marking.oos_scores` of a torch model's outputs: member_logits
+    (n, n_members, C) and features (n, width) or None as tensors, probs (n, C) numpy. Nothing is
+    copied off the device when scoring is off."""
+    if cfg.get("oos_score", "none") == "none":
         return None
-    if not exclusive:
-        return msp_score(numpy.asarray(_numpy(probs)))
-    if method == "msp":
-        return msp_score(final_probabilities(cfg, _numpy(member_logits)))
-    if method == "energy":  # the recurrent member's logits (a bag-of-n-grams member's are on another scale)
-        return energy_score(_numpy(member_logits)[:, 0])
-    if not cfg.get("oos_gaussian") or features is None:
-        return None  # not fitted yet (e.g. during training): nlp-rnn train / tune-oos fit it afterwards
-    distance = ClassGaussians.from_text(cfg["oos_gaussian"]).score(_numpy(features))
-    if method == "mahalanobis":
-        return distance
-    if not cfg.get("oos_standardization"):
-        return None  # msp_mahalanobis before its standardization is fitted
-    msp = msp_score(final_probabilities(cfg, _numpy(member_logits)))
-    return standardized_sum({"msp": msp, "mahalanobis": distance}, cfg["oos_standardization"])
-
-
-def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> numpy.ndarray:
-    """(n,) bool: exclusive → score above ``oos_threshold`` (never when either is None);
-    multi-label → no label reaches ``threshold``."""
-    probs = numpy.asarray(_numpy(probs))
-    if not exclusive:
-        if scores is None:
-            return numpy.zeros(len(probs), dtype=bool)
-        return probs.max(axis=1, initial=0.0) < cfg.get("threshold", 0.5)
-    threshold = cfg.get("oos_threshold")
-    if scores is None or threshold is None:
-        return numpy.zeros(len(probs), dtype=bool)
-    return numpy.asarray(scores) > threshold
-
-
-def mark_docs(docs: Sequence[Doc], cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs, exclusive: bool = True) -> None:
-    """Write ``doc._.oos_score`` and ``doc._.out_of_scope`` (nothing when scoring is off)."""
-    if scores is None:
-        return
-    install_oos_extensions()
-    flags = rejected(cfg, scores, probs, exclusive)
-    for doc, score, flag in zip(docs, scores, flags):
-        doc._.oos_score = float(score)
-        doc._.out_of_scope = bool(flag)
-
-
-def is_out_of_scope_example(cats: Dict[str, float]) -> bool:
-    """An explicit out-of-scope training doc: ``cats`` present and all 0."""
-    return bool(cats) and not any(value > 0 for value in cats.values())
-
-
-def out_of_scope_mask(examples: Sequence[Example]) -> numpy.ndarray:
-    """(n,) bool: which examples are explicit out-of-scope examples."""
-    return numpy.array([is_out_of_scope_example(eg.reference.cats) for eg in examples], dtype=bool)
+    return oos_scores(cfg, _numpy(member_logits), probs, None if features is None else _numpy(features), exclusive)
 
 
 # ---- fitting on data (nlp-rnn train / tune-oos) ----------------------------------------------
@@ -162,14 +71,6 @@ def collect_outputs(pipe, docs: List[Doc], with_features: bool) -> Tuple[numpy.n
         if with_features:
             features.append(_numpy(outputs.features))
     return numpy.concatenate(logits), (numpy.concatenate(features) if with_features else None)
-
-
-def final_probabilities(cfg: Dict[str, Any], logits: numpy.ndarray) -> numpy.ndarray:
-    """An exclusive component's probabilities (n, C) float64 from member logits (n, n_members, C)
-    and its cfg: softmax, mean over members, prior correction, temperature."""
-    from .intent_prior import corrected_and_calibrated
-
-    return corrected_and_calibrated(torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=-1).mean(dim=1).numpy(), cfg)
 
 
 def _log_prior_shift(pipe) -> Optional[numpy.ndarray]:

@@ -6,13 +6,15 @@ loading the weights, so a saved pipeline loads in a fresh process, and on CPU wh
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, List, Sequence
 
 import srsly
 from spacy import util
 from spacy.pipeline import TrainablePipe
 
 from ..architectures.torch_model import get_model_state, set_model_state
+from ..featurizer import FeaturizedBatch
+from ..training.example_cache import BatchCompute, ExampleCache
 
 
 class ModelLoadError(ValueError):
@@ -63,3 +65,19 @@ class RNNPipe(TrainablePipe):
 
     def _on_cfg_loaded(self) -> None:
         """Hook for subclasses: apply settings from a loaded cfg (e.g. sizes from labels)."""
+
+    def training_input(self, examples: Sequence) -> FeaturizedBatch:
+        """The predicted Docs of training ``examples`` as ids, each Example featurized once per
+        training (:mod:`nlp_rnn.training.example_cache`)."""
+        featurizer = self.model.attrs["featurizer"]
+        rows = self.cached_arrays(examples, "features", lambda egs: featurizer.rows([eg.predicted for eg in egs]))
+        return FeaturizedBatch(*featurizer.pad(rows))
+
+    def cached_arrays(self, examples: Sequence, name: str, compute: BatchCompute) -> List:
+        """Per-Example arrays computed once: the cache lives as long as the model's featurizer
+        (``initialize`` and loading build a new one, and with it new labels and vocabularies)."""
+        featurizer = self.model.attrs["featurizer"]
+        cache = getattr(self, "_example_cache", None)
+        if cache is None or cache[0] is not featurizer:
+            cache = self._example_cache = (featurizer, ExampleCache())
+        return cache[1].arrays(examples, name, compute)

@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence
 
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.training.iob_utils import biluo_tags_to_spans
+from spacy.training.iob_utils import biluo_tags_to_spans, doc_to_biluo_tags
 from spacy.util import filter_spans
 
 from ..tag_schemes import biluo_tags
@@ -26,7 +26,7 @@ class SlotTagSet:
         """Gold tag id per predicted token. Tokens the gold spans cannot be aligned to, missing
         annotation and labels unseen at initialization count as ``O``."""
         if spans_key is None:
-            tags = example.get_aligned_ner()
+            tags = doc_to_biluo_tags(example.reference) if same_tokens(example) else example.get_aligned_ner()
         else:
             tags = _aligned_span_group_tags(example, spans_key)
         return [self.index.get(tag, 0) if tag else 0 for tag in tags]
@@ -39,6 +39,13 @@ class SlotTagSet:
         for span in spans:
             span._.confidence = None if confidences is None else float(sum(confidences[span.start : span.end]) / len(span))
         return spans
+
+
+def same_tokens(example: Example) -> bool:
+    """True when the predicted and reference Docs have the same tokens: the gold tags then need no
+    alignment (``Example.get_aligned_ner`` builds one at every call, 0.3 ms a doc)."""
+    predicted, reference = example.predicted, example.reference
+    return len(predicted) == len(reference) and all(a.idx == b.idx and len(a) == len(b) for a, b in zip(predicted, reference))
 
 
 def _aligned_span_group_tags(example: Example, key: str) -> List[Optional[str]]:

@@ -2,9 +2,10 @@
 
 Endpoints: ``POST /model/parse`` (Rasa's request and response), ``POST /parse`` (a batch → the
 records ``nlp-rnn predict`` prints), ``POST /translate`` (translator pipelines), ``GET /health``,
-``GET /version``; OpenAPI docs at ``/docs``. Every error is JSON ``{"error": ..., "detail": ...}``
-with a 4xx status for a bad request (400 malformed JSON, 401 missing / wrong token, 413 text or
-batch too large, 422 wrong fields) and 500 only when the model itself fails.
+``GET /version``; OpenAPI docs at ``/docs``. Every error is JSON ``{"error": ..., "detail": [...]}``
+(:mod:`.errors`) with a 4xx status for a bad request (400 malformed JSON, 401 missing / wrong
+token, 413 text or batch too large, 422 wrong fields, an empty batch or a text that is not valid
+Unicode) and 500 only when the model itself fails.
 """
 
 import hmac
@@ -12,14 +13,14 @@ from contextlib import asynccontextmanager
 from typing import List, Optional
 
 import spacy
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from spacy.language import Language
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..export.exported import is_exported_factory
 from .batcher import MicroBatcher
+from .errors import RequestError, check_unicode, install_error_handlers
 from .records import PipelineRunner, project_record, rasa_parse_result
 from .schemas import (
     BatchRequest,
@@ -62,35 +63,39 @@ def create_app(nlp: Language, settings: ServeSettings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app, settings)
 
-    def check_texts(texts: List[str]) -> None:
+    def check_texts(texts: List[str], field: str) -> None:
+        """413 / 422 for a batch or a text the model must not see; ``field``: the body's field."""
         if not texts:
-            raise HTTPException(422, "the batch is empty: send at least one text")
+            raise RequestError(422, "the batch is empty: send at least one text", ["body", field], "too_short")
         if len(texts) > settings.max_batch_texts:
-            raise HTTPException(413, f"the batch has {len(texts)} texts; at most {settings.max_batch_texts} are accepted")
+            raise RequestError(413, f"the batch has {len(texts)} texts; at most {settings.max_batch_texts} are accepted", ["body", field], "too_large")
         for i, text in enumerate(texts):
+            where, loc = (f"text {i}", ["body", field, i]) if field == "texts" else ("the text", ["body", field])
             if len(text) > settings.max_text_length:
-                where = f"text {i}" if len(texts) > 1 else "the text"
-                raise HTTPException(413, f"{where} has {len(text)} characters; at most {settings.max_text_length} are accepted")
+                raise RequestError(413, f"{where} has {len(text)} characters; at most {settings.max_text_length} are accepted", loc, "too_large")
+            check_unicode(text, loc, where)
 
     async def analyse(texts: List[str]) -> List[dict]:
         try:
             return await batcher.submit(texts)
         except Exception as error:  # the model failed on one of these texts
-            raise HTTPException(500, f"the model failed: {type(error).__name__}: {error}") from error
+            raise RequestError(500, f"the model failed: {type(error).__name__}: {error}", kind="model_error") from error
 
     # the endpoints return JSONResponse: the response models document the shape without a
     # second validation pass per request
     @app.post("/model/parse", response_model=RasaParseResponse, dependencies=[Depends(require_token)])
     async def model_parse(request: RasaParseRequest):
         """Rasa-compatible parse of one message: intent, ranking and entities."""
-        check_texts([request.text])
+        check_texts([request.text], "text")
+        if request.message_id is not None:
+            check_unicode(request.message_id, ["body", "message_id"], "message_id")
         (record,) = await analyse([request.text])
-        return JSONResponse(rasa_parse_result(record, runner.entity_extractor, request.message_id))
+        return JSONResponse(rasa_parse_result(record, runner.entity_extractor, request.message_id, runner.fallback_confidence))
 
     @app.post("/parse", response_model=BatchResponse, dependencies=[Depends(require_token)])
     async def parse(request: BatchRequest):
         """Several texts → one record each, as ``nlp-rnn predict`` prints them."""
-        check_texts(request.texts)
+        check_texts(request.texts, "texts")
         records = await analyse(request.texts)
         top_k = request.top_k or settings.default_top_k
         return JSONResponse({"results": [project_record(record, top_k) for record in records]})
@@ -99,8 +104,8 @@ def create_app(nlp: Language, settings: ServeSettings) -> FastAPI:
     async def translate(request: BatchRequest):
         """Translate several texts (translator pipelines only)."""
         if not runner.has_translator:
-            raise HTTPException(400, "this model has no translator component (rnn_translator)")
-        check_texts(request.texts)
+            raise RequestError(400, "this model has no translator component (rnn_translator)", kind="no_translator")
+        check_texts(request.texts, "texts")
         records = await analyse(request.texts)
         return {"results": [{"text": r["text"], "translation": r.get("translation")} for r in records]}
 
@@ -125,7 +130,7 @@ def version_info(nlp: Language) -> dict:
         "lang": nlp.lang,
         "components": [{"name": name, "factory": factory} for name, factory in factories.items()],
         "labels": {name: [str(label) for label in getattr(pipe, "labels", ()) or ()] for name, pipe in nlp.pipeline},
-        "runtime": "onnxruntime" if any(f.endswith("_onnx") for f in factories.values()) else "torch",
+        "runtime": "onnxruntime" if any(is_exported_factory(f) for f in factories.values()) else "torch",
         "package_version": __version__,
         "spacy_version": spacy.__version__,
     }
@@ -141,41 +146,7 @@ def bearer_token_check(token: Optional[str]):
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
-            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+            raise RequestError(401, "missing or wrong bearer token", ["header", "authorization"], "unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
     return check
 
-
-def install_error_handlers(app: FastAPI, settings: ServeSettings) -> None:
-    """JSON errors everywhere; malformed JSON → 400, other invalid bodies → 422; bodies larger
-    than the limits allow → 413 before they are read."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        errors = [{key: value for key, value in error.items() if key in ("type", "loc", "msg")} for error in exc.errors()]
-        if any(error.get("type") == "json_invalid" for error in errors):
-            return JSONResponse({"error": "malformed JSON in the request body", "detail": errors}, status_code=400)
-        message = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)
-        return JSONResponse({"error": f"invalid request: {message}", "detail": errors}, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception):
-        return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
-
-    limit = settings.max_body_bytes()
-
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            return JSONResponse({"error": f"request body of {length} bytes is larger than the {limit} accepted"}, status_code=413)
-        if request.method == "POST":
-            # bodies are JSON whatever the Content-Type says (as a Rasa server reads them), so
-            # `curl -d '{"text": ...}'` works without -H 'Content-Type: application/json'
-            headers = [(k, v) for k, v in request.scope["headers"] if k.lower() != b"content-type"]
-            request.scope["headers"] = headers + [(b"content-type", b"application/json")]
-        return await call_next(request)

@@ -61,10 +61,11 @@ class TranslateResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every error: a message and, for invalid bodies, the validation details."""
+    """Every error: a message and what was wrong, one ``{"type", "loc", "msg"}`` item per problem
+    (pydantic's items for an invalid body, one item otherwise)."""
 
     error: str
-    detail: Optional[List[Dict[str, Any]]] = None
+    detail: List[Dict[str, Any]]
 
 
 class HealthResponse(BaseModel):

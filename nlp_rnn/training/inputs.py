@@ -5,7 +5,7 @@ a wrong path or an unusable file is one line naming the file, not a traceback af
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-DOCBIN_READERS = ("spacy.Corpus.v1", "nlp_rnn.LMChunks.v1")  # readers of .spacy files: their content is checked
+DOCBIN_READERS = ("spacy.Corpus.v1", "nlp_rnn.CachedCorpus.v1", "nlp_rnn.LMChunks.v1")  # readers of .spacy files: their content is checked
 
 
 class TrainingDataError(ValueError):

@@ -11,6 +11,10 @@
 - every dev score reaches a learning-rate schedule that listens (``nlp_rnn.warmup_plateau.v1``);
 - a **progress line** between evaluations when the console logger's progress bar is off (always
   when the output is not a terminal, where a progress bar only fills logs with ``\\r``).
+- an optional **deadline** (``max_minutes``): training stops after the first step that ends past
+  it, that step is evaluated like any final step, and ``model-best`` is the best evaluation of the
+  run (``timeout`` would kill the process before the final evaluation and leave ``model-last``
+  unsaved since the last evaluation).
 
 Everything else (batches, updates, evaluation, patience, logger, saving) is spaCy's own code,
 reused from :mod:`spacy.training.loop`. Each saved pipeline's ``meta.json`` gets a
@@ -19,6 +23,7 @@ reused from :mod:`spacy.training.loop`. Each saved pipeline's ``meta.json`` gets
 
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Tuple
 
@@ -54,6 +59,8 @@ class TrainingSummary:
         self.final_scores: Dict[str, Any] = {}
         self.best_scores: Dict[str, Any] = {}
         self.score_keys: List[str] = []  # the [training.score_weights] keys
+        self.stopped_by_deadline = False
+        self.loop_seconds = 0.0  # from the first batch request to the end of the final evaluation
 
     def is_new_best(self, step: int, score: float) -> bool:
         """Record an evaluation; True when it should become ``model-best``."""
@@ -81,9 +88,12 @@ def train_pipeline(
     use_gpu: int = -1,
     stdout: IO = sys.stdout,
     progress_seconds: float = 30.0,
+    max_minutes: Optional[float] = None,
 ) -> TrainingSummary:
     """Train the initialized ``nlp`` (its config holds the ``[training]`` block) and save
-    ``model-last`` / ``model-best`` in ``output_path`` (when given). Returns the summary."""
+    ``model-last`` / ``model-best`` in ``output_path`` (when given). ``max_minutes``: stop after
+    the first step that ends later than this many minutes after the loop started (then evaluate
+    it as the final step). Returns the summary."""
     config = nlp.config.interpolate()
     if config["training"]["seed"] is not None:
         fix_random_seed(config["training"]["seed"])
@@ -137,6 +147,8 @@ def train_pipeline(
     last_info: Dict[str, Any] = {}
     last_evaluated = -1
     completed = False
+    started = time.perf_counter()
+    deadline = None if max_minutes is None else started + 60.0 * max_minutes
     try:
         for _batch, info, is_best in steps:
             summary.final_step = info["step"]
@@ -157,6 +169,10 @@ def train_pipeline(
             log_step(info if is_best is not None else None)
             if progress is not None:
                 progress.step(info["step"], evaluated=is_best is not None)
+            if deadline is not None and time.perf_counter() > deadline:
+                summary.stopped_by_deadline = True
+                write(f"step {info['step']}: {max_minutes:g} minutes (--max-minutes) are over; evaluating this step and stopping")
+                break
         if summary.final_step >= 0 and last_evaluated != summary.final_step:
             with nlp.use_params(optimizer.averages):
                 score, other_scores = evaluate()
@@ -177,6 +193,7 @@ def train_pipeline(
             if output_path is not None:
                 save_last_and_maybe_best(True)
         summary.final_score = summary.evaluations[-1][1] if summary.evaluations else None
+        summary.loop_seconds = time.perf_counter() - started
         completed = True
     finally:
         finalize_logger()

@@ -1,0 +1,155 @@
+"""Training speed of the shipped configs: this checkout against an earlier commit, in the same run.
+
+For each config on its data set, and each thread count, ``benchmarks/train_speed_probe.py`` trains
+``--steps`` steps (evaluating every ``--eval-frequency``) once with this checkout's package and once
+with the commit ``--base`` (a ``git worktree`` in the work folder), interleaved A B A B over
+``--repeats``; each commit converts the data with its own converter and trains with its own config.
+Reported per run (median over repeats): loop steps/s (the training loop as a user waits for it:
+its corpus reads, updates and evaluations), update steps/s (``nlp.update`` alone), the share of an
+update spent inside torch (module forward, loss, ``torch.autograd.backward``), and initialization
+seconds; then the ratios of this checkout to the base. JSON → markdown in ``benchmarks/results``.
+
+    python benchmarks/train_speed.py --base ed4c25e --threads 1 2 --repeats 2
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, WORK, data_dir, rel, write_results  # noqa: E402
+
+# name → (config, data set folder, converter format, language, (train, dev) inside the data folder)
+RUNS = {
+    "joint_en": ("pipelines/joint_en.cfg", "snips", "snips", "en", ("snips/train", "snips/valid")),
+    "intent_en": ("pipelines/intent_en.cfg", "snips", "snips", "en", ("snips/train", "snips/valid")),
+    "ner_zh": ("pipelines/ner_zh.cfg", "resume", "bmes", "zh", ("resume_ner/train.char.bmes", "resume_ner/dev.char.bmes")),
+}
+
+
+def checkout(commit: str) -> Path:
+    """A worktree of ``commit`` in the work folder (made once)."""
+    folder = WORK / "train_speed" / f"checkout_{commit}"
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT, check=True)
+    return folder
+
+
+def environment(package_root: Path, threads: int) -> Dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(package_root), NLP_RNN_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    return env
+
+
+def convert(package_root: Path, label: str, data: Path, name: str) -> Dict[str, Path]:
+    """The train and dev DocBins of ``name``, converted by the package at ``package_root``."""
+    _, corpus, fmt, lang, splits = RUNS[name]
+    paths = {}
+    for split, relative in zip(("train", "dev"), splits):
+        out = WORK / "train_speed" / label / f"{corpus}_{split}.spacy"
+        if not out.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            command = [sys.executable, "-m", "nlp_rnn", "convert", str(data / relative), str(out), "--format", fmt, "--lang", lang]
+            subprocess.run(command, cwd=package_root, env=environment(package_root, 1), check=True, capture_output=True)
+        paths[split] = out
+    return paths
+
+
+def probe(package_root: Path, name: str, paths: Dict[str, Path], threads: int, steps: int, eval_frequency: int) -> Dict:
+    config = package_root / RUNS[name][0]
+    command = [sys.executable, str(ROOT / "benchmarks" / "train_speed_probe.py"), str(config),
+               "--train", str(paths["train"]), "--dev", str(paths["dev"]),
+               "--steps", str(steps), "--eval-frequency", str(eval_frequency)]
+    print("$", " ".join(command), f"(threads {threads}, package {rel(package_root)})", flush=True)
+    result = subprocess.run(command, cwd=package_root, env=environment(package_root, threads), capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"probe failed:\n{result.stderr[-3000:]}")
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    if Path(line["package"]).resolve() != (package_root / "nlp_rnn").resolve():
+        sys.exit(f"the probe imported {line['package']}, not {package_root / 'nlp_rnn'}")
+    print("  ", line, flush=True)
+    return line
+
+
+def summarize(runs: List[Dict]) -> Dict:
+    """Medians over repeats of the figures the table shows."""
+    def median(key):
+        return statistics.median(run[key] for run in runs)
+
+    steps = median("steps") + 1  # steps are numbered from 0
+    return {
+        "loop_steps_per_second": steps / median("loop_seconds"),
+        "update_steps_per_second": steps / median("update_seconds"),
+        "torch_share": statistics.median(run["torch_seconds"] / run["update_seconds"] for run in runs),
+        "init_seconds": median("init_seconds"),
+        "eval_seconds": median("eval_seconds"),
+        "runs": runs,
+    }
+
+
+def render(results: Dict) -> str:
+    lines = [
+        "# Training speed: this checkout against the commit before",
+        "",
+        f"`python benchmarks/train_speed.py {results['command']}` — {results['steps']} steps, an evaluation every "
+        f"{results['eval_frequency']}, median of {results['repeats']} interleaved runs (A B A B) per cell, CPU.",
+        f"Base commit `{results['base']}`; this checkout `{results['head']}`. Loop: spaCy's training loop as a user waits "
+        "for it (its corpus reads, updates and evaluations); update: `nlp.update` alone; torch share: the part of an "
+        "update inside the torch module's forward, loss and backward.",
+        "",
+        "| config | threads | loop steps/s base → now (×) | update steps/s base → now (×) | torch share base → now | init s base → now |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, by_threads in results["configs"].items():
+        for threads, cell in by_threads.items():
+            base, now = cell["base"], cell["head"]
+            lines.append(
+                f"| {name} | {threads} | {base['loop_steps_per_second']:.2f} → {now['loop_steps_per_second']:.2f} "
+                f"({now['loop_steps_per_second'] / base['loop_steps_per_second']:.2f}×) | "
+                f"{base['update_steps_per_second']:.2f} → {now['update_steps_per_second']:.2f} "
+                f"({now['update_steps_per_second'] / base['update_steps_per_second']:.2f}×) | "
+                f"{100 * base['torch_share']:.0f} % → {100 * now['torch_share']:.0f} % | "
+                f"{base['init_seconds']:.1f} → {now['init_seconds']:.1f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", required=True, help="the commit to compare against")
+    parser.add_argument("--configs", nargs="+", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--eval-frequency", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--name", default="train_speed")
+    args = parser.parse_args()
+    data = data_dir(args.data_dir)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "nlp_rnn", "pipelines"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    roots = {"base": checkout(args.base), "head": ROOT}
+    results = {
+        "command": " ".join(sys.argv[1:]), "base": args.base, "head": head + (" + uncommitted changes" if dirty else ""),
+        "steps": args.steps, "eval_frequency": args.eval_frequency, "repeats": args.repeats, "configs": {},
+    }
+    for name in args.configs:
+        paths = {label: convert(root, label, data, name) for label, root in roots.items()}
+        runs = {threads: {"base": [], "head": []} for threads in args.threads}
+        for _ in range(args.repeats):
+            for threads in args.threads:
+                for label, root in roots.items():
+                    runs[threads][label].append(probe(root, name, paths[label], threads, args.steps, args.eval_frequency))
+        results["configs"][name] = {
+            str(threads): {label: summarize(cell[label]) for label in roots} for threads, cell in runs.items()
+        }
+        write_results(args.name, results, render(results))
+
+
+if __name__ == "__main__":
+    main()

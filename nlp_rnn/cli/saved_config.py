@@ -1,0 +1,36 @@
+"""One truth for a saved pipeline's settings: what a command fits on data after training
+(``nlp-rnn train``'s last step, ``tune-oos``: temperature, ``oos_threshold``, ``prior_weight`` …)
+lands in each component's ``cfg``; :func:`write_settings_into_config` copies the saved values into
+the pipeline's ``config.cfg`` as well, so that ``spacy.load(path).config`` shows the settings the
+components use (and a pipeline rebuilt from that config starts from them)."""
+
+from pathlib import Path
+from typing import Iterable, List
+
+PLAIN = (type(None), bool, int, float, str)
+
+
+def write_settings_into_config(model_dir: Path, names: Iterable[str]) -> List[str]:
+    """For each component ``NAME`` in ``names``: every setting of ``[components.NAME]`` in
+    ``model_dir/config.cfg`` (not ``factory``, not a nested block such as ``model``) that its saved
+    ``model_dir/NAME/cfg`` holds with another plain value (null, bool, number, string) takes the
+    saved value; the file is rewritten when anything changed. Returns the changed settings as
+    ``"NAME.key"``."""
+    import srsly
+    from thinc.api import Config
+
+    path = Path(model_dir) / "config.cfg"
+    config = Config().from_disk(path, interpolate=False)
+    changed = []
+    for name in names:
+        cfg = srsly.read_json(Path(model_dir) / name / "cfg")
+        section = config["components"].get(name, {})
+        for key, value in section.items():
+            if key == "factory" or isinstance(value, dict) or key not in cfg:
+                continue
+            if isinstance(cfg[key], PLAIN) and cfg[key] != value:
+                section[key] = cfg[key]
+                changed.append(f"{name}.{key}")
+    if changed:
+        config.to_disk(path)
+    return changed
