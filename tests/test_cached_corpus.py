@@ -45,8 +45,17 @@ def test_cached_reader_decodes_once_and_hands_out_the_same_examples(tmp_path, mo
     assert texts_of(first) == [t for t in TEXTS if t]  # empty docs are skipped, as spaCy's reader does
     assert all(a is b for a, b in zip(first, second)) and len(reads) == 1
     assert not corpus.streams
+    again = registry.resolve({"r": {"@readers": "nlp_rnn.CachedCorpus.v1", "path": str(path)}})["r"]
+    assert all(a is b for a, b in zip(first, again(nlp)))  # spaCy resolves [corpora] again to train
     list(corpus(spacy.blank("en")))  # another pipeline (tokenizer) gets its own Examples
     assert len(reads) == 2
+
+
+def test_an_augmenter_makes_the_reader_stream(tmp_path):
+    path = write(tmp_path / "train.spacy", TEXTS)
+    corpus = CachedCorpus(path, augmenter=lambda nlp, eg: [eg])
+    nlp = spacy.blank("en")
+    assert corpus.streams and not any(a is b for a, b in zip(corpus(nlp), corpus(nlp)))
 
 
 def test_shuffle_changes_the_order_at_each_call_and_is_seeded(tmp_path):

@@ -3,7 +3,8 @@
 spaCy's corpus reader decodes the DocBin every time it is called: once to validate the training
 data, once to initialize each component, once when the training loop starts, and the dev set at
 every evaluation. This reader materializes the Examples on its first call and hands out the same
-Example objects afterwards (in file order, or shuffled with a seed that changes at each call when
+Example objects afterwards, also to other readers of the same files and settings in the process
+(spaCy resolves ``[corpora]`` once to initialize and again to train) (in file order, or shuffled with a seed that changes at each call when
 ``shuffle = true``). spaCy copies the predicted Doc of an Example before it updates or evaluates
 (``Language.update`` / ``Language.evaluate``), so the cached Examples are never changed by
 training; their reference Docs keep their identity across epochs, which lets a component cache
@@ -11,24 +12,26 @@ what it derives from them (featurized ids, gold tags: :mod:`nlp_rnn.training.exa
 
 **Memory bound.** The Examples are cached only when the corpus holds at most ``max_cached_tokens``
 tokens (counted from the DocBin headers before anything is decoded); a cached Example costs
-about :data:`BYTES_PER_CACHED_TOKEN` bytes per token (predicted + reference Doc, measured on
-SNIPS train: 118,623 tokens, 140 MB), so the default of 2,000,000 tokens is about 2.4 GB. A larger corpus is **streamed**: read
-from disk at each call exactly as ``spacy.Corpus.v1`` does (with ``[training] max_epochs = -1``
-spaCy's loop then streams the training set instead of holding it in a list). Set
-``max_cached_tokens = 0`` to always stream.
+about :data:`BYTES_PER_CACHED_TOKEN` bytes per token (predicted + reference Doc; SNIPS train:
+118,623 tokens, 140 MB), so the default of 2,000,000 tokens is about 2.4 GB. A larger corpus is
+**streamed**: read from disk at each call exactly as ``spacy.Corpus.v1`` does (with ``[training]
+max_epochs = -1`` spaCy's loop then streams the training set instead of holding it in a list).
+``max_cached_tokens = 0`` always streams.
 
-DocBins written by ``nlp-rnn convert`` before version 0.2 stored an empty ``user_data`` entry per
+DocBins that ``nlp-rnn convert`` wrote before commit cdbc170 hold an empty ``user_data`` entry per
 Doc, whose decoding (srsly's msgpack extension lookup) took 16× longer than the rest of the Doc;
 empty entries are skipped here, so old files read as fast as new ones.
 """
 
 import random
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from collections import OrderedDict
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Corpus, Example
+from spacy.training.augment import dont_augment
 from spacy.training.corpus import FILE_TYPE, walk_corpus
 from spacy.util import ensure_path, registry
 from spacy.vocab import Vocab
@@ -37,6 +40,11 @@ from ..data.docbin import EMPTY_USER_DATA
 
 BYTES_PER_CACHED_TOKEN = 1200  # peak memory of a cached Example per token (predicted + reference Doc), SNIPS train
 DEFAULT_MAX_CACHED_TOKENS = 2_000_000
+# The Examples of the last corpora read, shared by every reader of the same files and settings:
+# spaCy resolves [corpora] again in the training loop, so the reader that initialized the pipeline
+# is not the one that trains it. Entries hold their pipeline, so its id in the key stays valid.
+SHARED_EXAMPLES: "OrderedDict[Tuple, Tuple[Language, List[Example]]]" = OrderedDict()
+MAX_SHARED_CORPORA = 4  # train and dev of the current training, and of one before it
 
 
 def read_docbin_file(path: Union[str, Path]) -> DocBin:
@@ -60,13 +68,14 @@ class CachedCorpus(Corpus):
         self.max_cached_tokens = max_cached_tokens
         self.seed = seed
         self.calls = 0
-        self._examples: Optional[List[Example]] = None
-        self._cached_for: Optional[Language] = None
         self._tokens: Optional[int] = None
 
     @property
     def streams(self) -> bool:
-        """True when the corpus is too large for the cache and is read at every call."""
+        """True when the corpus is read at every call: it is larger than the bound, or an augmenter
+        makes new Examples at every pass."""
+        if self.augmenter is not dont_augment:
+            return True
         if self._tokens is None:
             self._tokens = count_tokens(walk_corpus(self.path, FILE_TYPE))
         return self._tokens > self.max_cached_tokens
@@ -76,18 +85,28 @@ class CachedCorpus(Corpus):
         if self.streams:
             yield from super().__call__(nlp)
             return
-        if self._examples is None or self._cached_for is not nlp:
+        key = self._cache_key(nlp)
+        entry = SHARED_EXAMPLES.pop(key, None)
+        if entry is None:
             shuffle, self.shuffle = self.shuffle, False
             try:
-                self._examples = list(super().__call__(nlp))
+                entry = (nlp, list(super().__call__(nlp)))
             finally:
                 self.shuffle = shuffle
-            self._cached_for = nlp
-        examples = self._examples
+        SHARED_EXAMPLES[key] = entry  # most recently used last
+        while len(SHARED_EXAMPLES) > MAX_SHARED_CORPORA:
+            SHARED_EXAMPLES.popitem(last=False)
+        examples = entry[1]
         if self.shuffle:
             examples = list(examples)
             random.Random(self.seed + self.calls).shuffle(examples)
         yield from examples
+
+    def _cache_key(self, nlp: Language) -> Tuple:
+        """What makes the Examples: the files (path, size, modification time), the reading
+        settings and the pipeline (its tokenizer makes the predicted Docs)."""
+        files = tuple((str(loc), loc.stat().st_size, loc.stat().st_mtime_ns) for loc in map(ensure_path, walk_corpus(self.path, FILE_TYPE)))
+        return files, self.gold_preproc, self.max_length, self.limit, id(nlp)
 
     def read_docbin(self, vocab: Vocab, locs: Iterable[Union[str, Path]]) -> Iterator[Doc]:
         """spaCy's ``Corpus.read_docbin`` over :func:`read_docbin_file` (empty docs skipped, ``limit``)."""
