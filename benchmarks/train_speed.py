@@ -1,15 +1,16 @@
-"""Training speed of the shipped configs: this checkout against an earlier commit, in the same run.
+"""Training speed of the shipped configs: one commit against an earlier one, in the same run.
 
 For each config on its data set, and each thread count, ``benchmarks/train_speed_probe.py`` trains
-``--steps`` steps (evaluating every ``--eval-frequency``) once with this checkout's package and once
-with the commit ``--base`` (a ``git worktree`` in the work folder), interleaved A B A B over
+``--steps`` steps (evaluating every ``--eval-frequency``) once with the package of commit ``--head``
+(default ``HEAD``) and once with that of commit ``--base``, each a ``git worktree`` in the work
+folder (edits in progress in this checkout never reach the figures), interleaved A B A B over
 ``--repeats``; each commit converts the data with its own converter and trains with its own config.
 Reported per run (median over repeats): loop steps/s (the training loop as a user waits for it:
 its corpus reads, updates and evaluations), update steps/s (``nlp.update`` alone), the share of an
 update spent inside torch (module forward, loss, ``torch.autograd.backward``), and initialization
-seconds; then the ratios of this checkout to the base. JSON → markdown in ``benchmarks/results``.
+seconds; then the ratios of the head commit to the base. JSON → markdown in ``benchmarks/results``.
 
-    python benchmarks/train_speed.py --base ed4c25e --threads 1 2 --repeats 2
+    python benchmarks/train_speed.py --base ed4c25e --head a2a4351 --threads 1 2 --repeats 2
 """
 
 import argparse
@@ -86,6 +87,9 @@ def summarize(runs: List[Dict]) -> Dict:
         "loop_steps_per_second": steps / median("loop_seconds"),
         "update_steps_per_second": steps / median("update_seconds"),
         "torch_share": statistics.median(run["torch_seconds"] / run["update_seconds"] for run in runs),
+        # a whole training step: the loop without its evaluations (batching, the loop's corpus
+        # reads, nlp.update and the optimizer step that spaCy's loop runs after it)
+        "torch_share_of_step": statistics.median(run["torch_seconds"] / (run["loop_seconds"] - run["eval_seconds"]) for run in runs),
         "init_seconds": median("init_seconds"),
         "eval_seconds": median("eval_seconds"),
         "runs": runs,
@@ -94,16 +98,16 @@ def summarize(runs: List[Dict]) -> Dict:
 
 def render(results: Dict) -> str:
     lines = [
-        "# Training speed: this checkout against the commit before",
+        "# Training speed: a commit against the one before",
         "",
         f"`python benchmarks/train_speed.py {results['command']}` — {results['steps']} steps, an evaluation every "
         f"{results['eval_frequency']}, median of {results['repeats']} interleaved runs (A B A B) per cell, CPU.",
-        f"Base commit `{results['base']}`; this checkout `{results['head']}`. Loop: spaCy's training loop as a user waits "
+        f"Base commit `{results['base']}`; head commit `{results['head']}`. Loop: spaCy's training loop as a user waits "
         "for it (its corpus reads, updates and evaluations); update: `nlp.update` alone; torch share: the part of an "
-        "update inside the torch module's forward, loss and backward.",
+        "update (of a whole step: the loop without its evaluations) inside the torch module's forward, loss and backward.",
         "",
-        "| config | threads | loop steps/s base → now (×) | update steps/s base → now (×) | torch share base → now | init s base → now |",
-        "|---|---|---|---|---|---|",
+        "| config | threads | loop steps/s base → now (×) | update steps/s base → now (×) | torch share of an update base → now | of a step base → now | init s base → now |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, by_threads in results["configs"].items():
         for threads, cell in by_threads.items():
@@ -114,6 +118,7 @@ def render(results: Dict) -> str:
                 f"{base['update_steps_per_second']:.2f} → {now['update_steps_per_second']:.2f} "
                 f"({now['update_steps_per_second'] / base['update_steps_per_second']:.2f}×) | "
                 f"{100 * base['torch_share']:.0f} % → {100 * now['torch_share']:.0f} % | "
+                f"{100 * base['torch_share_of_step']:.0f} % → {100 * now['torch_share_of_step']:.0f} % | "
                 f"{base['init_seconds']:.1f} → {now['init_seconds']:.1f} |"
             )
     return "\n".join(lines) + "\n"
@@ -122,6 +127,7 @@ def render(results: Dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True, help="the commit to compare against")
+    parser.add_argument("--head", default="HEAD", help="the commit measured against --base")
     parser.add_argument("--configs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--steps", type=int, default=800)
@@ -129,13 +135,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--name", default="train_speed")
+    parser.add_argument("--render-only", action="store_true", help="render the markdown again from the JSON of --name")
     args = parser.parse_args()
+    if args.render_only:
+        results = json.loads((ROOT / "benchmarks" / "results" / f"{args.name}.json").read_text())
+        for by_threads in results["configs"].values():
+            for cell in by_threads.values():
+                cell.update({label: summarize(cell[label]["runs"]) for label in ("base", "head")})
+        write_results(args.name, results, render(results))
+        return
     data = data_dir(args.data_dir)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "nlp_rnn", "pipelines"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    roots = {"base": checkout(args.base), "head": ROOT}
+    head = subprocess.run(["git", "rev-parse", "--short", args.head], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    roots = {"base": checkout(args.base), "head": checkout(head)}
     results = {
-        "command": " ".join(sys.argv[1:]), "base": args.base, "head": head + (" + uncommitted changes" if dirty else ""),
+        "command": " ".join(sys.argv[1:]), "base": args.base, "head": head,
         "steps": args.steps, "eval_frequency": args.eval_frequency, "repeats": args.repeats, "configs": {},
     }
     for name in args.configs:

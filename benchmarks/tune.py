@@ -1,5 +1,10 @@
 """Dev tuning: train a named grid of config overrides on train / dev only and pick by dev score.
 
+Superseded for new searches by ``nlp-rnn tune`` (Optuna TPE + pruning, resumable, ``--jobs`` /
+``--ray``; README "Hyperparameter search on your data"), whose default spaces take their ranges
+from benchmarks/grids.json. This grid driver stays for the records in benchmarks/results/tune_*.md
+that chose the shipped defaults.
+
     python benchmarks/tune.py CONFIG [--grid default] [--data-dir DIR] [--seeds 0] [--recheck-seed 1]
                               [--top 2] [--max-minutes M] [--dry-run] [--only-render]
     python benchmarks/tune.py CONFIG --train TRAIN.spacy [--dev DEV.spacy] ...   (your own data)

@@ -52,6 +52,9 @@ def test_plan_resources_fits_actors_and_a_read_task():
         assert read + workers * actor <= cpus + 1e-9
     with pytest.raises(AnnotateError):
         plan_resources(1, 500)
+    # two 1-CPU nodes, one actor each: a node must still hold the read task beside its actor
+    read, actor = plan_resources(2, 2, nodes=2)
+    assert actor + read <= 1.0
 
 
 def test_missing_ray_names_the_extra(monkeypatch):

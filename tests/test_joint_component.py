@@ -151,7 +151,7 @@ def test_joint_predicts_large_mixed_batches_in_order(joint_nlp):
 def test_length_buckets_restore_the_input_order():
     import numpy
 
-    from nlp_rnn.pipeline.length_buckets import length_buckets, restore_order
+    from nlp_rnn.length_buckets import length_buckets, restore_order
 
     lengths = [5, 0, 3, 9, 3, 1, 7]
     buckets = length_buckets(lengths, 3)

@@ -71,3 +71,17 @@ def test_spacy_debug_config_validates_every_shipped_config(path, capsys):
 
     debug_config(path, overrides={"paths.train": "train.spacy", "paths.dev": "dev.spacy"})
     assert "Config is valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("stem, lang", [("intent_en", "en"), ("joint_zh", "zh")])
+def test_spacy_debug_data_runs_on_the_shipped_configs_and_bundled_data(stem, lang, tmp_path):
+    """``python -m spacy debug data`` reads the shipped config and the converted sample data."""
+    from spacy.cli.debug_data import debug_data
+
+    runner = CliRunner()
+    paths = {}
+    for split in ("train", "dev"):
+        paths[split] = tmp_path / f"{split}.spacy"
+        result = runner.invoke(app, ["convert", str(ROOT / "data" / lang / f"{split}.jsonl"), str(paths[split]), "--format", "jsonl", "--lang", lang])
+        assert result.exit_code == 0, result.output
+    debug_data(ROOT / "pipelines" / f"{stem}.cfg", config_overrides={"paths.train": str(paths["train"]), "paths.dev": str(paths["dev"])})

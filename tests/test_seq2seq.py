@@ -22,16 +22,8 @@ from nlp_rnn.nn.decoder import DecoderState, RNNDecoder
 from nlp_rnn.nn.masking import lengths_to_mask
 from nlp_rnn.nn.search import beam_search, gnmt_length_penalty, greedy_search, score_sequences
 from nlp_rnn.nn.outputs import Seq2SeqGold
-from nlp_rnn.nn.seq2seq import (
-    BOS,
-    EOS,
-    N_SPECIAL,
-    PAD,
-    Seq2Seq,
-    build_seq2seq,
-    make_targets,
-    sequence_cross_entropy,
-)
+from nlp_rnn.nn.seq2seq import Seq2Seq, build_seq2seq, sequence_cross_entropy
+from nlp_rnn.nn.target_ids import BOS, EOS, N_SPECIAL, PAD, make_targets
 from nlp_rnn.nn.text_encoder import build_text_encoder
 
 VOCAB = 12  # source and target ids; real tokens are N_SPECIAL..VOCAB-1

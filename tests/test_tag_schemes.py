@@ -10,7 +10,7 @@ from nlp_rnn import tag_schemes
 from nlp_rnn.data.tags import tags_to_slots, tags_to_token_spans, to_biluo
 from nlp_rnn.nn import tag_constraints
 from nlp_rnn.nn.tag_constraints import allowed_transitions, is_well_formed
-from nlp_rnn.pipeline.slot_tags import SlotTagSet
+from nlp_rnn.slot_tags import SlotTagSet
 from nlp_rnn.tag_schemes import (
     KNOWN_SCHEMES,
     LENIENT,

@@ -9,7 +9,6 @@ import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-import nlp_rnn.pipeline.intent  # noqa: F401  (registers rnn_intent for the override checks)
 from nlp_rnn.cli import app
 from nlp_rnn.training.overrides import UnknownOverrideError, check_overrides
 from nlp_rnn.training.progress import ProgressLine, console_logger_without_bar

@@ -48,10 +48,9 @@ def import_code(code: Optional[Union[str, Path]]) -> None:
 
 
 def load_annotator(model_path: Union[str, Path], code: Optional[Union[str, Path]] = None) -> "Annotator":
-    """Import ``code``, register nlp_rnn's components and load the pipeline folder."""
+    """Import ``code`` and load the pipeline folder (nlp_rnn's components come from their entry
+    points, as in ``spacy.load``)."""
     import_code(code)
-    import nlp_rnn.pipeline.factories  # noqa: F401  (registers the torch components without an install; none without torch)
-
     return Annotator(load_pipeline(Path(model_path)))
 
 

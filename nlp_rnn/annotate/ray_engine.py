@@ -47,10 +47,12 @@ def import_ray():
     return ray
 
 
-def plan_resources(cpus: float, n_workers: int) -> Tuple[float, float]:
-    """(CPUs per read task, CPUs per actor): ``n_workers`` actors and one read task fit in ``cpus``."""
-    read = min(READ_CPUS, cpus / 4)
-    actor = min(1.0, math.floor((cpus - read) / n_workers * 100) / 100)
+def plan_resources(cpus: float, n_workers: int, nodes: int = 1) -> Tuple[float, float]:
+    """(CPUs per read task, CPUs per actor): ``n_workers`` actors and a read task fit in ``cpus``,
+    with a read task's share kept free on each of the ``nodes`` (on two 1-CPU nodes, actors sized
+    from the total alone left no node room for the read task, and the job waited forever)."""
+    read = min(READ_CPUS, cpus / 4 / max(1, nodes))
+    actor = min(1.0, math.floor((cpus - read * max(1, nodes)) / n_workers * 100) / 100)
     if actor < 0.01:
         raise AnnotateError(f"{n_workers} Ray workers do not fit in the {cpus:g} CPUs Ray reports")
     return read, actor
@@ -142,7 +144,8 @@ def run_ray(
     try:
         cpus = ray.cluster_resources().get("CPU", 1.0)
         n_workers = n_process if n_process > 0 else max(1, int(cpus))
-        read_cpus, actor_cpus = plan_resources(cpus, n_workers)
+        nodes = sum(1 for node in ray.nodes() if node.get("Alive") and node.get("Resources", {}).get("CPU"))
+        read_cpus, actor_cpus = plan_resources(cpus, n_workers, nodes)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False

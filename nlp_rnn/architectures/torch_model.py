@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3
 
 from ..featurizer import DocFeaturizer, FeaturizedBatch, static_vector_table
+from ..nn.encoder_weights import load_encoder_weights
 from .averaging_shim import AveragingPyTorchShim
 
 # build_module(hparams, featurizer, dims) -> torch.nn.Module; hparams include model.attrs["build_info"],
@@ -80,8 +81,6 @@ def _init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
     if static is not None:
         _copy_static_vectors(torch_module(model), static)
     if initial is not None:
-        from ..pretrain.init_encoder import load_encoder_weights
-
         load_encoder_weights(torch_module(model), initial[1])
 
 

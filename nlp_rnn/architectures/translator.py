@@ -27,7 +27,8 @@ from thinc.api import Model
 
 from ..featurizer import DocFeaturizer
 from ..nn.attention import ATTENTIONS
-from ..nn.seq2seq import N_SPECIAL, UNK, Seq2Seq, attach_decoder
+from ..nn.seq2seq import Seq2Seq, attach_decoder
+from ..nn.target_ids import N_SPECIAL, UNK
 from .encoder_config import TextEncoderSettings, text_encoder_from_hparams
 from .torch_model import make_lazy_torch_model
 
@@ -37,7 +38,7 @@ UNK_TEXT = "<unk>"
 
 
 class TargetVocab:
-    """Target text ↔ ids. Ids 0-3 are PAD, UNK, BOS, EOS (:mod:`nlp_rnn.nn.seq2seq`); the units
+    """Target text ↔ ids. Ids 0-3 are PAD, UNK, BOS, EOS (:mod:`nlp_rnn.nn.target_ids`); the units
     in ``strings`` get ids from 4 on, most frequent first.
 
     Args:

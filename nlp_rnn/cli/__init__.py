@@ -13,6 +13,7 @@ from . import train  # noqa: F401
 from . import translate  # noqa: F401
 from . import tune_prior  # noqa: F401
 from . import tune_oos  # noqa: F401  (nlp-rnn tune-oos)
+from . import tune  # noqa: F401  (nlp-rnn tune: hyperparameter search)
 from . import generate  # noqa: F401  (registers nlp-rnn generate)
 from . import export, serve  # noqa: F401  (ONNX export and the HTTP server)
 from . import pretrain  # noqa: F401  (nlp-rnn pretrain: encoder pretraining on raw text)

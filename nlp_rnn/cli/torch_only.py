@@ -8,7 +8,7 @@ from .app import fail
 def refuse_exported(model: Path, command: str) -> None:
     """End ``nlp-rnn command`` with one line when ``model`` is a pipeline exported to ONNX (read
     from its ``config.cfg``, before anything is loaded)."""
-    from ..export.exported import exported_components_on_disk, torch_only_message
+    from ..exported import exported_components_on_disk, torch_only_message
 
     exported = exported_components_on_disk(model)
     if exported:

@@ -4,8 +4,10 @@ Before anything is created: every ``--section.key`` override is checked against 
 (:mod:`nlp_rnn.training.overrides`) and the train / dev data are checked
 (:mod:`nlp_rnn.training.inputs`); each problem is one line. Training then runs spaCy's loop with
 the final step always evaluated and never an untrained ``model-best``
-(:mod:`nlp_rnn.training.loop`), the intent prior correction is chosen on dev, and the run ends
-with where the models are and their dev scores.
+(:mod:`nlp_rnn.training.loop`), the intent prior correction, the temperature and the
+out-of-scope settings are chosen on dev (out-of-scope scoring is turned on when train or dev hold
+out-of-scope examples), and the run ends with where the models are, their dev scores and whether
+the pipeline can answer "out of scope".
 """
 
 from pathlib import Path
@@ -22,18 +24,18 @@ class TrainingSetupError(ValueError):
 
 def prepare_training(config_path: Path, overrides: Dict, gpu_id: int = -1):
     """Load the config with ``overrides``, check overrides and data, build and initialize the
-    pipeline. Returns the initialized ``nlp``; raises :class:`TrainingSetupError`."""
+    pipeline. Returns the initialized ``nlp``; raises :class:`TrainingSetupError` (first of all
+    when torch is not installed: every trainable component needs it)."""
     from spacy import util
     from spacy.training.initialize import init_nlp
     from thinc.api import ConfigValidationError
 
-    import nlp_rnn.pipeline.intent  # noqa: F401  (registers factories without an install)
-    import nlp_rnn.pipeline.joint  # noqa: F401
-    import nlp_rnn.pipeline.translator  # noqa: F401
-
+    from ..torch_requirement import TORCH_MISSING, torch_installed
     from ..training.inputs import check_training_data
     from ..training.overrides import check_overrides
 
+    if not torch_installed():
+        raise TrainingSetupError(TORCH_MISSING)
     try:
         written = util.load_config(config_path, interpolate=False)
         check_overrides(written, overrides)
@@ -122,7 +124,10 @@ def chosen_prior_weights(model_dir: Path) -> Dict[str, float]:
 
 
 def report(output: Optional[Path], summary) -> None:
-    """The last lines of a training: where the models are and their dev scores."""
+    """The last lines of a training: where the models are, their dev scores and whether
+    model-best can answer "out of scope" (:func:`nlp_rnn.cli.oos_status.out_of_scope_lines`)."""
+    from .oos_status import out_of_scope_lines
+
     msg = printer()
     scores = {k: summary.best_scores.get(k) for k in summary.score_keys}
     details = ", ".join(show_score(k, v) for k, v in scores.items() if isinstance(v, (int, float)))
@@ -141,6 +146,8 @@ def report(output: Optional[Path], summary) -> None:
         msg.good(f"model-last: {output / 'model-last'} (step {summary.final_step}, dev score {summary.final_score:.4f})")
     if chosen_prior_weights(output / "model-best"):
         msg.info("Dev scores are before the prior correction chosen above")
+    for line in out_of_scope_lines(output / "model-best"):
+        msg.info(line)
     msg.info("Evaluate with: nlp-rnn evaluate MODEL TEST.spacy")
 
 

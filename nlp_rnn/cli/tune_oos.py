@@ -17,25 +17,33 @@ def tune_saved_oos(
     score: Optional[str] = None,
     in_scope_share: Optional[float] = None,
     max_in_scope_loss: Optional[float] = None,
+    choose_score: bool = False,
 ) -> Dict[str, Dict]:
     """Fit the temperature, the class Gaussians (``mahalanobis``, ``msp_mahalanobis``; on ``train``: default the
     pipeline's ``paths.train``) and ``oos_threshold`` of every intent component of the pipeline in
     ``model_dir`` on ``dev`` (default: its ``paths.dev``); save each component in place.
     ``score`` replaces the saved ``oos_score``; ``in_scope_share`` / ``max_in_scope_loss`` (one
     or neither) choose the threshold rule for dev data without out-of-scope docs, replacing the
-    saved one (:func:`threshold_rule`). The fitted settings are saved in each component and in the
-    pipeline's ``config.cfg`` (:func:`nlp_rnn.cli.saved_config.write_settings_into_config`).
-    Returns what :func:`nlp_rnn.pipeline.out_of_scope.tune_out_of_scope` chose (empty when the
-    pipeline has no intent component). Raises ValueError / FileNotFoundError with one clear line."""
+    saved one (:func:`threshold_rule`). With ``choose_score`` (``nlp-rnn train``) and no ``score``,
+    a component whose ``oos_score`` is ``"none"`` gets a score chosen on dev
+    (:func:`nlp_rnn.pipeline.oos_score_choice.choose_score`) when train or dev hold out-of-scope
+    examples, and every component's cfg records how many (``oos_examples``). The fitted settings
+    are saved in each component and in the pipeline's ``config.cfg``
+    (:func:`nlp_rnn.cli.saved_config.write_settings_into_config`). Returns {component: what was
+    chosen} (empty when the pipeline has no intent component). Raises ValueError /
+    FileNotFoundError with one clear line."""
     from ..training.cached_corpus import CachedCorpus
 
     from ..loading import load_pipeline
+    from ..oos.examples import count_in_docbins
     from ..oos.scores import uses_gaussians
-    from ..pipeline.out_of_scope import oos_components, tune_out_of_scope
+    from ..oos.settings import AUTO_OOS_SCORES
+    from ..pipeline.oos_score_choice import choose_score as choose_on_dev
+    from ..pipeline.out_of_scope import oos_components, tune_component
     from .saved_config import write_settings_into_config
 
     nlp = load_pipeline(model_dir)
-    components = oos_components(nlp)
+    components = [(name, pipe) for name, pipe in oos_components(nlp) if pipe.cfg.get("exclusive_classes", True)]
     if not components:
         return {}
     for _, pipe in components:
@@ -45,16 +53,27 @@ def tune_saved_oos(
         raise ValueError(f"{model_dir}: no dev data to fit the out-of-scope settings on: pass DEV")
     if not Path(dev).exists():
         raise FileNotFoundError(f"dev data not found: {dev}")
+    train = train or nlp.config["paths"].get("train")
+    examples = {"train": count_in_docbins(train), "dev": count_in_docbins(dev)} if choose_score and score is None else None
+    chosen_on_dev = [name for name, pipe in components if examples and any(examples.values()) and pipe.cfg["oos_score"] == "none"]
+    needing = sorted({pipe.cfg["oos_score"] for _, pipe in components if uses_gaussians(pipe.cfg["oos_score"])})
+    needing += [s for s in AUTO_OOS_SCORES if chosen_on_dev and uses_gaussians(s)]
     train_examples = None
-    needing = sorted({pipe.cfg["oos_score"] for _, pipe in components if uses_gaussians(pipe.cfg.get("oos_score", "none"))})
     if needing:
-        train = train or nlp.config["paths"].get("train")
         if not train or not Path(train).exists():
             raise FileNotFoundError(f"oos_score = {needing[0]!r} needs the training data (--train): {train or 'not given'}")
         train_examples = list(CachedCorpus(train)(nlp))
-    chosen = tune_out_of_scope(nlp, list(CachedCorpus(dev)(nlp)), train_examples)
-    for name in chosen:
-        nlp.get_pipe(name).to_disk(Path(model_dir) / name)
+    dev_examples = list(CachedCorpus(dev)(nlp))
+    chosen = {}
+    for name, pipe in components:
+        if name in chosen_on_dev:
+            chosen[name] = choose_on_dev(name, pipe, dev_examples, train_examples, AUTO_OOS_SCORES)
+        else:
+            chosen[name] = tune_component(name, pipe, dev_examples, train_examples)
+        if examples is not None:
+            pipe.cfg["oos_examples"] = chosen[name]["examples"] = examples
+    for name, pipe in components:  # saved once every component is fitted
+        pipe.to_disk(Path(model_dir) / name)
     write_settings_into_config(model_dir, chosen)
     return chosen
 
@@ -80,9 +99,16 @@ def threshold_rule(cfg: Dict, score: Optional[str], in_scope_share: Optional[flo
 
 
 def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
-    """One line per component: temperature, score, threshold and how it was chosen."""
+    """One line per component: temperature, score, threshold and how it was chosen; before it,
+    when the score was chosen on dev (:func:`tune_saved_oos` with ``choose_score``), one line
+    saying that scoring was turned on and why."""
     lines = []
     for name, r in chosen.items():
+        if "score_choice" in r:
+            compared = ", ".join(f"{s} {v:.4f}" for s, v in r["score_choice"]["dev_macro_f1_open"].items())
+            lines.append(f"{model_dir} {name}: train / dev hold {r['examples']['train']} / {r['examples']['dev']} out-of-scope examples, so "
+                         f"out-of-scope scoring is on although the config says oos_score = \"none\": {r['score']} chosen on dev"
+                         + (f" (dev macro F1 over the intents + out of scope: {compared})" if compared else " (no out-of-scope dev docs to compare scores on)"))
         line = f"{model_dir} {name}: temperature = {r['temperature']:.3f}"
         if "threshold" in r:
             how = {"dev_macro_f1_open": "best dev macro F1 (known + open)", "in_scope_loss": "most rejection within the in-scope accuracy budget; share kept"}.get(
@@ -123,14 +149,15 @@ def tune_oos_command(
 
 def tune_after_training(output: Path) -> None:
     """``nlp-rnn train``'s last step: :func:`tune_saved_oos` on model-best and model-last with the
-    dev data they were trained with; a problem (e.g. no out-of-scope dev docs and no in-scope
+    data they were trained with, choosing the out-of-scope score on dev when the config has none
+    and train or dev hold out-of-scope examples; a problem (e.g. no out-of-scope dev docs and no in-scope
     share) is a warning, so a finished training is never lost."""
     msg = printer()
     for name in ("model-best", "model-last"):
         if not (output / name).exists():
             continue
         try:
-            chosen = tune_saved_oos(output / name)
+            chosen = tune_saved_oos(output / name, choose_score=True)
         except (FileNotFoundError, ValueError) as error:
             msg.warn(f"{output / name}: out-of-scope / temperature settings not fitted: {error} (run nlp-rnn tune-oos)")
             continue

@@ -190,7 +190,7 @@ def convert(
     ``doc.user_data["translation"]``. With ``skip_invalid`` bad records are skipped and
     listed in the report instead of raising :class:`InvalidRecordError`. ``progress``: ``None``
     shows a bar on stderr for big inputs when it is a terminal. ``oos_label``: records with this
-    intent are stored out of scope (all cats 0; see :mod:`nlp_rnn.oos.records`); a label that no
+    intent are stored out of scope (all cats 0; see :mod:`nlp_rnn.data.oos_label`); a label that no
     record carries gives a warning note listing the labels seen.
     """
     from tqdm import tqdm
@@ -210,7 +210,7 @@ def convert(
     if input_format.parallel:
         options["lang"] = lang  # the source language picks the source column
 
-    from ..oos.records import OutOfScopeCount, absent_label_warning, mark_out_of_scope
+    from .oos_label import OutOfScopeCount, absent_label_warning, mark_out_of_scope
 
     oos_counts: List[OutOfScopeCount] = []  # one per pass over the input; the last is the written one
 

@@ -5,7 +5,7 @@ from typing import Any, Optional, Tuple
 
 from spacy.language import Language
 
-from ..export.exported import is_exported_factory, torch_only_message
+from ..exported import is_exported_factory, torch_only_message
 
 
 class ExplainError(ValueError):

@@ -23,10 +23,10 @@ from spacy.tokens import Doc
 
 from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
+from ..length_buckets import length_buckets
 from ..oos.marking import mark_docs, oos_scores
 from ..oos.probabilities import corrected_and_calibrated, member_softmax_mean
-from ..pipeline.length_buckets import length_buckets
-from ..pipeline.slot_tags import SlotTagSet
+from ..slot_tags import SlotTagSet
 from .numpy_crf import NumpyCRF, softmax_scores
 from .onnx_session import OnnxGraph
 

@@ -6,29 +6,44 @@ A sample starts like a training document (the BOUNDARY id, then the prompt) and 
 (:data:`DOCUMENT_BREAK`) is written, the state goes back to zero and BOUNDARY is read, as at the
 start of every training document; with ``stop_at_end`` the sample ends there instead (one poem,
 one utterance). A fixed seed gives the same text.
+
+Sampling needs only the component's character vocabulary and torch module
+(:class:`LanguageModelPipe`); the component is found by what it assigns, so this module does not
+import :mod:`nlp_rnn.pipeline.lm` (generation sits below the pipes).
 """
 
 import warnings
 import weakref
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Protocol, Tuple
 
 import numpy
 import torch
 from spacy.language import Language
 
 from ..architectures.lm import BOUNDARY, N_SPECIAL, PAD, UNK, CharVocab
-from ..pipeline.lm import RNNLanguageModel
+from ..nn.char_lm import CharLM
 from .sampling import check_sampling, next_ids
 from .verse_form import FormMasks, VerseForm
 
 DOCUMENT_BREAK = "\n"  #: written where the model ends a document and the sample goes on
 STOP_AT_END = False  #: default: a sample has ``length`` characters, across document ends
+LM_ASSIGNS = "doc._.lm_log_loss"  #: what a language-model component (``rnn_lm``) assigns
 
 
-def lm_pipe(nlp: Language) -> RNNLanguageModel:
-    """The pipeline's ``rnn_lm`` component, or ValueError."""
-    for _, pipe in nlp.pipeline:
-        if isinstance(pipe, RNNLanguageModel):
+class LanguageModelPipe(Protocol):
+    """What sampling reads of an ``rnn_lm`` component: its characters and its torch module."""
+
+    @property
+    def char_vocab(self) -> CharVocab: ...
+
+    @property
+    def module(self) -> CharLM: ...
+
+
+def lm_pipe(nlp: Language) -> LanguageModelPipe:
+    """The pipeline's ``rnn_lm`` component (the one that assigns :data:`LM_ASSIGNS`), or ValueError."""
+    for name, pipe in nlp.pipeline:
+        if LM_ASSIGNS in nlp.get_pipe_meta(name).assigns:
             if not pipe.model.layers:
                 raise ValueError("the rnn_lm component is not trained (no weights)")
             return pipe
@@ -45,14 +60,14 @@ def form_masks(vocab: CharVocab) -> FormMasks:
     return _MASKS[vocab]
 
 
-def unknown_characters(pipe: RNNLanguageModel, text: str) -> List[str]:
+def unknown_characters(pipe: LanguageModelPipe, text: str) -> List[str]:
     """The distinct characters of ``text`` the model never saw, in order of appearance."""
     vocab = pipe.char_vocab
     return list(dict.fromkeys(c for c in text if c not in vocab))
 
 
 def sample_characters(
-    pipe: RNNLanguageModel,
+    pipe: LanguageModelPipe,
     prompt: str = "",
     *,
     length: int = 500,

@@ -30,7 +30,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 import numpy
 import torch
 
-from .seq2seq import BOS, EOS, PAD, make_targets
+from .target_ids import BOS, EOS, PAD, make_targets
 
 MaxLength = Union[int, Callable[[int], int]]
 SearchOutput = Tuple[List[List[int]], List[Optional[numpy.ndarray]]]

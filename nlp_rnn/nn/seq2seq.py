@@ -1,7 +1,7 @@
 """Sequence-to-sequence model (N → M): the shared :class:`TextEncoder` + an :class:`RNNDecoder`.
 
-Target ids reserve four values (PAD, UNK, BOS, EOS below); real target tokens start at
-``N_SPECIAL`` = 4.
+Target ids reserve four values (PAD, UNK, BOS, EOS: :mod:`.target_ids`); real target tokens start
+at ``N_SPECIAL`` = 4. Decoding is :mod:`.search`, over the step API this model offers.
 """
 
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -12,14 +12,10 @@ from torch import nn
 
 from .decoder import RNNDecoder
 from .outputs import Seq2SeqGold, Seq2SeqOutputs
+from .search import beam_search, greedy_search
 from .shapes import check_same_batch
+from .target_ids import PAD
 from .text_encoder import TextEncoder, build_text_encoder
-
-PAD = 0  #: padding; ignored by the loss, never generated
-UNK = 1  #: unknown target token
-BOS = 2  #: begin of sequence, first decoder input; never generated
-EOS = 3  #: end of sequence; the decoder's last target, stops decoding
-N_SPECIAL = 4
 
 
 class Seq2Seq(nn.Module):
@@ -77,8 +73,6 @@ class Seq2Seq(nn.Module):
         """Search from the source (greedy for ``beam_size`` 1, else beam search): output ids per
         sentence and its attention (n_out, S) or None. ``max_length(n_source)`` bounds each
         output. Runs in evaluation mode without gradients."""
-        from .search import beam_search, greedy_search
-
         was_training = self.training
         self.eval()
         try:
@@ -108,23 +102,6 @@ def sequence_cross_entropy(
         nll = (1.0 - label_smoothing) * nll + label_smoothing * uniform
     nll = nll.masked_fill(~real, 0.0)
     return nll.sum() / real.sum().clamp(min=1)
-
-
-def make_targets(
-    sequences: Sequence[Sequence[int]], device: Optional[torch.device] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Target id lists (no BOS/EOS) → tgt_in = BOS + seq and tgt_out = seq + EOS, both
-    (batch, max_len + 1), padded with PAD."""
-    width = max((len(seq) for seq in sequences), default=0) + 1
-    tgt_in = torch.full((len(sequences), width), PAD, dtype=torch.long)
-    tgt_out = torch.full((len(sequences), width), PAD, dtype=torch.long)
-    for i, seq in enumerate(sequences):
-        seq = torch.as_tensor(list(seq), dtype=torch.long)
-        tgt_in[i, 0] = BOS
-        tgt_in[i, 1 : len(seq) + 1] = seq
-        tgt_out[i, : len(seq)] = seq
-        tgt_out[i, len(seq)] = EOS
-    return tgt_in.to(device), tgt_out.to(device)
 
 
 def build_seq2seq(

@@ -13,6 +13,9 @@ here) and their checks.
   (:mod:`nlp_rnn.oos.temperature`; the winning intent never changes).
 - ``mixup_outliers``: weight of the synthetic-outlier training loss (exclusive intents; see
   :func:`nlp_rnn.nn.losses.mixup_outlier_loss`), 0 = off.
+
+:data:`AUTO_OOS_SCORES`: the scores ``nlp-rnn train`` chooses among on dev when the config says
+``oos_score = "none"`` but train or dev hold explicit out-of-scope examples.
 """
 
 from typing import Any, Dict, Optional
@@ -21,6 +24,10 @@ from .scores import check_oos_score
 
 OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "oos_max_in_scope_loss": None,
                                 "temperature": 1.0, "mixup_outliers": 0.0}
+
+#: in order of preference (the first wins a tie, and is taken when dev has no out-of-scope docs to
+#: compare them on): the two best scores on BANKING77's dev rows (benchmarks/results/oos.md)
+AUTO_OOS_SCORES = ("msp_mahalanobis", "msp")
 
 
 def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,

@@ -6,6 +6,8 @@
   most that much in-scope dev accuracy against no rejection (:func:`threshold_for_in_scope_loss`).
 - Without, otherwise: the threshold that keeps ``in_scope_share`` of the in-scope dev examples
   (:func:`threshold_for_in_scope_share`).
+
+:func:`rejection_figures` says what a chosen threshold does on the dev data.
 """
 
 from typing import Dict, Optional, Sequence, Tuple
@@ -123,3 +125,15 @@ def choose_threshold(
         )
     threshold = threshold_for_in_scope_share(numpy.asarray(scores)[~outside], in_scope_share)
     return {"threshold": threshold, "method": "in_scope_share", "dev_value": float(in_scope_share)}
+
+
+def rejection_figures(scores: Sequence[float], predicted: Sequence[int], gold: Sequence[int], n_classes: int, threshold: float) -> Dict:
+    """What a threshold does on (dev) data: {"in_scope_accuracy": share of the in-scope docs kept
+    and given their gold intent, "oos_recall": share of the out-of-scope docs (gold outside
+    [0, n_classes)) rejected}; either is None when there are no such docs."""
+    scores, predicted, gold = (numpy.asarray(a) for a in (scores, predicted, gold))
+    kept = scores <= threshold
+    inside = (gold >= 0) & (gold < n_classes)
+    accuracy = float((kept & (predicted == gold))[inside].mean()) if inside.any() else None
+    recall = float((~kept)[~inside].mean()) if (~inside).any() else None
+    return {"in_scope_accuracy": accuracy, "oos_recall": recall}

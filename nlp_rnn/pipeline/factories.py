@@ -7,6 +7,9 @@ exported ONNX one (``nlp-rnn export``). The entry points name this module instea
 each torch component's module, and when torch itself is not installed it leaves that factory
 unregistered (using it then gives spaCy's unknown-factory error) instead of failing every
 ``spacy.load``. Any other import error is raised as usual.
+
+This is how nlp_rnn's components register, and the only way: no module of the package imports a
+component's module for its side effect of registering it (``tests/test_import_layers.py`` checks).
 """
 
 import importlib

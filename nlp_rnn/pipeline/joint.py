@@ -22,17 +22,17 @@ from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
 from ..featurizer import pad_rows
+from ..length_buckets import length_buckets, restore_order
 from ..nn.outputs import JointGold, JointOutputs
 from ..oos.marking import mark_docs
 from ..oos.probabilities import corrected_and_calibrated
 from ..oos.settings import OOS_DEFAULTS, oos_cfg
 from ..pretrain.init_encoder import use_pretrained_encoder
+from ..slot_tags import SlotTagSet
 from .intent_gold import intent_gold
 from .intent_prior import training_prior
-from .length_buckets import length_buckets, restore_order
 from .out_of_scope import predicted_oos_scores
 from .rnn_pipe import RNNPipe
-from .slot_tags import SlotTagSet
 from .spacy_scores import intent_table_scores, span_table_scores
 
 DEFAULT_MODEL = {

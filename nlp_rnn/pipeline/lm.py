@@ -32,6 +32,7 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import ArgsKwargs, Config, Model
 
 from ..architectures.lm import BOUNDARY, PAD, CharVocab, get_lm_state, lm_module, lm_shim, lm_vocab, set_lm_state
+from ..extensions import install_extensions
 from ..nn.char_lm import State, detach_state, select_state
 from .lm_corpus import END, LANE, PREVIOUS, RESET
 from .rnn_pipe import ModelLoadError
@@ -51,13 +52,6 @@ tie_embeddings = false
 min_freq = 1
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_LM_MODEL)["model"]
-
-
-def install_lm_extensions() -> None:
-    """Idempotent: ``Doc._.lm_log_loss`` (nats, float) and ``Doc._.lm_chars`` (int)."""
-    for name in ("lm_log_loss", "lm_chars"):
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=None)
 
 
 @Language.factory(
@@ -175,7 +169,7 @@ class RNNLanguageModel(TrainablePipe):
     """Character LM component (see the module docstring)."""
 
     def __init__(self, vocab, model: Model, name: str = "rnn_lm"):
-        install_lm_extensions()
+        install_extensions()
         self.vocab = vocab
         self.model = model
         self.name = name

@@ -30,7 +30,7 @@ from ..oos.gaussian import ClassGaussians
 from ..oos.marking import oos_scores
 from ..oos.probabilities import final_probabilities
 from ..oos.scores import msp_score, standardization, uses_gaussians
-from ..oos.threshold import choose_threshold
+from ..oos.threshold import choose_threshold, rejection_figures
 from .temperature_fit import fit_temperature
 
 GAUSSIAN_SHRINKAGE = 0.1
@@ -122,33 +122,38 @@ def fit_standardization(pipe, logits: numpy.ndarray, features: numpy.ndarray, go
 
 
 def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples: Optional[List[Example]] = None) -> Dict[str, Dict]:
-    """For every exclusive intent component: fit the temperature on the in-scope dev docs, fit
-    the Gaussians on ``train_examples`` (scores with Gaussians), choose ``oos_threshold`` on dev
-    (:func:`nlp_rnn.oos.threshold.choose_threshold`). Settings are written to the cfg.
-    Returns {component: {"temperature", "threshold", "method", "dev_value", ...}}."""
-    chosen = {}
-    for name, pipe in oos_components(nlp):
-        if not pipe.cfg.get("exclusive_classes", True):
-            continue
-        method = pipe.cfg["oos_score"]
-        if uses_gaussians(method) and not train_examples:
-            raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
-        logits, features, gold = dev_outputs(pipe, dev_examples, uses_gaussians(method))
-        pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
-        result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
-        if uses_gaussians(method):
-            fit_component_gaussians(pipe, train_examples)
-        if method == "msp_mahalanobis":
-            fit_standardization(pipe, logits, features, gold)
-        if method != "none":
-            scored = scored_outputs(pipe.cfg, logits, features, gold)
-            try:
-                choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"),
-                                          pipe.cfg.get("oos_max_in_scope_loss"))
-            except ValueError as error:
-                raise ValueError(f"{name}: {error}") from error
-            pipe.cfg["oos_threshold"] = choice["threshold"]
-            pipe.cfg["oos_threshold_choice"] = {"method": choice["method"], "dev_value": choice["dev_value"]}
-            result.update(choice)
-        chosen[name] = result
-    return chosen
+    """For every exclusive intent component, :func:`tune_component`. Settings are written to the
+    cfg. Returns {component: {"temperature", "threshold", "method", "dev_value", ...}}."""
+    return {name: tune_component(name, pipe, dev_examples, train_examples)
+            for name, pipe in oos_components(nlp) if pipe.cfg.get("exclusive_classes", True)}
+
+
+def tune_component(name: str, pipe, dev_examples: Sequence[Example], train_examples: Optional[Sequence[Example]] = None) -> Dict[str, Any]:
+    """Fit the temperature on the in-scope dev docs, the Gaussians on ``train_examples`` (scores
+    with Gaussians), and choose ``oos_threshold`` on dev
+    (:func:`nlp_rnn.oos.threshold.choose_threshold`), for the component's ``oos_score``; the
+    settings are written to its cfg, with how the threshold was chosen and what it does on dev
+    (``oos_threshold_choice``). Returns {"temperature"} plus, when scoring, {"threshold",
+    "method", "dev_value", "in_scope_accuracy", "oos_recall"} (the last two on dev)."""
+    method = pipe.cfg["oos_score"]
+    if uses_gaussians(method) and not train_examples:
+        raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
+    logits, features, gold = dev_outputs(pipe, dev_examples, uses_gaussians(method))
+    pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
+    result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
+    if uses_gaussians(method):
+        fit_component_gaussians(pipe, train_examples)
+    if method == "msp_mahalanobis":
+        fit_standardization(pipe, logits, features, gold)
+    if method != "none":
+        scored = scored_outputs(pipe.cfg, logits, features, gold)
+        try:
+            choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"),
+                                      pipe.cfg.get("oos_max_in_scope_loss"))
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from error
+        choice.update(rejection_figures(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), choice["threshold"]))
+        pipe.cfg["oos_threshold"] = choice["threshold"]
+        pipe.cfg["oos_threshold_choice"] = {key: value for key, value in choice.items() if key != "threshold"}
+        result.update(choice)
+    return result

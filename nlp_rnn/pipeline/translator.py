@@ -26,7 +26,7 @@ from ..architectures.translator import TargetVocab, set_target_vocab, target_voc
 from ..evaluation.translation_metrics import translation_scores
 from ..extensions import install_extensions
 from ..nn.outputs import Seq2SeqGold
-from ..nn.seq2seq import make_targets
+from ..nn.target_ids import make_targets
 from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
@@ -47,15 +47,6 @@ DEFAULT_MODEL = {
     "label_smoothing": 0.1,
     "encoder": encoder_block(features=["ORTH"], feature_widths=[256], max_length=256, cell="gru", hidden_size=256),
 }
-
-
-def install_translation_extensions() -> None:
-    """Idempotent: ``Doc._.translation`` (text) and ``Doc._.translation_attention`` (a dict
-    ``{"source": [source tokens], "target": [output units], "weights": [[...] per output unit]}``,
-    written when the component has ``store_attention = true``)."""
-    install_extensions()
-    if not Doc.has_extension("translation_attention"):
-        Doc.set_extension("translation_attention", default=None)
 
 
 @Language.factory(
@@ -130,7 +121,7 @@ class RNNTranslator(RNNPipe):
         max_length_offset: int = 10,
         store_attention: bool = False,
     ):
-        install_translation_extensions()
+        install_extensions()
         if beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, not {beam_size}")
         if max_length_ratio < 0 or max_length_offset < 0:
@@ -214,15 +205,17 @@ class RNNTranslator(RNNPipe):
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, f"{type(self).__name__}.update")
-        pairs = [(eg.predicted, gold_translation(eg)) for eg in examples]
-        pairs = [(doc, text) for doc, text in pairs if text is not None]
-        if not pairs:
+        examples = [eg for eg in examples if gold_translation(eg) is not None]
+        if not examples:
             return losses
         vocab = self.target_vocab
         limit = self.hparams["max_target_length"]
-        tgt_in, tgt_out = make_targets([vocab.encode(text, limit) for _, text in pairs])
+        targets = self.cached_arrays(
+            examples, "target", lambda egs: [numpy.asarray(vocab.encode(gold_translation(eg), limit), dtype="int64") for eg in egs]
+        )
+        tgt_in, tgt_out = make_targets(targets)
         loss = update_with_loss(
-            self.model, ([doc for doc, _ in pairs], tgt_in), lambda outputs: Seq2SeqGold(tgt_out.to(outputs.logits.device))
+            self.model, (self.training_input(examples), tgt_in), lambda outputs: Seq2SeqGold(tgt_out.to(outputs.logits.device))
         )
         if sgd is not None:
             self.finish_update(sgd)

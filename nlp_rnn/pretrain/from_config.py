@@ -39,9 +39,6 @@ def load_pretrain_target(config_path: Path, overrides: Dict[str, object], compon
     from spacy.util import registry
     from thinc.api import ConfigValidationError
 
-    import nlp_rnn.pipeline.intent  # noqa: F401  (registers the factories without an install)
-    import nlp_rnn.pipeline.joint  # noqa: F401
-
     from ..training.overrides import check_overrides
 
     try:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from spacy.language import Language
 
 from .. import __version__
-from ..export.exported import is_exported_factory
+from ..exported import is_exported_factory
 from .batcher import MicroBatcher
 from .errors import RequestError, check_unicode, install_error_handlers
 from .records import PipelineRunner, project_record, rasa_parse_result

@@ -80,7 +80,7 @@ def fillable_keys(config: Dict[str, Any], section_path: str) -> Optional[Set[str
         from spacy.util import registry
 
         try:
-            Language.has_factory(node["factory"])  # loads an installed package's factory (entry point)
+            load_factory(node["factory"])
             params = _parameters(registry.factories.get(Language.get_factory_name(node["factory"])))
         except Exception:  # an unknown factory: spaCy will report it itself
             return None
@@ -88,6 +88,21 @@ def fillable_keys(config: Dict[str, Any], section_path: str) -> Optional[Set[str
     if "." not in section_path:
         return _schema_fields(section_path)
     return set()
+
+
+def load_factory(name: str) -> None:
+    """Register the factory ``name`` from its package's ``spacy_factories`` entry point, when it is
+    not registered yet. spaCy loads the entry points when it creates a ``Language``; the overrides
+    are checked before any exists (and nlp_rnn's own components register through entry points only)."""
+    from importlib.metadata import entry_points
+
+    from spacy.language import Language
+
+    if Language.has_factory(name):
+        return
+    for point in entry_points(group="spacy_factories"):
+        if point.name == name:
+            point.load()
 
 
 def check_overrides(config: Dict[str, Any], overrides: Iterable[str]) -> None:

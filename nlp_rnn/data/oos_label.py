@@ -8,7 +8,7 @@ explicit out-of-scope example and that ``evaluate`` counts as out of scope.
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
-from ..data.records import IntentRecord
+from .records import IntentRecord
 
 
 @dataclass

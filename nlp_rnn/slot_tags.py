@@ -7,7 +7,7 @@ from spacy.training import Example
 from spacy.training.iob_utils import biluo_tags_to_spans, doc_to_biluo_tags
 from spacy.util import filter_spans
 
-from ..tag_schemes import biluo_tags
+from .tag_schemes import biluo_tags
 
 
 class SlotTagSet:

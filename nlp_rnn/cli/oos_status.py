@@ -1,0 +1,49 @@
+"""The line of ``nlp-rnn train``'s summary that says whether the trained pipeline can answer "out
+of scope", read from the saved components' ``cfg`` (what the training's last step fitted: see
+:func:`nlp_rnn.cli.tune_oos.tune_after_training`)."""
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+#: how each threshold rule is named in the line (``oos_threshold_choice["method"]``)
+RULES = {"dev_macro_f1_open": "threshold chosen on dev", "in_scope_share": "threshold keeps a share of the in-scope dev docs",
+         "in_scope_loss": "threshold within an in-scope dev accuracy budget"}
+
+
+def out_of_scope_lines(model_dir: Path) -> List[str]:
+    """``out of scope: on (…)`` / ``out of scope: off (…)`` for each saved component with
+    out-of-scope settings (named when there are several); none for a pipeline without intents."""
+    found = {}
+    for cfg_path in sorted(Path(model_dir).glob("*/cfg")):
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(cfg, dict) and "oos_score" in cfg and (cfg.get("labels") or cfg.get("intents")):
+            found[cfg_path.parent.name] = cfg
+    return [f"out of scope{f' ({name})' if len(found) > 1 else ''}: {status(cfg)}" for name, cfg in found.items()]
+
+
+def status(cfg: Dict[str, Any]) -> str:
+    """``on (score, how the threshold was chosen: what it does on dev)`` or ``off (why)``."""
+    score = cfg.get("oos_score", "none")
+    if score == "none":
+        examples = cfg.get("oos_examples")
+        if examples is not None and not any(examples.values()):
+            return 'off (no out-of-scope examples in train/dev; set oos_score to enable)'
+        return 'off (oos_score = "none"; set oos_score to enable)'
+    if not cfg.get("exclusive_classes", True):
+        return f"on (multi-label: a doc with no label at {cfg.get('threshold', 0.5)} or more)"
+    if cfg.get("oos_threshold") is None:
+        return f"off ({score} scores are written but no threshold is fitted: run nlp-rnn tune-oos)"
+    choice = cfg.get("oos_threshold_choice") or {}
+    how = RULES.get(choice.get("method"), "threshold set in the config")
+    if "oos_score_choice" in cfg:
+        how = "turned on by the out-of-scope examples in train/dev; score and " + how
+    figures = []
+    if choice.get("oos_recall") is not None:
+        figures.append(f"recall {choice['oos_recall']:.2f}")
+    if choice.get("in_scope_accuracy") is not None:
+        figures.append(f"in-scope accuracy {100 * choice['in_scope_accuracy']:.1f}")
+    return f"on ({score}, {how}" + (f": {' at '.join(figures)} on dev)" if figures else ")")
