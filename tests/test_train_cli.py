@@ -205,4 +205,4 @@ def test_max_minutes_stops_at_the_next_step_and_evaluates_it(tmp_path, data, mon
     training = meta(out / "model-best")["training"]
     assert training["final_step"] == 2 and [step for step, _ in training["evaluations"]] == [0, 2]
     assert training["step"] == 2  # the deadline step was evaluated and is model-best
-    assert "(--max-minutes) are over" in result.output and "Stopped by --max-minutes after step 2" in result.output
+    assert "the deadline (--max-minutes) has passed" in result.output and "Stopped by --max-minutes after step 2" in result.output

@@ -171,7 +171,7 @@ def train_pipeline(
                 progress.step(info["step"], evaluated=is_best is not None)
             if deadline is not None and time.perf_counter() > deadline:
                 summary.stopped_by_deadline = True
-                write(f"step {info['step']}: {max_minutes:g} minutes (--max-minutes) are over; evaluating this step and stopping")
+                write(f"step {info['step']}: the deadline (--max-minutes) has passed; evaluating this step and stopping")
                 break
         if summary.final_step >= 0 and last_evaluated != summary.final_step:
             with nlp.use_params(optimizer.averages):
