@@ -2,9 +2,10 @@
 of scope", read from the saved components' ``cfg`` (what the training's last step fitted: see
 :func:`nlp_rnn.cli.tune_oos.tune_after_training`)."""
 
-import json
 from pathlib import Path
 from typing import Any, Dict, List
+
+from .saved_config import saved_component_cfgs
 
 #: how each threshold rule is named in the line (``oos_threshold_choice["method"]``)
 RULES = {"dev_macro_f1_open": "threshold chosen on dev", "in_scope_share": "threshold keeps a share of the in-scope dev docs",
@@ -14,14 +15,8 @@ RULES = {"dev_macro_f1_open": "threshold chosen on dev", "in_scope_share": "thre
 def out_of_scope_lines(model_dir: Path) -> List[str]:
     """``out of scope: on (…)`` / ``out of scope: off (…)`` for each saved component with
     out-of-scope settings (named when there are several); none for a pipeline without intents."""
-    found = {}
-    for cfg_path in sorted(Path(model_dir).glob("*/cfg")):
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(cfg, dict) and "oos_score" in cfg and (cfg.get("labels") or cfg.get("intents")):
-            found[cfg_path.parent.name] = cfg
+    found = {name: cfg for name, cfg in saved_component_cfgs(model_dir).items()
+             if "oos_score" in cfg and (cfg.get("labels") or cfg.get("intents"))}
     return [f"out of scope{f' ({name})' if len(found) > 1 else ''}: {status(cfg)}" for name, cfg in found.items()]
 
 

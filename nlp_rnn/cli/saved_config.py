@@ -4,8 +4,9 @@ lands in each component's ``cfg``; :func:`write_settings_into_config` copies the
 the pipeline's ``config.cfg`` as well, so that ``spacy.load(path).config`` shows the settings the
 components use (and a pipeline rebuilt from that config starts from them)."""
 
+import json
 from pathlib import Path
-from typing import Iterable, List
+from typing import Any, Dict, Iterable, List
 
 PLAIN = (type(None), bool, int, float, str)
 
@@ -34,3 +35,17 @@ def write_settings_into_config(model_dir: Path, names: Iterable[str]) -> List[st
     if changed:
         config.to_disk(path)
     return changed
+
+
+def saved_component_cfgs(model_dir: Path) -> Dict[str, Dict[str, Any]]:
+    """{component: its saved ``cfg``} of the pipeline in ``model_dir``, in name order (a file that
+    cannot be read as a JSON object is skipped: it belongs to no nlp_rnn component)."""
+    found = {}
+    for cfg_path in sorted(Path(model_dir).glob("*/cfg")):
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(cfg, dict):
+            found[cfg_path.parent.name] = cfg
+    return found

@@ -110,17 +110,10 @@ def show_score(key: str, value: float) -> str:
 def chosen_prior_weights(model_dir: Path) -> Dict[str, float]:
     """{component: prior_weight} of the saved components whose prior correction ``nlp-rnn train`` /
     ``tune-prior`` chose on dev and is not 0 (read from each component's ``cfg``)."""
-    import json
+    from .saved_config import saved_component_cfgs
 
-    chosen = {}
-    for cfg_path in sorted(Path(model_dir).glob("*/cfg")):
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(cfg, dict) and cfg.get("prior_weight") and "prior_weight_dev_accuracy" in cfg:
-            chosen[cfg_path.parent.name] = cfg["prior_weight"]
-    return chosen
+    return {name: cfg["prior_weight"] for name, cfg in saved_component_cfgs(model_dir).items()
+            if cfg.get("prior_weight") and "prior_weight_dev_accuracy" in cfg}
 
 
 def report(output: Optional[Path], summary) -> None:

@@ -13,7 +13,8 @@ from typing import Any, Dict, Optional, Sequence
 
 from spacy.training import Example
 
-from .out_of_scope import tune_component
+from ..oos.scores import uses_gaussians
+from .out_of_scope import dev_outputs, tune_component
 
 
 def choose_score(name: str, pipe, dev_examples: Sequence[Example], train_examples: Optional[Sequence[Example]],
@@ -23,11 +24,12 @@ def choose_score(name: str, pipe, dev_examples: Sequence[Example], train_example
     {score: dev macro F1}} (empty when dev has no out-of-scope docs). Returns what
     :func:`tune_component` returned for it, plus {"score", "score_choice"}."""
     base = copy.deepcopy(pipe.cfg)
+    outputs = dev_outputs(pipe, dev_examples, any(uses_gaussians(score) for score in candidates))  # one pass for all
     fitted: Dict[str, tuple] = {}
     for score in candidates:
         pipe.cfg.clear()
         pipe.cfg.update(copy.deepcopy(base), oos_score=score)
-        result = tune_component(name, pipe, dev_examples, train_examples)
+        result = tune_component(name, pipe, dev_examples, train_examples, outputs)
         fitted[score] = (result, copy.deepcopy(pipe.cfg))
         if result["method"] != "dev_macro_f1_open":
             break  # no out-of-scope dev docs: nothing to compare the scores on

@@ -128,17 +128,20 @@ def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples
             for name, pipe in oos_components(nlp) if pipe.cfg.get("exclusive_classes", True)}
 
 
-def tune_component(name: str, pipe, dev_examples: Sequence[Example], train_examples: Optional[Sequence[Example]] = None) -> Dict[str, Any]:
+def tune_component(name: str, pipe, dev_examples: Sequence[Example], train_examples: Optional[Sequence[Example]] = None,
+                   outputs: Optional[Tuple[numpy.ndarray, Optional[numpy.ndarray], numpy.ndarray]] = None) -> Dict[str, Any]:
     """Fit the temperature on the in-scope dev docs, the Gaussians on ``train_examples`` (scores
     with Gaussians), and choose ``oos_threshold`` on dev
     (:func:`nlp_rnn.oos.threshold.choose_threshold`), for the component's ``oos_score``; the
     settings are written to its cfg, with how the threshold was chosen and what it does on dev
     (``oos_threshold_choice``). Returns {"temperature"} plus, when scoring, {"threshold",
-    "method", "dev_value", "in_scope_accuracy", "oos_recall"} (the last two on dev)."""
+    "method", "dev_value", "in_scope_accuracy", "oos_recall"} (the last two on dev). ``outputs``:
+    :func:`dev_outputs` of ``dev_examples`` already computed (with features when the score needs
+    them), so that fitting several scores passes dev through the model once."""
     method = pipe.cfg["oos_score"]
     if uses_gaussians(method) and not train_examples:
         raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
-    logits, features, gold = dev_outputs(pipe, dev_examples, uses_gaussians(method))
+    logits, features, gold = outputs or dev_outputs(pipe, dev_examples, uses_gaussians(method))
     pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
     result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
     if uses_gaussians(method):

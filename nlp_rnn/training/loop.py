@@ -60,7 +60,6 @@ class TrainingSummary:
         self.best_scores: Dict[str, Any] = {}
         self.score_keys: List[str] = []  # the [training.score_weights] keys
         self.stopped_by_deadline = False
-        self.loop_seconds = 0.0  # from the first batch request to the end of the final evaluation
 
     def is_new_best(self, step: int, score: float) -> bool:
         """Record an evaluation; True when it should become ``model-best``."""
@@ -147,8 +146,7 @@ def train_pipeline(
     last_info: Dict[str, Any] = {}
     last_evaluated = -1
     completed = False
-    started = time.perf_counter()
-    deadline = None if max_minutes is None else started + 60.0 * max_minutes
+    deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes
     try:
         for _batch, info, is_best in steps:
             summary.final_step = info["step"]
@@ -193,7 +191,6 @@ def train_pipeline(
             if output_path is not None:
                 save_last_and_maybe_best(True)
         summary.final_score = summary.evaluations[-1][1] if summary.evaluations else None
-        summary.loop_seconds = time.perf_counter() - started
         completed = True
     finally:
         finalize_logger()
