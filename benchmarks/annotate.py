@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set
 
 from common import ROOT, WORK, write_results
-from nlp_rnn.architectures.encoder_config import nest_encoder_settings
+from nlp_rnn.api import nest_encoder_settings
 
-ANNOTATE = [sys.executable, "-c", "import nlp_rnn.cli.annotate, nlp_rnn.cli; nlp_rnn.cli.main()", "annotate"]
+ANNOTATE = [sys.executable, "-m", "nlp_rnn", "annotate"]
 BENCH = WORK / "annotate"
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 SMALL_MODEL = {"feature_widths": [32, 16, 16, 8], "hidden_size": 32, "dropout": 0.0, "embedding_dropout": 0.0}
@@ -54,8 +54,7 @@ def train_model(path: Path, epochs: int = 8, seed: int = 0) -> Path:
     import spacy
     from spacy.training import Example
 
-    import nlp_rnn.pipeline.intent  # noqa: F401
-    from nlp_rnn.language import blank_pipeline
+    from nlp_rnn.api import blank_pipeline
 
     rows = [json.loads(line) for line in (ROOT / "data" / "en" / "train.jsonl").read_text().splitlines()]
     labels = sorted({row["intent"] for row in rows})
@@ -228,7 +227,6 @@ def spacy_pipe(model: Path, source: Path, n_process: int, limit: int, timeout: f
     first ``limit`` lines (its texts are held in memory)."""
     script = (
         "import json, sys, time, spacy\n"
-        "import nlp_rnn.pipeline.intent\n"
         "nlp = spacy.load(sys.argv[1])\n"
         "lines = open(sys.argv[2])\n"
         "texts = [json.loads(next(lines))['text'] for _ in range(int(sys.argv[4]))]\n"

@@ -42,7 +42,7 @@ def markdown(results: dict) -> str:
         "# Intent benchmark (test split, CPU)",
         "",
         f"Seeds {results.get('seeds', [0])} for both systems: figures are the mean ± half the max − min spread over them.",
-        "nlp_rnn defaults were chosen on dev (benchmarks/tune.py, benchmarks/results/tune_*.md); textcat is the",
+        "nlp_rnn defaults were chosen on dev (the grid driver benchmarks/tune.py of ccbadb1, benchmarks/results/tune_*.md); textcat is the",
         "config `spacy init config` generates, trained to its own early stop.",
         "",
         "| data set | nlp_rnn acc | spaCy textcat acc | target | nlp_rnn macro F1 | textcat macro F1 | nlp_rnn s to best dev | textcat s to best dev |",

@@ -96,7 +96,7 @@ def markdown(results: dict) -> str:
         "# Joint intent + slots / NER benchmark (test split, CPU)",
         "",
         f"Seeds {seeds}: figures are the mean ± half the max − min spread over them. nlp_rnn defaults",
-        "were chosen on dev (benchmarks/tune.py); the spaCy peer is the config `spacy init config` generates.",
+        "were chosen on dev (the grid driver benchmarks/tune.py of ccbadb1); the spaCy peer is the config `spacy init config` generates.",
         "",
     ]
     if results.get("combined_from"):

@@ -115,7 +115,7 @@ def timed_samples(nlp, num: int, forms=None, batch_size: int = 1, **settings):
     """(samples, characters per second): streamed one sample after another as ``nlp-rnn
     generate`` does (``batch_size`` 1), or drawn ``batch_size`` side by side with
     :func:`generate`; with ``forms``, sample i uses ``forms[i % len(forms)]``."""
-    from nlp_rnn.generation.generator import generate, lm_pipe, sample_characters
+    from nlp_rnn.api import generate, lm_pipe, sample_characters
 
     pipe = lm_pipe(nlp)
     seed = settings.pop("seed", 0)
@@ -145,7 +145,7 @@ def measure_en(spacy) -> dict:
 
 
 def measure_zh(spacy) -> dict:
-    from nlp_rnn.generation.verse_form import is_well_formed
+    from nlp_rnn.api import is_well_formed
 
     timing = json.loads((model_dir("zh") / "training.json").read_text())
     test = evaluate("zh", "test")
@@ -183,8 +183,7 @@ def speed(root: Path, rounds: int) -> None:
     """``--form`` sampling speed (streamed one sample at a time, and 50 side by side) of the
     shipped Tang model's size and vocabulary; the best of ``rounds`` rounds, the load average
     before each. Written into lm.json under ``form_sampling_speed``."""
-    from nlp_rnn.generation.generator import lm_pipe
-    from nlp_rnn.threads import prepare_threads
+    from nlp_rnn.api import lm_pipe, prepare_threads
 
     prepare_threads(1)
     import spacy
@@ -270,7 +269,7 @@ def render(results: dict) -> str:
 
 
 def report(langs) -> None:
-    from nlp_rnn.threads import prepare_threads
+    from nlp_rnn.api import prepare_threads
 
     prepare_threads(1)
     import spacy

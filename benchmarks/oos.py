@@ -89,7 +89,7 @@ def write_docbin(rows, known: Sequence[str], path: Path, keep=lambda label: True
     """Rows (text, intent) → DocBin; intents outside ``known`` get all-zero cats (out of scope)."""
     from spacy.tokens import DocBin
 
-    from nlp_rnn.language import blank_pipeline
+    from nlp_rnn.api import blank_pipeline
 
     nlp = blank_pipeline("en")
     docbin = DocBin()
@@ -125,7 +125,7 @@ def train(kind: str, out_dir: Path, train_path: Path, dev_path: Path, steps: int
 def gold_sets(nlp, path: Path):
     from spacy.tokens import DocBin
 
-    from nlp_rnn.evaluation.intent_metrics import cats_to_labels
+    from nlp_rnn.api import cats_to_labels
 
     docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
     return [d.text for d in docs], [cats_to_labels(d.cats, True) for d in docs]
@@ -136,7 +136,7 @@ def predicted_sets(docs) -> List[frozenset]:
 
 
 def calibration(docs, gold) -> float:
-    from nlp_rnn.evaluation.calibration import expected_calibration_error
+    from nlp_rnn.api import expected_calibration_error
 
     rows = [(max(d.cats.values()), max(d.cats, key=d.cats.get) in g) for d, g in zip(docs, gold) if g]
     return expected_calibration_error([c for c, _ in rows], [h for _, h in rows])
@@ -159,10 +159,7 @@ def score_ours(model_dir: Path, paths: Dict[str, Path], test_path: Path, rule: s
     no-rejection row and ECE before / after temperature."""
     from spacy.training import Corpus
 
-    from nlp_rnn.evaluation.oos_metrics import oos_metrics
-    from nlp_rnn.loading import load_pipeline
-    from nlp_rnn.oos.scores import uses_gaussians
-    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+    from nlp_rnn.api import load_pipeline, oos_metrics, tune_out_of_scope, uses_gaussians
 
     nlp = load_pipeline(model_dir)
     pipe = nlp.get_pipe("rnn_intent")
@@ -191,9 +188,7 @@ def measure_throughput(model_dir: Path, paths: Dict[str, Path], test_path: Path,
     interleaved round by round so that load from other processes hits them alike; best round."""
     from spacy.training import Corpus
 
-    from nlp_rnn.loading import load_pipeline
-    from nlp_rnn.oos.scores import uses_gaussians
-    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+    from nlp_rnn.api import load_pipeline, tune_out_of_scope, uses_gaussians
 
     nlp = load_pipeline(model_dir)
     pipe = nlp.get_pipe("rnn_intent")
@@ -217,9 +212,7 @@ def score_textcat(model_dir: Path, dev_path: Path, test_path: Path, rule: str = 
     """spaCy textcat + a max-probability threshold chosen on dev by ``rule`` (as for ours)."""
     import numpy
 
-    from nlp_rnn.evaluation.oos_metrics import oos_metrics
-    from nlp_rnn.loading import load_pipeline
-    from nlp_rnn.oos.threshold import choose_threshold
+    from nlp_rnn.api import choose_threshold, load_pipeline, oos_metrics
 
     nlp = load_pipeline(model_dir)
     labels = list(nlp.get_pipe("textcat").labels)
@@ -509,9 +502,7 @@ def explicit_pool(root: Path, results: Dict, steps: int) -> None:
 
 def ece_runs(root: Path, results: Dict, steps: int, redo: bool = False) -> None:
     """SNIPS and BANKING77 with all intents: ECE on test before / after the dev-fitted temperature."""
-    from nlp_rnn.evaluation.intent_metrics import cats_to_labels
-    from nlp_rnn.loading import load_pipeline
-    from nlp_rnn.pipeline.out_of_scope import tune_out_of_scope
+    from nlp_rnn.api import cats_to_labels, load_pipeline, tune_out_of_scope
     from spacy.training import Corpus
 
     rows, intents = banking77(root)

@@ -46,7 +46,6 @@ from pathlib import Path
 t0 = time.perf_counter()
 import torch
 from spacy.cli.train import train
-import nlp_rnn.pipeline.intent  # noqa: F401
 config, output, train_path, dev_path, steps = sys.argv[1:6]
 overrides = {"paths.train": train_path, "paths.dev": dev_path,
              "training.max_steps": int(steps), "training.eval_frequency": 100000,

@@ -6,7 +6,7 @@ from typing import Dict, List
 import spacy
 import torch
 
-from nlp_rnn.architectures.torch_model import torch_module
+from nlp_rnn.api import torch_module
 
 
 def pipe_words_per_second(nlp, texts: List[str], batch_size: int = 256) -> Dict:

@@ -63,17 +63,15 @@ LENGTH_PENALTIES = (0.0, 0.6, 1.0)
 
 
 def load_translator(model: str, beam: int, length_penalty: float):
-    import spacy
-
-    import nlp_rnn.pipeline.translator  # noqa: F401
+    from nlp_rnn.api import load_pipeline
 
     settings = {"beam_size": beam, "length_penalty": length_penalty}
-    return spacy.load(model, config={"components": {"rnn_translator": settings}})
+    return load_pipeline(model, config={"components": {"rnn_translator": settings}})
 
 
 def dev_length_penalty(model: str, dev: Path, beam: int = 5) -> Tuple[float, Dict[str, float]]:
     """The GNMT length penalty (alpha) with the best dev BLEU at ``beam``: (alpha, BLEU per alpha)."""
-    from nlp_rnn.evaluation.evaluate import evaluate
+    from nlp_rnn.api import evaluate
 
     scores = {str(alpha): evaluate(load_translator(model, beam, alpha), dev, batch_size=64)["bleu"]
               for alpha in LENGTH_PENALTIES}
@@ -86,7 +84,7 @@ def dev_length_penalty(model: str, dev: Path, beam: int = 5) -> Tuple[float, Dic
 def test_scores(model: str, test: Path, beams: List[int], length_penalty: float) -> Dict[str, Dict]:
     """BLEU / chrF / sentences per second on ``test`` per beam size (batch 64); beams above 1
     use ``length_penalty`` (chosen on dev)."""
-    from nlp_rnn.evaluation.evaluate import evaluate
+    from nlp_rnn.api import evaluate
 
     results = {}
     for beam in beams:

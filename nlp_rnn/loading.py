@@ -1,7 +1,7 @@
 """Load a trained pipeline folder with one clear error instead of a traceback."""
 
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Optional
 
 import spacy
 from spacy.language import Language
@@ -13,15 +13,16 @@ class PipelineLoadError(RuntimeError):
     """The model folder is missing, is not a spaCy pipeline, or is corrupt."""
 
 
-def load_pipeline(path: Path) -> Language:
-    """``spacy.load(path)`` with the problem named when it fails."""
+def load_pipeline(path: Path, config: Optional[Dict[str, Any]] = None) -> Language:
+    """``spacy.load(path, config=config)`` with the problem named when it fails (``config``:
+    settings that replace the saved ones, e.g. ``{"components": {"rnn_translator": {"beam_size": 1}}}``)."""
     path = Path(path)
     if not path.exists():
         raise PipelineLoadError(f"model folder not found: {path}")
     if not path.is_dir() or not (path / "config.cfg").exists():
         raise PipelineLoadError(f"{path} is not a spaCy pipeline folder (no config.cfg)")
     try:
-        return spacy.load(path)
+        return spacy.load(path, config=config or {})
     except Exception as error:  # spaCy, thinc, torch and safetensors raise many kinds
         needs_torch = torch_components(path)
         if needs_torch and (is_missing_torch(error) or not torch_installed()):

@@ -15,7 +15,8 @@ are whole numbers), with ``log`` (sample the logarithm) or ``step``.
 
 Without a file the space is the default for the config's trainable component
 (:data:`DEFAULT_RANGES`): the encoder's dropout, word dropout and hidden size, the learning rate and
-the batch size, over the ranges ``benchmarks/grids.json`` searched for the shipped configs.
+the batch size, over the ranges the dev grids that chose the shipped defaults searched
+(``benchmarks/results/tune_<config>.md``).
 """
 
 import json
@@ -27,7 +28,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .errors import TuneError
 
 #: the default space, per component factory: {key under the component's model (or a training key):
-#: entry}; ranges from benchmarks/grids.json (the "default", "rate" and "quick" grids of the shipped
+#: entry}; ranges of the dev grids that chose the shipped defaults (the "default", "rate" and "quick" grids of the shipped
 #: configs; the NER grids went up to a dropout of 0.5), plus the batch size around the shipped 32
 DEFAULT_RANGES: Dict[str, Dict[str, Dict[str, Any]]] = {
     factory: {
