@@ -101,8 +101,7 @@ def parity(paths: Dict[str, Path], test_path: Path) -> Dict:
 
 
 def accuracy(paths: Dict[str, Path], test_path: Path) -> Dict:
-    from nlp_rnn.evaluation.evaluate import evaluate
-    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.api import evaluate, load_pipeline
 
     results = {}
     for variant, path in paths.items():
@@ -115,8 +114,7 @@ def accuracy(paths: Dict[str, Path], test_path: Path) -> Dict:
 def pipe_vs_peer(paths: Dict[str, Path], peer: Path, test_path: Path, rounds: int = 2) -> Dict:
     """``nlp.pipe`` (batch 256) words/s and accuracy of the joint variants and the spaCy
     ``textcat`` + ``ner`` peer on the same test split, interleaved round by round."""
-    from nlp_rnn.evaluation.evaluate import evaluate
-    from nlp_rnn.loading import load_pipeline
+    from nlp_rnn.api import evaluate, load_pipeline
 
     nlps = {variant: load_pipeline(path) for variant, path in paths.items()}
     nlps["spacy_textcat_ner"] = load_pipeline(peer)
@@ -345,7 +343,7 @@ def main() -> None:
                         help="only run the nlp.pipe comparison with --peer and add it to an existing serve.json")
     args = parser.parse_args()
     os.environ["NLP_RNN_THREADS"] = "1"
-    from nlp_rnn.threads import prepare_threads
+    from nlp_rnn.api import prepare_threads
 
     prepare_threads(1)
     import spacy

@@ -169,19 +169,31 @@ def test_a_sample_is_the_same_streamed_alone_or_drawn_in_a_batch(en_model):
 
 
 def test_next_ids_masks_top_k_top_p_and_greedy():
+    import numpy
+
+    from nlp_rnn.generation.sampling import SampleStream, next_ids
+
+    logits = numpy.tile(numpy.asarray([[0.0, 3.0, 2.9, 1.0, -1.0]], dtype="float32"), (200, 1))
+    streams = [SampleStream(i) for i in range(200)]
+    assert set(next_ids(logits, temperature=0).tolist()) == {1}
+    assert set(next_ids(logits, top_k=1, streams=streams).tolist()) == {1}
+    assert set(next_ids(logits, top_k=2, streams=streams).tolist()) == {1, 2}
+    assert set(next_ids(logits, top_p=0.01, streams=streams).tolist()) == {1}
+    allowed = numpy.asarray([True, False, False, True, True])
+    assert set(next_ids(logits, allowed=allowed, streams=streams).tolist()) <= {0, 3, 4}
+    assert set(next_ids(logits, allowed=allowed, temperature=0).tolist()) == {3}
+
+
+def test_sample_stream_draws_what_torch_rand_draws():
+    """Samples written when sampling ran in torch stay the same: the numpy stream of a seed is
+    torch.rand(1, generator=torch.Generator().manual_seed(seed)), draw for draw."""
     import torch
 
-    from nlp_rnn.generation.sampling import next_ids
+    from nlp_rnn.generation.sampling import SampleStream, sample_seed
 
-    logits = torch.tensor([[0.0, 3.0, 2.9, 1.0, -1.0]]).repeat(200, 1)
-    generator = torch.Generator().manual_seed(0)
-    assert set(next_ids(logits, temperature=0).tolist()) == {1}
-    assert set(next_ids(logits, top_k=1, generator=generator).tolist()) == {1}
-    assert set(next_ids(logits, top_k=2, generator=generator).tolist()) == {1, 2}
-    assert set(next_ids(logits, top_p=0.01, generator=generator).tolist()) == {1}
-    allowed = torch.tensor([True, False, False, True, True])
-    assert set(next_ids(logits, allowed=allowed, generator=generator).tolist()) <= {0, 3, 4}
-    assert set(next_ids(logits, allowed=allowed, temperature=0).tolist()) == {3}
+    for seed in [sample_seed(0, 0), sample_seed(7, 3), 2**63 + 12345, 5]:
+        generator, stream = torch.Generator().manual_seed(seed), SampleStream(seed)
+        assert [float(torch.rand(1, generator=generator)) for _ in range(300)] == [float(stream.uniform()) for _ in range(300)]
 
 
 def test_evaluate_reports_lm_metrics(en_model, zh_model, tmp_path):

@@ -8,9 +8,10 @@ the type checker only). ``from pkg import name`` counts as an import of the modu
 when that module exists, else of ``pkg``. Imports by name at run time (``importlib``) are not read;
 the package uses them only inside its own subpackage (``data.convert``, ``pipeline.factories``).
 
-The layers, from the top (written once here and, identically, in ``../shared/DESIGN.md``)::
+The layers, from the top (written once, here; the order agrees with ``../shared/DESIGN.md``'s, which
+names fewer parts: checked below)::
 
-    cli (with nlp_rnn/__main__.py)
+    cli (with nlp_rnn/__main__.py), api (nlp_rnn/api.py)
     serving, annotate, export, tuning, explain
     pipeline
     evaluation, generation, pretrain
@@ -27,7 +28,8 @@ higher layer. No import cycle at all, between any two modules: a cycle counts th
 
 Where each part sits, and why:
 
-- ``cli`` (and ``__main__``, which runs it): the typer commands; the front of everything.
+- ``cli`` (and ``__main__``, which runs it): the typer commands; the front of everything. ``api``:
+  the public Python names scripts import (loaded lazily by name, so its imports are not read here).
 - ``serving`` (FastAPI around a loaded pipeline), ``annotate`` (batch annotation of corpora),
   ``export`` (ONNX export and the exported ``*_onnx`` components), ``tuning`` (``nlp-rnn tune``),
   ``explain`` (occlusion explanations of ``predict --explain``): applications of trained
@@ -47,7 +49,11 @@ Where each part sits, and why:
   arrays) and ``softword`` (jieba word-boundary features), ``extensions`` (the one installer of
   ``Doc._`` / ``Span._`` attributes), ``exported`` (telling an exported pipeline from a torch one),
   ``language`` (blank pipelines), ``loading`` (``spacy.load`` with one clear error),
-  ``torch_requirement`` (is torch there), ``threads`` (thread settings).
+  ``torch_requirement`` (is torch there), ``threads`` (thread settings); and what the torch
+  translator / LM and their exported (ONNX) twins share without torch: ``target_vocab`` and
+  ``char_vocab`` (units ↔ ids), ``translation_settings`` (decoding defaults and length bound),
+  ``translation_output`` (predictions → ``doc._.translation``), ``array_search`` (greedy and beam
+  search in numpy, checked against ``nn.search``).
 
 Two more rules, read from the same trees: components register through entry points only (no
 ``import nlp_rnn.x`` kept for its side effect of registering factories), and
@@ -70,7 +76,7 @@ ROOT_LAYER = "<root>"
 
 #: Layers from the top: subpackages by name (``__main__`` is part of ``cli``); :data:`ROOT_LAYER` is the root's modules.
 LAYERS: Tuple[Tuple[str, ...], ...] = (
-    ("cli",),
+    ("cli", "api"),
     ("serving", "annotate", "export", "tuning", "explain"),
     ("pipeline",),
     ("evaluation", "generation", "pretrain"),
@@ -82,6 +88,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
 ROOT_MODULES = {
     "records", "prediction", "span_edges", "tag_schemes", "slot_tags", "length_buckets", "featurizer", "softword",
     "extensions", "exported", "language", "loading", "torch_requirement", "threads",
+    "target_vocab", "char_vocab", "translation_settings", "translation_output", "array_search",
 }
 EXTENSION_INSTALLER = f"{PACKAGE}.extensions"
 
@@ -171,6 +178,8 @@ def part_of(module: str) -> str:
     parts = module.split(".")
     if module == f"{PACKAGE}.__main__":
         return "cli"
+    if module == f"{PACKAGE}.api":
+        return "api"
     if len(parts) == 1 or (len(parts) == 2 and not is_package(module)):
         return ROOT_LAYER
     return parts[1]

@@ -7,8 +7,7 @@ as safetensors (:func:`get_lm_state` / :func:`set_lm_state`), never pickle, and 
 GPU loads on CPU.
 """
 
-from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from safetensors.torch import load as load_safetensors
@@ -16,55 +15,9 @@ from safetensors.torch import save as save_safetensors
 from spacy.util import registry
 from thinc.api import Model, PyTorchWrapper_v3
 
+from ..char_vocab import BOUNDARY, N_SPECIAL, PAD, UNK, CharVocab  # noqa: F401  (re-exported)
 from ..nn.char_lm import CELLS, CharLM
 from .averaging_shim import AveragingPyTorchShim
-
-PAD, UNK, BOUNDARY = 0, 1, 2  #: special ids; BOUNDARY starts (as input) and ends (as target) a document
-N_SPECIAL = 3
-
-
-class CharVocab:
-    """Characters ↔ ids. Ids 0-2 are PAD, UNK and BOUNDARY; ``chars[i]`` has id ``i + 3``
-    (most frequent first)."""
-
-    def __init__(self, chars: Sequence[str]):
-        self.chars = list(chars)
-        self._ids = {c: i + N_SPECIAL for i, c in enumerate(self.chars)}
-
-    def __len__(self) -> int:
-        return len(self.chars) + N_SPECIAL
-
-    def __contains__(self, char: str) -> bool:
-        return char in self._ids
-
-    def id(self, char: str) -> int:
-        """The id of one character (UNK when unknown)."""
-        return self._ids.get(char, UNK)
-
-    def encode(self, text: str) -> List[int]:
-        """Ids of the characters of ``text`` (UNK for unknown ones)."""
-        get = self._ids.get
-        return [get(c, UNK) for c in text]
-
-    def char(self, index: int) -> str:
-        """The character of a non-special id ("" for special ids)."""
-        return self.chars[index - N_SPECIAL] if index >= N_SPECIAL else ""
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], min_freq: int = 1) -> "CharVocab":
-        """Characters seen at least ``min_freq`` times; rarer ones become UNK (so UNK is learned)."""
-        counts: Counter = Counter()
-        for text in texts:
-            counts.update(text)
-        kept = [c for c, n in counts.items() if n >= min_freq]
-        return cls(sorted(kept, key=lambda c: (-counts[c], c)))
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"chars": self.chars}
-
-    @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "CharVocab":
-        return cls(data["chars"])
 
 
 @registry.architectures("nlp_rnn.CharLM.v1")

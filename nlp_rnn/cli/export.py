@@ -18,8 +18,9 @@ def export_command(
     quantize: bool = typer.Option(False, "--quantize", help="Dynamic int8 quantization of the matrix products and recurrent layers"),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", metavar="N", help=THREADS_HELP),
 ) -> None:
-    """Export rnn_intent / rnn_joint / rnn_tagger as ONNX graphs run by onnxruntime: the folder loads
-    with spacy.load, nlp-rnn predict and nlp-rnn serve, and needs no torch."""
+    """Export rnn_intent / rnn_joint / rnn_tagger / rnn_translator / rnn_lm as ONNX graphs run by
+    onnxruntime (the translator's search and the LM's sampling in numpy): the folder loads with
+    spacy.load, nlp-rnn predict / translate / generate and nlp-rnn serve, and needs no torch."""
     if fmt not in FORMATS:
         raise fail(f"unknown export format {fmt!r}; supported: {', '.join(FORMATS)}")
     if output.resolve() == model.resolve():

@@ -44,7 +44,7 @@ def translate_texts(
             raise ValueError("--beam must be >= 1")
         pipe.beam_size = beam_size
     if plot_attention_to is not None:
-        if pipe.model.attrs["hparams"].get("attention") == "none":
+        if pipe.hparams.get("attention") == "none":
             raise ValueError("this model was trained with attention = none: there is no attention to plot")
         pipe.store_attention = True
     for index, doc in enumerate(nlp.pipe(texts, batch_size=batch_size), start=1):

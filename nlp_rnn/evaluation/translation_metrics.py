@@ -53,8 +53,7 @@ def translator_pipe(nlp: Language) -> Optional[Tuple[str, object]]:
 
 def target_language(pipe) -> str:
     """The translator's target language (``en`` when it does not say)."""
-    hparams = getattr(getattr(pipe, "model", None), "attrs", {}).get("hparams", {})
-    return hparams.get("target_lang", "en")
+    return getattr(pipe, "target_lang", None) or "en"
 
 
 def translation_results(

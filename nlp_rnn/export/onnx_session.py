@@ -1,4 +1,5 @@
-"""An onnxruntime session for an exported graph: thread settings and one ``run(ids, lengths)``."""
+"""An onnxruntime session for an exported graph: thread settings, ``run(ids, lengths)`` for the
+encoders and ``run_feeds`` for the step graphs of the translator and the language model."""
 
 import os
 from typing import Dict, List, Optional
@@ -6,6 +7,7 @@ from typing import Dict, List, Optional
 import numpy
 
 THREADS_ENV = "NLP_RNN_THREADS"
+NEXT = "next_"  #: a step graph's output carrying state ``x`` to the next step is named ``next_x`` (ONNX names are unique)
 
 
 def session_threads() -> Optional[int]:
@@ -36,6 +38,13 @@ class OnnxGraph:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
         self.output_names: List[str] = [output.name for output in self.session.get_outputs()]
+        self.input_names: List[str] = [item.name for item in self.session.get_inputs()]
+
+    def run_feeds(self, feeds: Dict[str, numpy.ndarray]) -> Dict[str, numpy.ndarray]:
+        """{input name: array} → {output name: array}; arrays the graph does not take are left out
+        (the exporter drops inputs a graph never reads)."""
+        outputs = self.session.run(self.output_names, {name: feeds[name] for name in self.input_names})
+        return dict(zip(self.output_names, outputs))
 
     def run(self, ids: numpy.ndarray, lengths: numpy.ndarray) -> Dict[str, numpy.ndarray]:
         """ids (batch, T, F), lengths (batch,) → {output name: array}. A batch whose Docs are all

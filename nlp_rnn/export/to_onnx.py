@@ -2,7 +2,10 @@
 
 The pipeline is saved as it is (tokenizer, vocab, other components), then every ``rnn_intent`` /
 ``rnn_joint`` / ``rnn_tagger`` component folder is replaced by an ONNX one (see
-:mod:`nlp_rnn.export.onnx_components`) and its ``config.cfg`` block by the ONNX factory. The
+:mod:`nlp_rnn.export.onnx_components`) and its ``config.cfg`` block by the ONNX factory;
+``rnn_translator`` and ``rnn_lm`` become step graphs run in a numpy loop
+(:mod:`nlp_rnn.export.sequence_export`, :mod:`nlp_rnn.export.onnx_translator`,
+:mod:`nlp_rnn.export.onnx_lm`). The
 torch module is traced once with dynamic batch and sequence axes (legacy TorchScript exporter,
 which keeps the RNNs as single ONNX ``LSTM`` / ``GRU`` / ``RNN`` nodes), from an example batch of
 two Docs of different lengths; the caller checks parity at other shapes. Without the ``onnx``
@@ -25,8 +28,12 @@ from ..oos.scores import uses_gaussians
 from .exportable import IntentGraph, JointGraph
 from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
 from .requirements import ExportError, check_export_modules
+from .sequence_export import SEQUENCE_FACTORIES, export_lm, export_translator
 
-__all__ = ["ExportError", "export_pipeline", "export_graph", "crf_state"]
+SEQUENCE_EXPORTERS = {"rnn_translator": export_translator, "rnn_lm": export_lm}
+EXPORTED_FACTORIES = {**TORCH_FACTORIES, **SEQUENCE_FACTORIES}
+
+__all__ = ["ExportError", "export_pipeline", "export_graph", "export_sequence_head", "crf_state"]
 
 OPSET = 17
 EXAMPLE_TEXTS = ["a short example", "a slightly longer example sentence for tracing"]
@@ -39,10 +46,10 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
     (onnxruntime). Returns {component: {"factory", "outputs", "quantized", "bytes"}}.
     """
     output = Path(output)
-    names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in TORCH_FACTORIES]
+    names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in EXPORTED_FACTORIES]
     if not names:
         factories = [nlp.get_pipe_meta(name).factory for name in nlp.pipe_names]
-        raise ExportError(f"no exportable component: ONNX export supports {sorted(TORCH_FACTORIES)}, the pipeline has {factories}")
+        raise ExportError(f"no exportable component: ONNX export supports {sorted(EXPORTED_FACTORIES)}, the pipeline has {factories}")
     check_export_modules(quantize)
     if output.exists():
         shutil.rmtree(output)
@@ -53,6 +60,9 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
     for name in names:
         factory = nlp.get_pipe_meta(name).factory
         pipe = nlp.get_pipe(name)
+        if factory in SEQUENCE_EXPORTERS:
+            config["components"][name], summary[name] = export_sequence_head(pipe, nlp, output / name, factory, quantize)
+            continue
         graph_bytes, output_names = export_graph(pipe, nlp)
         if quantize:
             from .quantize import quantize_graph
@@ -77,6 +87,24 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
         summary[name] = {"factory": TORCH_FACTORIES[factory], "outputs": output_names, "quantized": quantize, "bytes": len(graph_bytes)}
     config.to_disk(output / "config.cfg")
     return summary
+
+
+def export_sequence_head(pipe, nlp: Language, folder: Path, factory: str, quantize: bool) -> "tuple[Dict, Dict]":
+    """Write an ``rnn_translator`` / ``rnn_lm`` component folder (:mod:`.sequence_export`): its
+    config block and summary."""
+    shutil.rmtree(folder)
+    folder.mkdir()
+    block, graphs, output_names = SEQUENCE_EXPORTERS[factory](pipe, nlp, folder, OPSET)
+    if quantize:
+        from .quantize import quantize_graph
+
+        graphs = {file: quantize_graph(data) for file, data in graphs.items()}
+    for file, data in graphs.items():
+        (folder / file).write_bytes(data)
+    cfg = dict(srsly.read_json(folder / "cfg"), quantized=quantize)
+    srsly.write_json(folder / "cfg", cfg)
+    summary = {"factory": block["factory"], "outputs": output_names, "quantized": quantize, "bytes": sum(len(d) for d in graphs.values())}
+    return block, summary
 
 
 def export_graph(pipe, nlp: Language) -> "tuple[bytes, List[str]]":

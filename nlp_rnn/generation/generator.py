@@ -7,44 +7,47 @@ A sample starts like a training document (the BOUNDARY id, then the prompt) and 
 start of every training document; with ``stop_at_end`` the sample ends there instead (one poem,
 one utterance). A fixed seed gives the same text.
 
-Sampling needs only the component's character vocabulary and torch module
-(:class:`LanguageModelPipe`); the component is found by what it assigns, so this module does not
-import :mod:`nlp_rnn.pipeline.lm` (generation sits below the pipes).
+Sampling needs only the component's character vocabulary and its sampling steps
+(:class:`LanguageModelPipe`): the torch ``rnn_lm`` (:mod:`.torch_steps`) and the exported
+``rnn_lm_onnx`` offer the same step API with numpy logits, and the choice of the next id is one
+numpy function (:func:`~.sampling.next_ids`) with one random stream per sample, so a seed gives
+the same text from both. The component is found by that API, so this module does not import the
+pipes (generation sits below them) and never imports torch.
 """
 
 import warnings
 import weakref
-from typing import Callable, Iterator, List, Optional, Protocol, Tuple
+from typing import Callable, ContextManager, Iterator, List, Optional, Protocol, Tuple
 
 import numpy
-import torch
 from spacy.language import Language
 
-from ..architectures.lm import BOUNDARY, N_SPECIAL, PAD, UNK, CharVocab
-from ..nn.char_lm import CharLM
-from .sampling import check_sampling, next_ids
+from ..char_vocab import BOUNDARY, N_SPECIAL, PAD, UNK, CharVocab
+from .sampling import SampleStream, check_sampling, next_ids, sample_seed
 from .verse_form import FormMasks, VerseForm
 
 DOCUMENT_BREAK = "\n"  #: written where the model ends a document and the sample goes on
 STOP_AT_END = False  #: default: a sample has ``length`` characters, across document ends
-LM_ASSIGNS = "doc._.lm_log_loss"  #: what a language-model component (``rnn_lm``) assigns
 
 
 class LanguageModelPipe(Protocol):
-    """What sampling reads of an ``rnn_lm`` component: its characters and its torch module."""
+    """What sampling reads of an ``rnn_lm`` / ``rnn_lm_onnx`` component: its characters and its
+    sampling steps, a context manager giving an object with ``start(ids: list, rows) -> (logits
+    (rows, V) float32, state)`` and ``advance(ids (rows,) int64, state, reset (rows,) bool or
+    None) -> (logits (rows, V), state)`` (``reset``: those rows start a new document from the
+    zero state); see :class:`~.torch_steps.TorchLMSteps`."""
 
     @property
     def char_vocab(self) -> CharVocab: ...
 
-    @property
-    def module(self) -> CharLM: ...
+    def sampling_steps(self) -> ContextManager: ...
 
 
 def lm_pipe(nlp: Language) -> LanguageModelPipe:
-    """The pipeline's ``rnn_lm`` component (the one that assigns :data:`LM_ASSIGNS`), or ValueError."""
-    for name, pipe in nlp.pipeline:
-        if LM_ASSIGNS in nlp.get_pipe_meta(name).assigns:
-            if not pipe.model.layers:
+    """The pipeline's language model (the component with ``sampling_steps``), or ValueError."""
+    for _, pipe in nlp.pipeline:
+        if callable(getattr(pipe, "sampling_steps", None)):
+            if not pipe.is_ready:
                 raise ValueError("the rnn_lm component is not trained (no weights)")
             return pipe
     raise ValueError("this pipeline has no language model (rnn_lm) component")
@@ -89,11 +92,11 @@ def sample_characters(
     ``temperature`` 0 is greedy; ``top_k`` / ``top_p`` restrict sampling (0 / 1: off); ``form``
     ("5x4", "7x4", "5x8", "7x8") forces a regulated-verse shape on prompt + sample. Prompt
     characters the model never saw are read as the unknown id, with one ``warn`` message.
-    Each sample has its own random stream (:func:`sample_generator`), so sample ``index`` is the
+    Each sample has its own random stream (:func:`sample_stream`), so sample ``index`` is the
     same text streamed alone or drawn in a batch by :func:`generate`.
     """
     run = _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn, stop_at_end)
-    return (_char(pipe.char_vocab, int(ids[0])) for ids, _ in _sample_rows(pipe, run, [sample_generator(seed, index)]))
+    return (_char(pipe.char_vocab, int(ids[0])) for ids, _ in _sample_rows(pipe, run, [sample_stream(seed, index)]))
 
 
 def _char(vocab: CharVocab, index: int) -> str:
@@ -118,68 +121,42 @@ def _prepare(pipe, prompt, length, temperature, top_k, top_p, form, warn, stop_a
                 verse=verse, masks=masks, stop_at_end=stop_at_end)
 
 
-def _sample_rows(pipe, run: dict, generators: List[torch.Generator]) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
-    """Sample ``len(generators)`` rows side by side; yields (ids (B,), live (B,) bool) per step,
+def _sample_rows(pipe, run: dict, streams: List[SampleStream]) -> Iterator[Tuple[numpy.ndarray, numpy.ndarray]]:
+    """Sample ``len(streams)`` rows side by side; yields (ids (B,), live (B,) bool) per step,
     ``live`` False for rows that already ended (``stop_at_end`` only: their ids are meaningless)
     and stops when every row has ended. Without ``stop_at_end`` a row that samples BOUNDARY
     starts a new document: its state goes back to zero and it reads BOUNDARY next."""
-    vocab, module = pipe.char_vocab, pipe.module
+    vocab = pipe.char_vocab
     prompt, length, verse, masks = run["prompt"], run["length"], run["verse"], run["masks"]
-    rows = len(generators)
-    free = torch.ones(len(vocab), dtype=torch.bool)
+    rows = len(streams)
+    free = numpy.ones(len(vocab), dtype=bool)
     free[[PAD, UNK]] = False
-    device = next(module.parameters()).device
-    was_training = module.training
-    module.eval()
-    # oneDNN's LSTM kernel costs ~4x more than torch's own for one step of a small batch
-    mkldnn = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        with torch.no_grad():
-            ids = torch.tensor([[BOUNDARY] + vocab.encode(prompt)], device=device)
-            output, state = module.rnn(module.embedding(ids), module.initial_state(1, device))
-            hidden = output[:, -1].expand(rows, -1)
-            state = tuple(s.expand(-1, rows, -1).contiguous() for s in state) if isinstance(state, tuple) else state.expand(-1, rows, -1).contiguous()
-            live = torch.ones(rows, dtype=torch.bool)
-            for step in range(length):
-                slot = verse.slot(len(prompt) + step) if verse is not None else None
-                if slot is not None and slot != "hanzi":
-                    index = torch.full((rows,), masks.mark_ids[slot], dtype=torch.long)
-                else:
-                    index = next_ids(
-                        module.logits(hidden), temperature=run["temperature"], top_k=run["top_k"],
-                        top_p=run["top_p"], allowed=masks.hanzi if masks is not None else free,
-                        generator=generators,
-                    ).cpu()
-                ended = index == BOUNDARY
-                if run["stop_at_end"]:
-                    live = live & ~ended
-                    if not bool(live.any()):
-                        return
-                yield index, live
-                if step + 1 < length:
-                    if not run["stop_at_end"] and bool(ended.any()):
-                        state = _reset_rows(state, ended.to(device))
-                    output, state = module.rnn(module.embedding(index.to(device)[:, None]), state)
-                    hidden = output[:, -1]
-    finally:
-        torch.backends.mkldnn.enabled = mkldnn
-        module.train(was_training)
+    with pipe.sampling_steps() as steps:
+        logits, state = steps.start([BOUNDARY] + vocab.encode(prompt), rows)
+        live = numpy.ones(rows, dtype=bool)
+        for step in range(length):
+            slot = verse.slot(len(prompt) + step) if verse is not None else None
+            if slot is not None and slot != "hanzi":
+                index = numpy.full(rows, masks.mark_ids[slot], dtype="int64")
+            else:
+                index = next_ids(
+                    logits, temperature=run["temperature"], top_k=run["top_k"], top_p=run["top_p"],
+                    allowed=masks.hanzi if masks is not None else free, streams=streams,
+                )
+            ended = index == BOUNDARY
+            if run["stop_at_end"]:
+                live = live & ~ended
+                if not live.any():
+                    return
+            yield index, live
+            if step + 1 < length:
+                reset = ended if not run["stop_at_end"] and ended.any() else None
+                logits, state = steps.advance(index, state, reset)
 
 
-def _reset_rows(state, rows: torch.Tensor):
-    """``state`` (an (L, B, H) tensor or a tuple of them) with the rows flagged in ``rows`` (B,)
-    set to zero: the start of a new document."""
-    keep = (~rows).to(torch.float32)[None, :, None]
-    if isinstance(state, tuple):
-        return tuple(s * keep.to(s.dtype) for s in state)
-    return state * keep.to(state.dtype)
-
-
-def sample_generator(seed: int, index: int) -> torch.Generator:
+def sample_stream(seed: int, index: int) -> SampleStream:
     """The random stream of sample ``index`` of ``seed`` (independent streams from one seed)."""
-    state = numpy.random.SeedSequence([seed, index]).generate_state(2, dtype=numpy.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+    return SampleStream(sample_seed(seed, index))
 
 
 def generate(
@@ -208,10 +185,10 @@ def generate(
     vocab = pipe.char_vocab
     texts = []
     for first in range(0, num, batch_size):
-        generators = [sample_generator(seed, i) for i in range(first, min(num, first + batch_size))]
-        pieces: List[List[str]] = [[] for _ in generators]
-        for ids, live in _sample_rows(pipe, run, generators):
-            for row in live.nonzero().flatten().tolist():
+        streams = [sample_stream(seed, i) for i in range(first, min(num, first + batch_size))]
+        pieces: List[List[str]] = [[] for _ in streams]
+        for ids, live in _sample_rows(pipe, run, streams):
+            for row in numpy.flatnonzero(live).tolist():
                 pieces[row].append(_char(vocab, int(ids[row])))
         texts += [prompt + "".join(p) for p in pieces]
     return texts

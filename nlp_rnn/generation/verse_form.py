@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Sequence
 
-import torch
+import numpy
 
 COMMA, FULL_STOP = "，", "。"
 FORMS = ("5x4", "7x4", "5x8", "7x8")
@@ -87,7 +87,7 @@ class VerseForm:
 
 
 class FormMasks:
-    """The allowed-id masks of a model's vocabulary: (V,) bool tensors for ideographs, ``，``, ``。``."""
+    """The allowed-id masks of a model's vocabulary: (V,) bool arrays for ideographs, ``，``, ``。``."""
 
     def __init__(self, chars: Sequence[str], n_special: int, vocab_size: int):
         ids = {c: i + n_special for i, c in enumerate(chars)}
@@ -97,7 +97,7 @@ class FormMasks:
                 f"--form needs the marks {COMMA} and {FULL_STOP} in the model's vocabulary; "
                 f"this model lacks {' and '.join(missing)} (was it trained on Chinese verse?)"
             )
-        self.hanzi = torch.zeros(vocab_size, dtype=torch.bool)
+        self.hanzi = numpy.zeros(vocab_size, dtype=bool)
         hanzi_ids = [i for c, i in ids.items() if is_hanzi(c)]
         if not hanzi_ids:
             raise ValueError("--form needs CJK characters in the model's vocabulary; this model has none")

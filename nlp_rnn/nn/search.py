@@ -20,6 +20,9 @@ touched again; padded source positions get exactly zero attention; PAD and BOS a
 generated. (Only floating-point rounding of batched matrix products can differ, which matters
 solely for exact ties.)
 
+:mod:`nlp_rnn.array_search` makes the same decisions in numpy (the exported translator's search);
+the length penalty and the per-sentence length bound are defined there, once.
+
 **Length.** ``max_length`` is an int or a function of the source length, applied per sentence
 (e.g. ``lambda n: int(1.5 * n + 10)``). It bounds the number of output tokens, EOS excluded; a
 hypothesis that reaches it ends there without EOS (as greedy search does).
@@ -30,25 +33,11 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 import numpy
 import torch
 
+from ..array_search import gnmt_length_penalty, max_lengths as _max_lengths  # noqa: F401  (shared with the numpy search)
 from .target_ids import BOS, EOS, PAD, make_targets
 
 MaxLength = Union[int, Callable[[int], int]]
 SearchOutput = Tuple[List[List[int]], List[Optional[numpy.ndarray]]]
-
-
-def gnmt_length_penalty(length: int, alpha: float) -> float:
-    """GNMT / JoeyNMT length penalty ((5 + length) / 6) ** alpha; 1 when alpha = 0.
-
-    ``length`` counts the generated tokens including the final EOS. Beam search ranks finished
-    hypotheses by log P / penalty.
-    """
-    return ((5.0 + length) / 6.0) ** alpha
-
-
-def _max_lengths(max_length: MaxLength, src_lengths: Sequence[int]) -> List[int]:
-    if callable(max_length):
-        return [max(0, int(max_length(n))) for n in src_lengths]
-    return [max(0, int(max_length))] * len(src_lengths)
 
 
 def _has_attention(decoder) -> bool:

@@ -2,18 +2,14 @@
 
 Ids 0-3 are PAD, UNK, BOS and EOS; real target tokens start at :data:`N_SPECIAL`. The model
 (:mod:`.seq2seq`), the searches (:mod:`.search`) and the target vocabulary
-(:class:`nlp_rnn.architectures.translator.TargetVocab`) all read them from here.
+(:class:`nlp_rnn.target_vocab.TargetVocab`) all read them from here.
 """
 
 from typing import Optional, Sequence, Tuple
 
 import torch
 
-PAD = 0  #: padding; ignored by the loss, never generated
-UNK = 1  #: unknown target token
-BOS = 2  #: begin of sequence, first decoder input; never generated
-EOS = 3  #: end of sequence; the decoder's last target, stops decoding
-N_SPECIAL = 4
+from ..target_vocab import BOS, EOS, N_SPECIAL, PAD, UNK  # noqa: F401  (the one definition, torch-free)
 
 
 def make_targets(

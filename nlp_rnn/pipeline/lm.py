@@ -33,6 +33,7 @@ from thinc.api import ArgsKwargs, Config, Model
 
 from ..architectures.lm import BOUNDARY, PAD, CharVocab, get_lm_state, lm_module, lm_shim, lm_vocab, set_lm_state
 from ..extensions import install_extensions
+from ..generation.torch_steps import TorchLMSteps
 from ..nn.char_lm import State, detach_state, select_state
 from .lm_corpus import END, LANE, PREVIOUS, RESET
 from .rnn_pipe import ModelLoadError
@@ -184,6 +185,15 @@ class RNNLanguageModel(TrainablePipe):
     @property
     def module(self):
         return lm_module(self.model)
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the model has weights (is initialized or loaded)."""
+        return bool(self.model.layers)
+
+    def sampling_steps(self) -> TorchLMSteps:
+        """The step API that :mod:`nlp_rnn.generation.generator` samples from (a context manager)."""
+        return TorchLMSteps(self.module)
 
     # --- training ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ the pipeline's ``config.cfg`` and can be overridden at load time, e.g.
 ``spacy.load(path, config={"components": {"rnn_translator": {"beam_size": 1}}})``.
 """
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import numpy
 from spacy.language import Language
@@ -27,6 +27,8 @@ from ..evaluation.translation_metrics import translation_scores
 from ..extensions import install_extensions
 from ..nn.outputs import Seq2SeqGold
 from ..nn.target_ids import make_targets
+from ..translation_output import Prediction, write_translations
+from ..translation_settings import DECODING_DEFAULTS, check_decoding, max_output_length
 from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
@@ -52,14 +54,7 @@ DEFAULT_MODEL = {
 @Language.factory(
     "rnn_translator",
     assigns=["doc._.translation"],
-    default_config={
-        "model": DEFAULT_MODEL,
-        "beam_size": 5,
-        "length_penalty": 0.0,
-        "max_length_ratio": 2.0,
-        "max_length_offset": 10,
-        "store_attention": False,
-    },
+    default_config={"model": DEFAULT_MODEL, **DECODING_DEFAULTS},
     default_score_weights={"bleu": 1.0, "chrf": 0.0},
 )
 def make_rnn_translator(
@@ -102,9 +97,6 @@ def make_translator_dev_beam(beam_size: int = 1) -> Callable[[Language, Dict[str
     return before_update
 
 
-# one prediction: (output ids, attention (n_out, n_src) float32 or None)
-Prediction = Tuple[List[int], Optional[numpy.ndarray]]
-
 
 class RNNTranslator(RNNPipe):
     """Translates each Doc into ``doc._.translation`` with an attentional encoder-decoder."""
@@ -115,17 +107,14 @@ class RNNTranslator(RNNPipe):
         model: Model,
         name: str = "rnn_translator",
         *,
-        beam_size: int = 5,
-        length_penalty: float = 0.0,
-        max_length_ratio: float = 2.0,
-        max_length_offset: int = 10,
-        store_attention: bool = False,
+        beam_size: int = DECODING_DEFAULTS["beam_size"],
+        length_penalty: float = DECODING_DEFAULTS["length_penalty"],
+        max_length_ratio: float = DECODING_DEFAULTS["max_length_ratio"],
+        max_length_offset: int = DECODING_DEFAULTS["max_length_offset"],
+        store_attention: bool = DECODING_DEFAULTS["store_attention"],
     ):
         install_extensions()
-        if beam_size < 1:
-            raise ValueError(f"beam_size must be >= 1, not {beam_size}")
-        if max_length_ratio < 0 or max_length_offset < 0:
-            raise ValueError("max_length_ratio and max_length_offset must be >= 0")
+        check_decoding(beam_size, max_length_ratio, max_length_offset)
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -158,8 +147,7 @@ class RNNTranslator(RNNPipe):
 
     def max_output_length(self, n_source: int) -> int:
         """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
-        bound = int(self.max_length_ratio * n_source + self.max_length_offset)
-        return max(0, min(bound, self.hparams["max_target_length"]))
+        return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])
 
     # --- training ----------------------------------------------------------------------------
 
@@ -241,18 +229,8 @@ class RNNTranslator(RNNPipe):
         return predictions
 
     def set_annotations(self, docs: Iterable[Doc], predictions: List[Prediction]) -> None:
-        vocab = self.target_vocab
         max_src = self.model.attrs["featurizer"].max_length if self._model_is_built() else None
-        for doc, (ids, attention) in zip(docs, predictions):
-            doc._.translation = vocab.decode(ids)
-            if self.store_attention:
-                source = [t.text for t in doc][:max_src]
-                weights = attention.tolist() if attention is not None else []
-                doc._.translation_attention = {
-                    "source": source,
-                    "target": vocab.display_units(ids),
-                    "weights": weights,
-                }
+        write_translations(docs, predictions, self.target_vocab, self.store_attention, max_src)
 
     # --- scoring -----------------------------------------------------------------------------
 
