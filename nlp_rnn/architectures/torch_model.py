@@ -8,7 +8,7 @@ model trained on GPU loads on CPU.
 This is the one file where thinc meets torch. Every task module follows the contract of
 :mod:`nlp_rnn.nn.outputs` (``forward`` → named outputs, ``loss(outputs, gold)``, ``decode``), and
 every pipe uses the same helpers: :func:`predict_outputs` (evaluation mode, no gradients),
-:func:`update_with_loss` (one backward pass of the module's loss) and :func:`decode`. The thinc
+:func:`module_loss` (the module's loss, which the pipes' ``get_loss`` returns for backprop) and :func:`decode`. The thinc
 model's own forward runs for every model: its input is the Docs, or ``(docs, *extra tensors)``
 (the translator's teacher-forcing input), its output the module's named outputs, and its
 backprop takes the scalar loss.
@@ -169,14 +169,10 @@ def predict_outputs(model: Model, X: ModelInput):
     return model.predict(X)
 
 
-def update_with_loss(model: Model, X: ModelInput, make_gold: Callable[[Any], Any]) -> float:
-    """Forward in training mode, ``loss = module.loss(outputs, make_gold(outputs))``, backward.
-    ``make_gold`` sees the outputs (for their device and sizes). Call ``model.finish_update``
-    (the pipe's ``finish_update(sgd)``) afterwards. Returns the loss as a float."""
-    outputs, backprop = model.begin_update(X)
-    loss = torch_module(model).loss(outputs, make_gold(outputs))
-    backprop(loss)
-    return float(loss.detach())
+def module_loss(model: Model, outputs: Any, gold: Any) -> torch.Tensor:
+    """The torch module's ``loss(outputs, gold)``: a scalar tensor (backprop of
+    ``model.begin_update`` takes it)."""
+    return torch_module(model).loss(outputs, gold)
 
 
 def decode(model: Model, *args, **settings):

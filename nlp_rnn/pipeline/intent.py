@@ -6,11 +6,11 @@ from typing import Callable, Dict, Iterable, List, Optional, Union
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from thinc.api import Model
 
 from ..architectures.encoder_config import encoder_block
-from ..architectures.torch_model import decode, predict_outputs, update_with_loss
+from ..architectures.torch_model import decode, predict_outputs
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..extensions import install_extensions
 from ..oos.marking import mark_docs
@@ -147,22 +147,11 @@ class RNNIntent(RNNPipe):
             doc.cats = {label: float(score) for label, score in zip(self.labels, row)}
         mark_docs(docs, self.cfg, out_of_scope, scores, self.cfg["exclusive_classes"])
 
-    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
-        """One gradient step. Dropout rates are part of the model config, so ``drop`` is unused."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "RNNIntent.update")
-        if not examples:
-            return losses
-        labels, exclusive, mixup = self.labels, self.cfg["exclusive_classes"], self.cfg.get("mixup_outliers", 0.0)
-        loss = update_with_loss(
-            self.model, self.training_input(examples), lambda outputs: intent_gold(examples, labels, exclusive, outputs.logits.device, mixup)
-        )
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+    def gold(self, examples: List[Example], outputs):
+        """Gold intents for the batch: a (B, C) float tensor, one-hot or multi-label, on the
+        outputs' device."""
+        return intent_gold(examples, self.labels, self.cfg["exclusive_classes"], outputs.logits.device,
+                           self.cfg.get("mixup_outliers", 0.0))
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         """``intent_acc``, ``intent_macro_f`` and ``intent_f_per_type`` (fractions 0-1)."""

@@ -13,11 +13,11 @@ import numpy
 import torch
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from thinc.api import Model
 
 from ..architectures.encoder_config import encoder_block
-from ..architectures.torch_model import decode, predict_outputs, update_with_loss
+from ..architectures.torch_model import decode, predict_outputs
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..extensions import install_extensions
@@ -184,21 +184,7 @@ class RNNJoint(RNNPipe):
                     doc.spans[key] = spans
         mark_docs(docs, self.cfg, out_of_scope, probs)
 
-    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None):
-        """One step on ``intent_weight * intent CE + slot_weight * slot NLL`` (dropout is in the model config)."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, f"{type(self).__name__}.update")
-        if not examples:
-            return losses
-        loss = update_with_loss(self.model, self.training_input(examples), lambda outputs: self._gold(examples, outputs))
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
-
-    def _gold(self, examples: List[Example], outputs: JointOutputs) -> JointGold:
+    def gold(self, examples: List[Example], outputs: JointOutputs) -> JointGold:
         """Gold intents (exclusive) and BILUO tag ids (B, T) for the outputs' batch."""
         device = outputs.mask.device
         tags = torch.zeros(outputs.mask.shape, dtype=torch.long)

@@ -22,11 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Tuple
 
-import srsly
 import torch
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from thinc.api import ArgsKwargs, Config, Model
@@ -36,7 +33,7 @@ from ..extensions import install_extensions
 from ..generation.torch_steps import TorchLMSteps
 from ..nn.char_lm import State, detach_state, select_state
 from .lm_corpus import END, LANE, PREVIOUS, RESET
-from .rnn_pipe import ModelLoadError
+from .rnn_pipe import RNNPipe, refuse_drop
 
 EVAL_CHUNK = 512  #: characters per forward pass when scoring a whole document
 MAX_POSITIONS = 16384  #: rows x steps per forward pass when scoring (bounds the logits' memory)
@@ -166,8 +163,19 @@ def pad_pieces(pieces: List[Piece], device) -> Tuple[torch.Tensor, torch.Tensor,
     return inputs.to(device), targets.to(device), lengths
 
 
-class RNNLanguageModel(TrainablePipe):
-    """Character LM component (see the module docstring)."""
+@dataclass
+class ChunkOutputs:
+    """One TBPTT forward pass: ``logits`` (B, T, V) for ``targets`` (B, T, PAD-padded); ``total``
+    is the number of targets of the whole batch (the loss is their mean)."""
+
+    logits: torch.Tensor
+    targets: torch.Tensor
+    total: int
+
+
+class RNNLanguageModel(RNNPipe):
+    """Character LM component (see the module docstring). Training is stateful (TBPTT), so it
+    keeps its own :meth:`update`; serialization and :meth:`get_loss`'s contract are RNNPipe's."""
 
     def __init__(self, vocab, model: Model, name: str = "rnn_lm"):
         install_extensions()
@@ -226,11 +234,13 @@ class RNNLanguageModel(TrainablePipe):
         losses: Optional[Dict[str, float]] = None,
     ) -> Dict[str, float]:
         """One TBPTT step: each chunk starts from its lane's carried state; the loss is the mean
-        next-character cross-entropy over the batch (dropout is in the model config)."""
+        next-character cross-entropy over the batch (dropout is in the model config; a ``drop``
+        other than 0 is refused)."""
         losses = {} if losses is None else losses
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, f"{type(self).__name__}.update")
+        refuse_drop(self.name, drop)
         vocab = self.char_vocab
         pieces = [p for i, eg in enumerate(examples) for p in doc_pieces(eg.predicted, i, vocab)]
         pieces = [p for p in pieces if p.inputs]
@@ -244,16 +254,23 @@ class RNNLanguageModel(TrainablePipe):
             inputs, targets, lengths = pad_pieces(group, device)
             state = self.train_states.gather(self.module, group, device)
             (logits, new_state), backprop = shim.begin_update(ArgsKwargs(args=(inputs, state, lengths), kwargs={}))
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD, reduction="sum"
-            ) / total
-            backprop(ArgsKwargs(args=(loss,), kwargs={"grad_tensors": torch.ones_like(loss)}))
+            loss, d_loss = self.get_loss(examples, ChunkOutputs(logits, targets, total))
+            backprop(ArgsKwargs(args=(d_loss,), kwargs={"grad_tensors": torch.ones_like(d_loss)}))
             self.train_states.store(group, new_state, [p.targets[-1] != BOUNDARY for p in group])
-            batch_loss += float(loss.detach())
+            batch_loss += loss
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += batch_loss
         return losses
+
+    def get_loss(self, examples: Iterable[Example], outputs: ChunkOutputs) -> Tuple[float, torch.Tensor]:
+        """The chunk's share of the batch's mean next-character cross-entropy: (float, the scalar
+        tensor backprop takes)."""
+        logits = outputs.logits
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), outputs.targets.reshape(-1), ignore_index=PAD, reduction="sum"
+        ) / outputs.total
+        return float(loss.detach()), loss
 
     # --- prediction (scoring) ----------------------------------------------------------------
 
@@ -308,39 +325,13 @@ class RNNLanguageModel(TrainablePipe):
                 count += eg.predicted._.lm_chars
         return lm_scores(nats, count)
 
-    # --- serialization -----------------------------------------------------------------------
+    # --- serialization (RNNPipe's files: cfg, model.json, model.safetensors) --------------------
 
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        path = util.ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-        if self.model.layers:
-            config, weights = get_lm_state(self.model)
-            srsly.write_json(path / "model.json", config)
-            (path / "model.safetensors").write_bytes(weights)
+    def model_state(self) -> Tuple[Dict[str, Any], bytes]:
+        return get_lm_state(self.model)
 
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
-        path = util.ensure_path(path)
-        try:
-            self.cfg.update(srsly.read_json(path / "cfg"))
-            if (path / "model.json").exists():
-                set_lm_state(self.model, srsly.read_json(path / "model.json"), (path / "model.safetensors").read_bytes())
-        except (OSError, ValueError, KeyError, RuntimeError) as error:
-            raise ModelLoadError(f"cannot load component {self.name!r} from {path}: {error}") from error
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        msg: Dict[str, Any] = {"cfg": self.cfg}
-        if self.model.layers:
-            msg["model"], msg["weights"] = get_lm_state(self.model)
-        return srsly.msgpack_dumps(msg)
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
-        msg = srsly.msgpack_loads(bytes_data)
-        self.cfg.update(msg["cfg"])
-        if "model" in msg:
-            set_lm_state(self.model, msg["model"], msg["weights"])
-        return self
+    def load_model_state(self, config: Dict[str, Any], weights: bytes) -> None:
+        set_lm_state(self.model, config, weights)
 
 
 def lm_scores(nats: float, count: int) -> Dict[str, Any]:

@@ -16,12 +16,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import Model
 
 from ..architectures.encoder_config import encoder_block
-from ..architectures.torch_model import decode, featurize, update_with_loss
+from ..architectures.torch_model import decode, featurize
 from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
 from ..evaluation.translation_metrics import translation_scores
 from ..extensions import install_extensions
@@ -179,36 +179,26 @@ class RNNTranslator(RNNPipe):
         set_target_vocab(self.model, vocab)
         self.model.initialize(X=[eg.predicted for eg in examples])
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        """One step on teacher-forced cross-entropy with label smoothing (dropout is in the model
-        config). Examples without a gold translation are left out."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, f"{type(self).__name__}.update")
-        examples = [eg for eg in examples if gold_translation(eg) is not None]
-        if not examples:
-            return losses
-        vocab = self.target_vocab
-        limit = self.hparams["max_target_length"]
+    def trainable(self, examples: List[Example]) -> List[Example]:
+        """Examples without a gold translation are left out."""
+        return [eg for eg in examples if gold_translation(eg) is not None]
+
+    def model_input(self, examples: List[Example]):
+        """(source ids, target input ids (B, T_tgt)): the model is teacher-forced."""
+        return self.training_input(examples), self._targets(examples)[0]
+
+    def gold(self, examples: List[Example], outputs) -> Seq2SeqGold:
+        """Target output ids (B, T_tgt) for the teacher-forced cross-entropy (label smoothing is
+        the module's)."""
+        return Seq2SeqGold(self._targets(examples)[1].to(outputs.logits.device))
+
+    def _targets(self, examples: List[Example]):
+        """(target input ids, target output ids), each (B, T_tgt), from ids encoded once per Example."""
+        vocab, limit = self.target_vocab, self.hparams["max_target_length"]
         targets = self.cached_arrays(
             examples, "target", lambda egs: [numpy.asarray(vocab.encode(gold_translation(eg), limit), dtype="int64") for eg in egs]
         )
-        tgt_in, tgt_out = make_targets(targets)
-        loss = update_with_loss(
-            self.model, (self.training_input(examples), tgt_in), lambda outputs: Seq2SeqGold(tgt_out.to(outputs.logits.device))
-        )
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return make_targets(targets)
 
     # --- prediction --------------------------------------------------------------------------
 
