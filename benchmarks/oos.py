@@ -7,7 +7,7 @@
   ``random.Random(seed).sample`` over the sorted intent names; one rnn_intent model is trained
   (``nlp-rnn train``) on the known intents' rows of train_split.csv, with dev.csv's known rows as
   dev; the temperature and the rejection threshold are chosen on that dev set (no out-of-scope dev
-  rows exist in this protocol, so the threshold keeps ``oos_in_scope_share`` = 0.95 of the
+  rows exist in this protocol, so the threshold keeps ``oos.in_scope_share`` = 0.95 of the
   in-scope dev docs), the class Gaussians on the training rows; then every score (msp, energy,
   mahalanobis) is measured on all of test.csv (unknown intents = out of scope) with the same
   model. Peer: spaCy's ``textcat`` (``spacy init config --pipeline textcat``) trained on the same
@@ -23,11 +23,11 @@
 - **ece**: expected calibration error (15 bins) on test before / after temperature scaling for
   SNIPS (all intents) and BANKING77 (all 77 intents).
 - **mixup** (75% known, ``--seeds`` draws): the same draw trained twice with the current code and
-  config, without and with ``mixup_outliers`` (synthetic outliers mixed from two in-scope docs of
+  config, without and with ``oos.mixup_outliers`` (synthetic outliers mixed from two in-scope docs of
   different intents, trained towards uniform; weight ``MIXUP_WEIGHT`` = 0.5, Hendrycks et al.'s
   outlier-exposure weight, not tuned: the protocol has no out-of-scope dev rows to tune it on),
   both scored with every score as in **open**.
-- **throughput**: nlp.pipe words/s on the test texts with ``oos_score`` none / msp / energy /
+- **throughput**: nlp.pipe words/s on the test texts with ``oos.score`` none / msp / energy /
   mahalanobis (same model, same minutes).
 
 Writes benchmarks/results/oos.json and oos.md after every finished unit, so a cut run still
@@ -37,6 +37,7 @@ overrides are recorded in the JSON.
 """
 
 import argparse
+import copy
 import csv
 import json
 import random
@@ -51,9 +52,9 @@ OOS_WORK = WORK / "oos"
 SCORES = ("msp", "energy", "mahalanobis", "msp_mahalanobis")
 IN_SCOPE_SHARE = 0.95
 MAX_IN_SCOPE_LOSS = 0.01
-# threshold rules (component settings) when dev has no out-of-scope docs
-RULES = {"share": {"oos_in_scope_share": IN_SCOPE_SHARE, "oos_max_in_scope_loss": None},
-         "loss": {"oos_in_scope_share": None, "oos_max_in_scope_loss": MAX_IN_SCOPE_LOSS}}
+# threshold rules (settings of the component's oos block) when dev has no out-of-scope docs
+RULES = {"share": {"in_scope_share": IN_SCOPE_SHARE, "max_in_scope_loss": None},
+         "loss": {"in_scope_share": None, "max_in_scope_loss": MAX_IN_SCOPE_LOSS}}
 RULE_NAMES = {"share": "keeps 95% of in-scope dev docs", "loss": "≤ 1 point in-scope dev accuracy lost"}
 SUFFIX = {"share": "", "loss": "_loss"}
 DEV_OOS_INTENTS = 9  # unknown intents whose dev rows stand in for out-of-scope dev docs when picking a score
@@ -167,11 +168,11 @@ def score_ours(model_dir: Path, paths: Dict[str, Path], test_path: Path, rule: s
     train_examples = list(Corpus(str(paths["train"]))(nlp))
     texts, gold = gold_sets(nlp, test_path)
     results: Dict = {}
-    pipe.cfg.update(oos_score="none", temperature=1.0, **RULES[rule])
+    pipe.cfg["oos"].update(score="none", temperature=1.0, **RULES[rule])
     docs, wps = timed_pipe(nlp, texts, 1)
     results["none"] = dict(oos_metrics(gold, predicted_sets(docs)), ece_before=calibration(docs, gold), words_per_second=wps)
     for method in SCORES:
-        pipe.cfg["oos_score"] = method
+        pipe.cfg["oos"]["score"] = method
         chosen = tune_out_of_scope(nlp, dev, train_examples if uses_gaussians(method) else None)["rnn_intent"]
         docs, wps = timed_pipe(nlp, texts, 1)
         scores = [d._.oos_score for d in docs]
@@ -184,7 +185,7 @@ def score_ours(model_dir: Path, paths: Dict[str, Path], test_path: Path, rule: s
 
 
 def measure_throughput(model_dir: Path, paths: Dict[str, Path], test_path: Path, rounds: int = 3) -> Dict[str, float]:
-    """nlp.pipe words/s with each oos_score (fitted as in :func:`score_ours`), the methods
+    """nlp.pipe words/s with each oos.score (fitted as in :func:`score_ours`), the methods
     interleaved round by round so that load from other processes hits them alike; best round."""
     from spacy.training import Corpus
 
@@ -193,17 +194,17 @@ def measure_throughput(model_dir: Path, paths: Dict[str, Path], test_path: Path,
     nlp = load_pipeline(model_dir)
     pipe = nlp.get_pipe("rnn_intent")
     dev = list(Corpus(str(paths["dev"]))(nlp))
-    settings = {"none": dict(pipe.cfg, oos_score="none")}
+    settings = {"none": copy.deepcopy(dict(pipe.cfg, oos=dict(pipe.cfg["oos"], score="none")))}
     for method in SCORES:
-        pipe.cfg["oos_score"] = method
+        pipe.cfg["oos"]["score"] = method
         tune_out_of_scope(nlp, dev, list(Corpus(str(paths["train"]))(nlp)) if uses_gaussians(method) else None)
-        settings[method] = dict(pipe.cfg)
+        settings[method] = copy.deepcopy(pipe.cfg)
     texts, _ = gold_sets(nlp, test_path)
     best = {m: 0.0 for m in settings}
     for _ in range(rounds):
         for method, cfg in settings.items():
             pipe.cfg.clear()
-            pipe.cfg.update(cfg)
+            pipe.cfg.update(copy.deepcopy(cfg))
             best[method] = max(best[method], timed_pipe(nlp, texts, 1)[1])
     return best
 
@@ -219,8 +220,8 @@ def score_textcat(model_dir: Path, dev_path: Path, test_path: Path, rule: str = 
     dev_texts, dev_gold = gold_sets(nlp, dev_path)
     dev_probs = numpy.array([[d.cats[k] for k in labels] for d in nlp.pipe(dev_texts, batch_size=256)])
     gold_ids = [labels.index(next(iter(g))) if g else -1 for g in dev_gold]
-    choice = choose_threshold(1 - dev_probs.max(1), dev_probs.argmax(1), gold_ids, len(labels), RULES[rule]["oos_in_scope_share"],
-                              RULES[rule]["oos_max_in_scope_loss"])
+    choice = choose_threshold(1 - dev_probs.max(1), dev_probs.argmax(1), gold_ids, len(labels), RULES[rule]["in_scope_share"],
+                              RULES[rule]["max_in_scope_loss"])
     texts, gold = gold_sets(nlp, test_path)
     docs = list(nlp.pipe(texts, batch_size=256))
     scores = [1 - max(d.cats.values()) for d in docs]
@@ -266,8 +267,8 @@ def markdown(results: Dict) -> str:
     lines = ["# Out-of-scope detection, calibration and rejection cost (CPU)", "",
              "BANKING77 open-intent protocol; one nlp_rnn model per draw (light encoder, training steps in the table) scored with every "
              "out-of-scope score. The protocol has no out-of-scope dev rows, so the threshold comes from the in-scope dev docs by one of two "
-             f"rules: it keeps 95% of them (`oos_in_scope_share = 0.95`, the default), or it rejects as much as costs at most 1 point of in-scope "
-             f"dev accuracy (`oos_max_in_scope_loss = 0.01`). Means over the draws. Peer: spaCy textcat (default config) + max-probability threshold "
+             f"rules: it keeps 95% of them (`oos.in_scope_share = 0.95`, the default), or it rejects as much as costs at most 1 point of in-scope "
+             f"dev accuracy (`oos.max_in_scope_loss = 0.01`). Means over the draws. Peer: spaCy textcat (default config) + max-probability threshold "
              "chosen the same way, same run. Rows on *dev (+ out-of-scope dev rows)* score the same model on dev.csv's known-intent rows plus the "
              f"dev rows of {DEV_OOS_INTENTS} unknown intents (drawn with `random.Random(100)`): the scores are compared there, and the checks below "
              "use the score that is best there, not the best on test.", "",
@@ -303,7 +304,7 @@ def markdown(results: Dict) -> str:
             lines.append(f"| {name} | {r['temperature']:.3f} | {pct(r['ece_before'])} | {pct(r['ece_after'])} | {pct(r['accuracy'])} |")
     if results.get("throughput"):
         t = results["throughput"]
-        lines += ["", f"## Rejection cost (nlp.pipe, batch 256, BANKING77 test texts; methods interleaved, best of {results.get('throughput_rounds', 3)} rounds)", "", "| oos_score | words/s | cost vs none |", "|---|---|---|"]
+        lines += ["", f"## Rejection cost (nlp.pipe, batch 256, BANKING77 test texts; methods interleaved, best of {results.get('throughput_rounds', 3)} rounds)", "", "| oos.score | words/s | cost vs none |", "|---|---|---|"]
         for method, wps in t.items():
             lines.append(f"| {method} | {wps:,.0f} | {100 * (1 - wps / t['none']):+.1f}% |")
     return "\n".join(lines) + "\n"
@@ -420,7 +421,7 @@ def open_protocol(root: Path, results: Dict, shares, seeds, steps: int, peer: bo
 
 
 def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
-    """75% known: per draw, the plain model and one trained with ``mixup_outliers``, same run."""
+    """75% known: per draw, the plain model and one trained with ``oos.mixup_outliers``, same run."""
     rows, intents = banking77(root)
     entry = results.setdefault("mixup", {"weight": MIXUP_WEIGHT, "steps": steps, "draws": []})
     if entry["steps"] != steps or entry["weight"] != MIXUP_WEIGHT:
@@ -432,7 +433,7 @@ def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
         base = OOS_WORK / f"mixup_k0.75_s{seed}"
         paths, test_path = write_draw(base, known, rows)
         run = {"seed": seed}
-        for system, extra in (("plain", ()), ("mixup", ("--components.rnn_intent.mixup_outliers", str(MIXUP_WEIGHT)))):
+        for system, extra in (("plain", ()), ("mixup", ("--components.rnn_intent.oos.mixup_outliers", str(MIXUP_WEIGHT)))):
             run[f"{system}_training"] = train("ours", base / system, paths["train"], paths["dev"], steps, base / f"train_{system}.log", extra=extra)
             run[system] = score_ours(base / system / "model-best", paths, test_path)
         entry["draws"].append(run)
@@ -442,8 +443,8 @@ def mixup_comparison(root: Path, results: Dict, seeds, steps: int) -> None:
 
 def mixup_markdown(entry: Dict) -> List[str]:
     keys = ("accuracy", "macro_f1_open", "oos_f1", "in_scope_accuracy", "oos_auroc")
-    lines = ["", f"## Synthetic outliers (`mixup_outliers = {entry['weight']:g}`), 75% known, {len(entry['draws'])} draw(s), same run", "",
-             f"Both models: the current code and config with the light overrides above, {entry['steps']} steps; plain = `mixup_outliers = 0`. "
+    lines = ["", f"## Synthetic outliers (`oos.mixup_outliers = {entry['weight']:g}`), 75% known, {len(entry['draws'])} draw(s), same run", "",
+             f"Both models: the current code and config with the light overrides above, {entry['steps']} steps; plain = `oos.mixup_outliers = 0`. "
              "Threshold as above (95% of in-scope dev docs kept).", "",
              "| model | score | accuracy | macro F1 (known+open) | open F1 | in-scope acc | AUROC |", "|---|---|---|---|---|---|---|"]
     for system in ("plain", "mixup"):
@@ -529,10 +530,10 @@ def ece_runs(root: Path, results: Dict, steps: int, redo: bool = False) -> None:
         row = {"training": info}
         for when in ("before", "after"):
             if when == "after":
-                pipe.cfg["oos_score"] = "none"
+                pipe.cfg["oos"]["score"] = "none"
                 row["temperature"] = tune_out_of_scope(nlp, list(Corpus(str(paths["dev"]))(nlp)))["rnn_intent"]["temperature"]
             else:
-                pipe.cfg["temperature"] = 1.0
+                pipe.cfg["oos"]["temperature"] = 1.0
             docs = list(nlp.pipe(texts, batch_size=256))
             row[f"ece_{when}"] = calibration(docs, gold)
             row["accuracy"] = sum(cats_to_labels(d.cats, True) == g for d, g in zip(docs, gold)) / len(docs)

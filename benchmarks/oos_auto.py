@@ -92,10 +92,11 @@ def main() -> None:
                 "threads": os.environ.get("NLP_RNN_THREADS", "all"), "trained_at": time.strftime("%Y-%m-%d %H:%M")}
     cfg = json.loads((out / "model-best" / "rnn_intent" / "cfg").read_text())
     choice = cfg.get("oos_threshold_choice") or {}
-    dev = {"oos_score": cfg["oos_score"], "oos_threshold": cfg.get("oos_threshold"), "temperature": cfg["temperature"], "method": choice.get("method"),
+    block = cfg["oos"]  # the component's out-of-scope block (the report keeps its old field names)
+    dev = {"oos_score": block["score"], "oos_threshold": block["threshold"], "temperature": block["temperature"], "method": choice.get("method"),
            "oos_recall": choice.get("oos_recall"), "in_scope_accuracy": choice.get("in_scope_accuracy"),
            "score_choice": (cfg.get("oos_score_choice") or {}).get("dev_macro_f1_open", {}), "oos_examples": cfg.get("oos_examples")}
-    if cfg["oos_score"] == "none" or cfg.get("oos_threshold") is None:
+    if block["score"] == "none" or block["threshold"] is None:
         sys.exit(f"out-of-scope scoring was not turned on: see {BASE / 'train.log'}")
     run_until(cli("evaluate", out / "model-best", test_path, "--output", BASE / "test_metrics.json"), BASE / "evaluate.log")  # test, once
     test = json.loads((BASE / "test_metrics.json").read_text())

@@ -36,7 +36,7 @@ class CharVocab:
         return self.chars[index - N_SPECIAL] if index >= N_SPECIAL else ""
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], min_freq: int = 1) -> "CharVocab":
+    def from_texts(cls, texts: Iterable[str], min_freq: int) -> "CharVocab":
         """Characters seen at least ``min_freq`` times; rarer ones become UNK (so UNK is learned)."""
         counts: Counter = Counter()
         for text in texts:

@@ -121,7 +121,7 @@ class DocFeaturizer:
 
     @classmethod
     def from_docs(
-        cls, docs: Iterable[Doc], attrs: Sequence[str], min_freq: int = 1, max_length: int = 512
+        cls, docs: Iterable[Doc], attrs: Sequence[str], min_freq: int, max_length: int
     ) -> "DocFeaturizer":
         """Build vocabularies from training Docs; strings seen fewer than ``min_freq`` times are
         left out (they become the unknown id, which the model thereby learns)."""

@@ -8,7 +8,7 @@ keys around it (``text``; ``line`` and ``id``). The fields, in this order::
      "ranking": [{"intent": "GetWeather", "score": 0.98}, ...],   # top_k > 0
      "slots": [{"start": 11, "end": 16, "text": "Paris", "label": "city", "confidence": 0.97}],
      "translation": "...",                                        # pipelines with rnn_translator
-     "out_of_scope": false, "oos_score": 0.02}                    # intent components with oos_score set
+     "out_of_scope": false, "oos_score": 0.02}                    # intent components with oos.score set
 
 A doc the intent component rejects as out of scope has ``"intent": null`` and
 ``"out_of_scope": true``; ``confidence`` and ``ranking`` still give the (calibrated) distribution.
@@ -44,7 +44,7 @@ class RecordFields:
     ``ranking``). ``slot_scores``: the ``Span._.confidence`` extension exists (else slot
     confidences are null). ``translation``: the pipeline has a component named or made by
     ``rnn_translator`` and the ``Doc._.translation`` extension exists. ``out_of_scope``: an
-    intent component scores out-of-scope inputs (its ``oos_score`` is not ``"none"``)."""
+    intent component scores out-of-scope inputs (its ``oos`` block's ``score`` is not ``"none"``)."""
 
     cats: bool
     slot_scores: bool
@@ -56,7 +56,8 @@ class RecordFields:
         metas = [nlp.get_pipe_meta(name) for name in nlp.pipe_names]
         cats = any("doc.cats" in meta.assigns for meta in metas)
         translator = TRANSLATOR in nlp.pipe_names or any(meta.factory == TRANSLATOR for meta in metas)
-        oos = any(getattr(pipe, "cfg", {}).get("oos_score", "none") != "none" for _, pipe in nlp.pipeline)
+        # the cfg's out-of-scope block, read as plain JSON (this module sits below nlp_rnn.oos)
+        oos = any((getattr(pipe, "cfg", {}).get("oos") or {}).get("score", "none") != "none" for _, pipe in nlp.pipeline)
         return cls(cats, Span.has_extension("confidence"), translator and Doc.has_extension("translation"), oos and Doc.has_extension("oos_score"))
 
     @classmethod

@@ -88,7 +88,7 @@ class TargetVocab:
 
     @classmethod
     def from_texts(
-        cls, texts: Iterable[str], units: str = "tokens", lang: str = "en", min_freq: int = 1
+        cls, texts: Iterable[str], units: str, lang: str, min_freq: int
     ) -> "TargetVocab":
         """Units seen at least ``min_freq`` times in ``texts``; rarer ones become UNK."""
         vocab = cls([], units, lang)

@@ -21,7 +21,7 @@ for split in train dev; do
 done
 "$NLP" train pipelines/intent_en.cfg --output "$WORK/training" --threads 1 \
     --paths.train "$WORK/corpus/train.spacy" --paths.dev "$WORK/corpus/dev.spacy" --training.max_steps 150 \
-    --components.rnn_intent.model.encoder.hidden_size 64 --components.rnn_intent.oos_score msp_mahalanobis | tail -n 3
+    --components.rnn_intent.model.encoder.hidden_size 64 --components.rnn_intent.oos.score msp_mahalanobis | tail -n 3
 "$NLP" export "$WORK/training/model-best" "$WORK/exported" --format onnx
 
 step "a fresh virtual environment with the runtime only: pip install -e . (no extras), the serve extra"

@@ -10,7 +10,7 @@ import torch
 from nlp_rnn import array_search
 from nlp_rnn.nn import search
 from nlp_rnn.nn.decoder import DecoderState
-from nlp_rnn.nn.seq2seq import build_seq2seq
+from test_seq2seq import build_seq2seq
 
 LENGTHS = [5, 1, 7, 3, 2]
 

@@ -58,7 +58,7 @@ def test_rejected_text_is_marked_out_of_scope_in_the_html(alarm_nlp):
     pipe = alarm_nlp.get_pipe("rnn_intent")
     saved = dict(pipe.cfg)
     try:
-        pipe.cfg.update(oos_score="msp", oos_threshold=0.0)  # every text rejected
+        pipe.cfg.update(oos=dict(pipe.cfg["oos"], score="msp", threshold=0.0))  # every text rejected
         rejected = explain(alarm_nlp, "set an alarm for 7")
     finally:
         pipe.cfg.clear()

@@ -45,12 +45,12 @@ def fit_for(nlp, factory: str, score: str) -> None:
     threshold that rejects about half of :data:`TEXTS`."""
     pipe = nlp.get_pipe(factory)
     examples = joint_examples(nlp, JOINT_EN)
-    pipe.cfg["oos_score"] = score
+    pipe.cfg["oos"]["score"] = score
     tune_out_of_scope(nlp, examples, examples)
-    pipe.cfg["temperature"] = 1.7
+    pipe.cfg["oos"]["temperature"] = 1.7
     if score == "msp_mahalanobis":
         fit_standardization(pipe, *dev_outputs(pipe, examples, True))
-    pipe.cfg["oos_threshold"] = split_threshold([doc._.oos_score for doc in nlp.pipe(TEXTS)])
+    pipe.cfg["oos"]["threshold"] = split_threshold([doc._.oos_score for doc in nlp.pipe(TEXTS)])
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +203,9 @@ def module_file(name: str):
     return None
 
 
-def test_onnx_runtime_and_oos_never_import_torch():
-    """The closure of nlp_rnn modules that the ONNX components and nlp_rnn.oos import (lazy
-    imports included, and each package's ``__init__``) holds no torch import."""
-    start = ["nlp_rnn.export.onnx_components"] + [f"nlp_rnn.oos.{p.stem}" for p in (PACKAGE / "oos").glob("*.py")]
+def torch_importers(start):
+    """(modules reached, offenders): the closure of nlp_rnn modules that ``start`` imports (lazy
+    imports included, and each package's ``__init__``), and each import of torch in it."""
     seen, todo, offenders = set(), list(start), []
     while todo:
         name = todo.pop()
@@ -220,5 +219,13 @@ def test_onnx_runtime_and_oos_never_import_torch():
                 offenders.append(f"{name} imports {imported}")
             elif imported.startswith("nlp_rnn"):
                 todo.append(imported)
+    return seen, offenders
+
+
+def test_onnx_runtime_and_oos_never_import_torch():
+    """The closure of nlp_rnn modules that the ONNX components and nlp_rnn.oos import holds no
+    torch import."""
+    start = ["nlp_rnn.export.onnx_components"] + [f"nlp_rnn.oos.{p.stem}" for p in (PACKAGE / "oos").glob("*.py")]
+    seen, offenders = torch_importers(start)
     assert "nlp_rnn.oos.marking" in seen and "nlp_rnn.extensions" in seen
     assert not offenders, offenders

@@ -159,22 +159,10 @@ def test_export_command_names_both_graphs(translators, tmp_path):
 def test_numpy_runtime_of_the_sequence_heads_never_imports_torch():
     """The closure of nlp_rnn modules the exported translator and LM, the numpy search and the
     sampler import (lazy imports and package ``__init__`` files included) holds no torch import."""
-    from test_export_oos import imported_modules, module_file
+    from test_export_oos import torch_importers
 
-    start = ["nlp_rnn.export.onnx_translator", "nlp_rnn.export.onnx_lm", "nlp_rnn.generation.generator", "nlp_rnn.array_search"]
-    seen, todo, offenders = set(), list(start), []
-    while todo:
-        name = todo.pop()
-        path = module_file(name)
-        if name in seen or path is None:
-            continue
-        seen.add(name)
-        parents = [".".join(name.split(".")[:k]) for k in range(1, name.count(".") + 1)]
-        for imported in list(imported_modules(path)) + parents:
-            if imported.split(".")[0] == "torch":
-                offenders.append(f"{name} imports {imported}")
-            elif imported.startswith("nlp_rnn"):
-                todo.append(imported)
+    seen, offenders = torch_importers(
+        ["nlp_rnn.export.onnx_translator", "nlp_rnn.export.onnx_lm", "nlp_rnn.generation.generator", "nlp_rnn.array_search"])
     assert {"nlp_rnn.generation.sampling", "nlp_rnn.export.onnx_seq2seq", "nlp_rnn.target_vocab"} <= seen
     assert not offenders, offenders
 

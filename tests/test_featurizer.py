@@ -15,7 +15,7 @@ def nlp():
 
 def test_char_columns_follow_token_features(nlp):
     train = [nlp("play adele"), nlp("play jazz")]
-    featurizer = DocFeaturizer.from_docs(train, ["NORM", "SHAPE", "CHARS"])
+    featurizer = DocFeaturizer.from_docs(train, ["NORM", "SHAPE", "CHARS"], min_freq=1, max_length=512)
     assert featurizer.n_columns == 2 + CHARS_PER_TOKEN
     long_word = "x" * (CHARS_PER_TOKEN + 5)
     ids, lengths = featurizer([nlp("play"), nlp(f"adeLe {long_word}")])
@@ -32,7 +32,7 @@ def test_char_columns_follow_token_features(nlp):
 @pytest.mark.parametrize("features", [["CHARS"], ["CHARS", "NORM"], ["NORM", "CHARS", "CHARS"]])
 def test_chars_must_be_last_after_a_word_feature(nlp, features):
     with pytest.raises(ValueError, match="CHARS"):
-        DocFeaturizer.from_docs([nlp("hello")], features)
+        DocFeaturizer.from_docs([nlp("hello")], features, min_freq=1, max_length=512)
 
 
 def test_char_cnn_shapes_and_zero_for_padding_tokens():
@@ -48,6 +48,6 @@ def test_char_cnn_shapes_and_zero_for_padding_tokens():
 def test_bigram_feature_pairs_each_token_with_the_next():
     nlp = spacy.blank("zh")  # character segmentation
     assert token_feature_strings(nlp("北京大"), ["BIGRAM"]) == [["北 京", "京 大", "大 </s>"]]
-    featurizer = DocFeaturizer.from_docs([nlp("北京大学")], ["ORTH", "BIGRAM"])
+    featurizer = DocFeaturizer.from_docs([nlp("北京大学")], ["ORTH", "BIGRAM"], min_freq=1, max_length=512)
     ids, _ = featurizer([nlp("北京"), nlp("京北")])
     assert ids[0, 0, 1] > UNK_ID and ids[1, 0, 1] == UNK_ID  # "北 京" seen, "京 北" not

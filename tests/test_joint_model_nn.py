@@ -22,14 +22,20 @@ def padded_ids(lengths, n_features=2, seed=0):
     return ids * lengths_to_mask(torch.tensor(lengths), max(lengths)).unsqueeze(-1)
 
 
+#: the tiny models' settings (the nn modules have no defaults of their own)
+ENCODER = dict(cell="lstm", num_layers=1, bidirectional=True, dropout=0.0, embedding_dropout=0.0, word_dropout=0.0,
+               conv_filters=0, conv_kernel=3, conv_stride=1)
+JOINT = dict(pooling="max", slot_to_intent=False, dropout=0.0, token_intent=False, label_smoothing=0.0)
+
+
 def build_joint(n_intents=3, use_crf=True, slots=True, **options):
     torch.manual_seed(0)
-    encoder = build_text_encoder([VOCAB, VOCAB], [8, 4], 6, cell="lstm", bidirectional=True)
+    encoder = build_text_encoder([VOCAB, VOCAB], [8, 4], 6, **ENCODER)
     head = None
     if slots:
         allowed, start, end = allowed_transitions(TAGS, "BILUO")
         head = SlotHead(encoder.width, len(TAGS), use_crf=use_crf, allowed=allowed, allowed_start=start, allowed_end=end)
-    return JointIntentSlotModel(encoder, head, n_intents, **options)
+    return JointIntentSlotModel(encoder, head, n_intents, **dict(JOINT, **options))
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,7 @@ def test_slot_head_learns_a_tiny_tagging_task(use_crf):
     for _ in range(60):
         optimizer.zero_grad()
         _, emissions, mask, _ = model(ids, lengths)
-        loss = model.slot_head.loss(emissions, gold, mask)
+        loss = model.slot_head.loss(emissions, gold, mask, label_smoothing=0.0)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -117,7 +123,7 @@ def test_softmax_slot_loss_ignores_padding():
     short_mask = torch.tensor([[True, True, False, False]])
     changed = emissions.clone()
     changed[0, 2:] = torch.randn(2, len(TAGS)) * 10
-    assert head.loss(emissions, tags, short_mask).item() == pytest.approx(head.loss(changed, tags, short_mask).item())
+    assert head.loss(emissions, tags, short_mask, label_smoothing=0.0).item() == pytest.approx(head.loss(changed, tags, short_mask, label_smoothing=0.0).item())
 
 
 def _gold(batch, steps, intent_ids, n_intents=3, seed=0):

@@ -32,7 +32,7 @@ def test_char_lm_shapes(cell, tied):
 
 def test_char_lm_padded_rows_give_their_own_final_state():
     torch.manual_seed(0)
-    module = CharLM(11, 6, 8, 2, "lstm", 0.0).eval()
+    module = CharLM(11, 6, 8, 2, "lstm", 0.0, False).eval()
     long, short = torch.randint(3, 11, (1, 7)), torch.randint(3, 11, (1, 4))
     batch = torch.cat([long, torch.cat([short, torch.zeros(1, 3, dtype=torch.long)], 1)])
     logits, (h, c) = module(batch, None, torch.tensor([7, 4]))

@@ -11,6 +11,10 @@ from nlp_rnn.nn.masking import lengths_to_mask
 from nlp_rnn.nn.pooling import AttentionPooling, build_pooling
 from nlp_rnn.nn.text_encoder import build_text_encoder
 
+#: the tiny encoders' settings (the nn modules have no defaults of their own)
+ENCODER = dict(cell="lstm", num_layers=1, bidirectional=True, dropout=0.0, embedding_dropout=0.0, word_dropout=0.0,
+               conv_filters=0, conv_kernel=3, conv_stride=1)
+
 
 def random_ids(lengths, n_features=2, vocab=20, seed=0):
     """(batch, max_len, n_features) ids in [2, vocab) with zeros at padding."""
@@ -25,7 +29,7 @@ def random_ids(lengths, n_features=2, vocab=20, seed=0):
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_encoder_shapes(cell, bidirectional, num_layers):
     torch.manual_seed(0)
-    encoder = RNNEncoder(6, 5, cell=cell, num_layers=num_layers, bidirectional=bidirectional)
+    encoder = RNNEncoder(6, 5, cell=cell, num_layers=num_layers, bidirectional=bidirectional, dropout=0.0)
     x = torch.randn(3, 7, 6)
     outputs, final, lengths = encoder(x, torch.tensor([7, 3, 1]))
     width = 10 if bidirectional else 5
@@ -40,7 +44,7 @@ def test_encoder_shapes(cell, bidirectional, num_layers):
 def test_padding_does_not_change_results(cell, conv_filters):
     """A sequence encodes the same alone and inside a padded batch with longer sequences."""
     torch.manual_seed(0)
-    encoder = build_text_encoder([20, 20], [4, 3], 5, cell=cell, num_layers=2, conv_filters=conv_filters)
+    encoder = build_text_encoder([20, 20], [4, 3], 5, **dict(ENCODER, cell=cell, num_layers=2, conv_filters=conv_filters))
     encoder.eval()
     batch = random_ids([9, 4, 6])
     outputs, final, mask = encoder(batch, torch.tensor([9, 4, 6]))
@@ -63,7 +67,7 @@ def test_seed_gives_identical_models_and_outputs():
     results = []
     for _ in range(2):
         torch.manual_seed(42)
-        model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6), "attention", 3)
+        model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6, **ENCODER), "attention", 3, 0.0)
         model.eval()
         results.append(model(ids, torch.tensor([5, 3])).logits)
     torch.testing.assert_close(results[0], results[1], atol=0, rtol=0)
@@ -94,12 +98,12 @@ def test_unknown_pooling_and_cell_are_rejected():
     with pytest.raises(ValueError, match="pooling"):
         build_pooling("median", 4)
     with pytest.raises(ValueError, match="cell"):
-        RNNEncoder(4, 4, cell="transformer")
+        RNNEncoder(4, 4, cell="transformer", num_layers=1, bidirectional=True, dropout=0.0)
 
 
 def test_embedding_padding_is_zero_and_static_table_frozen():
     static = torch.randn(20, 3)
-    embedding = FeatureEmbedding([20, 10], [4, 2], static_vectors=static, freeze_static=True)
+    embedding = FeatureEmbedding([20, 10], [4, 2], dropout=0.0, word_dropout=0.0, static_vectors=static, freeze_static=True)
     ids = random_ids([3, 1], vocab=10)
     out = embedding(ids)
     assert out.shape == (2, 3, 9)
@@ -107,14 +111,14 @@ def test_embedding_padding_is_zero_and_static_table_frozen():
     out.sum().backward()
     assert embedding.static.weight.grad is None
     assert embedding.tables[0].weight.grad is not None
-    tuned = FeatureEmbedding([20, 10], [4, 2], static_vectors=static, freeze_static=False)
+    tuned = FeatureEmbedding([20, 10], [4, 2], dropout=0.0, word_dropout=0.0, static_vectors=static, freeze_static=False)
     tuned(ids).sum().backward()
     assert tuned.static.weight.grad is not None
 
 
 def test_word_dropout_only_in_training():
     torch.manual_seed(0)
-    embedding = FeatureEmbedding([20, 10], [4, 2], word_dropout=0.5)
+    embedding = FeatureEmbedding([20, 10], [4, 2], dropout=0.0, word_dropout=0.5)
     ids = random_ids([6, 6], vocab=10)
     embedding.eval()
     first, second = embedding(ids), embedding(ids)
@@ -125,7 +129,7 @@ def test_word_dropout_only_in_training():
 
 def test_intent_classifier_handles_empty_sequences():
     torch.manual_seed(0)
-    model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6), "max", 3)
+    model = IntentClassifier(build_text_encoder([20, 20], [4, 3], 6, **ENCODER), "max", 3, 0.0)
     model.eval()
     ids = torch.zeros((2, 0, 2), dtype=torch.long)
     logits = model(ids, torch.tensor([0, 0])).logits

@@ -27,7 +27,7 @@ def dev_examples(nlp):
 
 @pytest.fixture(scope="module")
 def tuned():
-    nlp = train_tiny_intent("en", component_config={"oos_score": "mahalanobis"})
+    nlp = train_tiny_intent("en", component_config={"oos": {"score": "mahalanobis"}})
     chosen = tune_out_of_scope(nlp, dev_examples(nlp), make_examples(nlp, TINY_EN))
     return nlp, chosen
 
@@ -36,13 +36,13 @@ def test_tuning_sets_temperature_gaussians_and_threshold(tuned):
     nlp, chosen = tuned
     cfg = nlp.get_pipe("rnn_intent").cfg
     assert chosen["rnn_intent"]["method"] == "dev_macro_f1_open"
-    assert cfg["temperature"] > 0 and cfg["temperature"] != 1.0
-    assert cfg["oos_threshold"] == chosen["rnn_intent"]["threshold"]
+    assert cfg["oos"]["temperature"] > 0 and cfg["oos"]["temperature"] != 1.0
+    assert cfg["oos"]["threshold"] == chosen["rnn_intent"]["threshold"]
     assert isinstance(cfg["oos_gaussian"], str)
     for text in [t for t, _ in TINY_EN] + OOS_TEXTS:
         doc = nlp(text)
         assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-5)  # full distribution kept
-        assert doc._.out_of_scope == (doc._.oos_score > cfg["oos_threshold"])
+        assert doc._.out_of_scope == (doc._.oos_score > cfg["oos"]["threshold"])
 
 
 def test_mahalanobis_score_is_the_distance_of_the_pooled_features(tuned):
@@ -70,7 +70,7 @@ def test_oos_settings_survive_disk_round_trip(tuned, tmp_path):
 
 @pytest.mark.parametrize("score", ["msp", "energy"])
 def test_logit_scores_and_in_scope_share_without_oos_dev(score):
-    nlp = train_tiny_intent("en", component_config={"oos_score": score, "oos_in_scope_share": 0.45}, steps=20)
+    nlp = train_tiny_intent("en", component_config={"oos": {"score": score, "in_scope_share": 0.45}}, steps=20)
     dev = make_examples(nlp, TINY_EN)
     dev[0].reference.cats = {"GetTime": 0.0, "GetWeather": 1.0, "PlayMusic": 0.0}  # one error: T stays finite
     chosen = tune_out_of_scope(nlp, dev)
@@ -82,7 +82,7 @@ def test_logit_scores_and_in_scope_share_without_oos_dev(score):
 
 
 def test_msp_mahalanobis_is_the_standardized_sum_and_the_loss_budget_sets_the_threshold(tmp_path):
-    nlp = train_tiny_intent("en", component_config={"oos_score": "msp_mahalanobis", "oos_max_in_scope_loss": 0.0}, steps=20)
+    nlp = train_tiny_intent("en", component_config={"oos": {"score": "msp_mahalanobis", "max_in_scope_loss": 0.0}}, steps=20)
     dev = make_examples(nlp, TINY_EN)
     chosen = tune_out_of_scope(nlp, dev, make_examples(nlp, TINY_EN))["rnn_intent"]
     pipe = nlp.get_pipe("rnn_intent")
@@ -111,20 +111,20 @@ def test_msp_mahalanobis_is_the_standardized_sum_and_the_loss_budget_sets_the_th
 
 def test_bad_in_scope_loss_budget_is_refused_at_construction():
     nlp = spacy.blank("en")
-    with pytest.raises(ValueError, match="oos_max_in_scope_loss must be in"):
-        nlp.add_pipe("rnn_intent", config={"oos_max_in_scope_loss": 1.0})
+    with pytest.raises(ValueError, match=r"oos\.max_in_scope_loss must be in"):
+        nlp.add_pipe("rnn_intent", config={"oos": {"max_in_scope_loss": 1.0}})
 
 
 def test_no_oos_dev_and_no_share_is_a_clear_error():
-    nlp = train_tiny_intent("en", component_config={"oos_score": "msp", "oos_in_scope_share": None}, steps=5)
-    with pytest.raises(ValueError, match="rnn_intent: .*no out-of-scope examples.*oos_in_scope_share"):
+    nlp = train_tiny_intent("en", component_config={"oos": {"score": "msp", "in_scope_share": None}}, steps=5)
+    with pytest.raises(ValueError, match=r"rnn_intent: .*no out-of-scope examples.*oos\.in_scope_share"):
         tune_out_of_scope(nlp, make_examples(nlp, TINY_EN))
 
 
 def test_unknown_score_is_rejected_at_construction():
     nlp = spacy.blank("en")
-    with pytest.raises(ValueError, match="oos_score must be one of"):
-        nlp.add_pipe("rnn_intent", config={"oos_score": "maxprob"})
+    with pytest.raises(ValueError, match=r"oos\.score must be one of"):
+        nlp.add_pipe("rnn_intent", config={"oos": {"score": "maxprob"}})
 
 
 def test_explicit_oos_examples_are_trained_towards_low_confidence():
@@ -170,20 +170,20 @@ def test_mixup_outlier_loss_pairs_docs_of_different_intents_only():
 def test_mixup_outliers_keep_the_intents_and_lower_confidence_between_them(tmp_path):
     """A model trained with ``mixup_outliers`` still learns the intents; the setting is saved."""
     plain = train_tiny_intent("en", steps=60)
-    mixed = train_tiny_intent("en", steps=60, component_config={"mixup_outliers": 1.0})
+    mixed = train_tiny_intent("en", steps=60, component_config={"oos": {"mixup_outliers": 1.0}})
     for text, label in TINY_EN:
         assert max(mixed(text).cats, key=mixed(text).cats.get) == label
     between = [f"{a} {b}" for (a, _), (b, _) in zip(TINY_EN, TINY_EN[1:])]
     confidence = lambda nlp: numpy.mean([max(nlp(t).cats.values()) for t in OOS_TEXTS + between])  # noqa: E731
     assert confidence(mixed) < confidence(plain)
     mixed.to_disk(tmp_path / "model")
-    assert spacy.load(tmp_path / "model").get_pipe("rnn_intent").cfg["mixup_outliers"] == 1.0
-    with pytest.raises(ValueError, match="mixup_outliers must be >= 0"):
-        spacy.blank("en").add_pipe("rnn_intent", config={"mixup_outliers": -1.0})
+    assert spacy.load(tmp_path / "model").get_pipe("rnn_intent").cfg["oos"]["mixup_outliers"] == 1.0
+    with pytest.raises(ValueError, match=r"oos\.mixup_outliers must be >= 0"):
+        spacy.blank("en").add_pipe("rnn_intent", config={"oos": {"mixup_outliers": -1.0}})
 
 
 def test_multi_label_rejection_is_no_label_above_threshold():
-    nlp = train_tiny_intent("en", component_config={"exclusive_classes": False, "threshold": 0.5, "oos_score": "msp"}, steps=30)
+    nlp = train_tiny_intent("en", component_config={"exclusive_classes": False, "threshold": 0.5, "oos": {"score": "msp"}}, steps=30)
     for doc in nlp.pipe(["what time is it", "zzz qqq"]):
         assert doc._.out_of_scope == (max(doc.cats.values()) < 0.5)
         assert doc._.oos_score == pytest.approx(1 - max(doc.cats.values()))
@@ -193,7 +193,7 @@ def test_joint_component_rejects_and_trains_with_oos_examples():
     rows = [("wake me up at 7 am", "SetAlarm", [(14, 18, "time")]), ("set an alarm for 6 pm", "SetAlarm", [(17, 21, "time")]),
             ("what is the weather in paris", "GetWeather", [(23, 28, "location")]), ("play some jazz", "PlayMusic", [])]
     nlp = blank_pipeline("en")
-    nlp.add_pipe("rnn_joint", config={"oos_score": "energy", "model": nest_encoder_settings({"hidden_size": 16, "feature_widths": [16, 8, 8, 8], "dropout": 0.0, "embedding_dropout": 0.0})})
+    nlp.add_pipe("rnn_joint", config={"oos": {"score": "energy"}, "model": nest_encoder_settings({"hidden_size": 16, "feature_widths": [16, 8, 8, 8], "dropout": 0.0, "embedding_dropout": 0.0})})
     intents = sorted({r[1] for r in rows})
     examples = []
     for text, intent, slots in rows + [(t, None, []) for t in OOS_TEXTS[:2]]:
@@ -223,17 +223,17 @@ def test_record_schema_for_rejected_and_accepted_docs(tuned):
     pipe = nlp.get_pipe("rnn_intent")
     fields = RecordFields.from_nlp(nlp)
     assert fields.out_of_scope
-    saved = pipe.cfg["oos_threshold"]
+    saved = pipe.cfg["oos"]["threshold"]
     try:
-        pipe.cfg["oos_threshold"] = -1.0  # everything rejected
+        pipe.cfg["oos"]["threshold"] = -1.0  # everything rejected
         record = doc_record(nlp("what time is it"), 2, fields)
         assert record["intent"] is None and record["out_of_scope"] is True
         assert record["oos_score"] > -1.0 and len(record["ranking"]) == 2 and record["confidence"] > 0
-        pipe.cfg["oos_threshold"] = 1e30  # nothing rejected
+        pipe.cfg["oos"]["threshold"] = 1e30  # nothing rejected
         record = doc_record(nlp("what time is it"), 0, fields)
         assert record["intent"] == "GetTime" and record["out_of_scope"] is False
     finally:
-        pipe.cfg["oos_threshold"] = saved
+        pipe.cfg["oos"]["threshold"] = saved
     plain = train_tiny_intent("en", steps=2)
     assert "out_of_scope" not in doc_record(plain("what time is it"), 0, RecordFields.from_nlp(plain))
 

@@ -86,7 +86,7 @@ def test_open_f1_threshold_by_hand():
 
 
 def test_no_oos_dev_and_no_share_is_a_clear_error():
-    with pytest.raises(ThresholdError, match="oos_in_scope_share"):
+    with pytest.raises(ThresholdError, match=r"oos\.in_scope_share"):
         choose_threshold([0.1, 0.2], [0, 1], [0, 1], 2, None)
     choice = choose_threshold([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1], [0, 1, 0, 1], 2, 0.5)
     assert choice == {"threshold": pytest.approx(0.25), "method": "in_scope_share", "dev_value": 0.5}
@@ -125,7 +125,7 @@ def test_in_scope_loss_threshold_rejects_mistakes_first():
     assert threshold_for_in_scope_loss(tied, predicted, gold, 0.0) == pytest.approx(0.85)
     # everything may go when every prediction is wrong
     assert threshold_for_in_scope_loss(scores[:2], predicted[:2], gold[:2], 0.0) < 0.8
-    with pytest.raises(ThresholdError, match="oos_max_in_scope_loss"):
+    with pytest.raises(ThresholdError, match=r"oos\.max_in_scope_loss"):
         threshold_for_in_scope_loss(scores, predicted, gold, 1.5)
 
 

@@ -121,7 +121,7 @@ def test_forward_states_never_see_later_tokens_nor_backward_earlier_ones(case):
     lang, settings, (forward_pair, differ_at), (backward_pair, shared_from) = LEAK_CASES[case]
     nlp = zh_nlp() if lang == "zh" else spacy.blank(lang)
     docs = [nlp.make_doc(t) for t in forward_pair + backward_pair]
-    featurizer = DocFeaturizer.from_docs(docs, settings.features)
+    featurizer = DocFeaturizer.from_docs(docs, settings.features, min_freq=settings.min_freq, max_length=settings.max_length)
     torch.manual_seed(0)
     model = BiLanguageModel(text_encoder_from_hparams(settings.hparams(), featurizer), featurizer.vocab_sizes[0],
                             masked_columns(featurizer.attrs), conv_window(settings))
@@ -196,7 +196,7 @@ def test_joint_initialized_through_the_config_starts_from_the_pretrained_encoder
     nlp.initialize(lambda: examples)
     pipe = nlp.get_pipe("rnn_joint")
     assert_starts_from(pipe, en_encoder)
-    own = DocFeaturizer.from_docs([eg.predicted for eg in examples], ["NORM"])
+    own = DocFeaturizer.from_docs([eg.predicted for eg in examples], ["NORM"], min_freq=1, max_length=512)
     assert pipe.model.attrs["featurizer"].vocab_sizes[0] > own.vocab_sizes[0]  # the 320 texts', not these 40
     assert "initial_encoder" not in pipe.model.attrs
     nlp("wake me up at 7 am")

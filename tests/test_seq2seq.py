@@ -22,7 +22,7 @@ from nlp_rnn.nn.decoder import DecoderState, RNNDecoder
 from nlp_rnn.nn.masking import lengths_to_mask
 from nlp_rnn.nn.search import beam_search, gnmt_length_penalty, greedy_search, score_sequences
 from nlp_rnn.nn.outputs import Seq2SeqGold
-from nlp_rnn.nn.seq2seq import Seq2Seq, build_seq2seq, sequence_cross_entropy
+from nlp_rnn.nn.seq2seq import Seq2Seq, attach_decoder, sequence_cross_entropy
 from nlp_rnn.nn.target_ids import BOS, EOS, N_SPECIAL, PAD, make_targets
 from nlp_rnn.nn.text_encoder import build_text_encoder
 
@@ -45,6 +45,24 @@ def pad_sources(seqs, extra=0):
 def random_sequences(lengths, seed):
     generator = torch.Generator().manual_seed(seed)
     return [torch.randint(N_SPECIAL, VOCAB, (n,), generator=generator).tolist() for n in lengths]
+
+
+#: the tiny models' encoder and decoder settings (the nn modules have no defaults of their own)
+ENCODER = dict(cell="lstm", num_layers=1, bidirectional=True, dropout=0.0, embedding_dropout=0.0, word_dropout=0.0,
+               conv_filters=0, conv_kernel=3, conv_stride=1)
+DECODER = dict(cell="gru", num_layers=1, attention="bahdanau", input_feeding=True, dropout=0.0, embedding_dropout=0.0,
+               tie_embeddings=False)
+
+
+def build_seq2seq(src_vocab_sizes, src_widths, tgt_vocab_size, tgt_embedding_size, encoder_hidden, decoder_hidden,
+                  encoder_cell="lstm", decoder_cell="gru", decoder_layers=1, attention="bahdanau", input_feeding=True,
+                  lstm_cell_init="zeros"):
+    """A :class:`Seq2Seq` of the :data:`ENCODER` and :data:`DECODER` settings, changed by the arguments
+    (encoder_hidden is per direction), without label smoothing."""
+    encoder = build_text_encoder(src_vocab_sizes, src_widths, encoder_hidden, **dict(ENCODER, cell=encoder_cell))
+    decoder = dict(DECODER, cell=decoder_cell, num_layers=decoder_layers, attention=attention, input_feeding=input_feeding)
+    return attach_decoder(encoder, tgt_vocab_size, tgt_embedding_size, decoder_hidden, label_smoothing=0.0,
+                          lstm_cell_init=lstm_cell_init, **decoder)
 
 
 CONFIGS = {
@@ -116,7 +134,7 @@ def test_build_attention_types_and_errors():
 @pytest.mark.parametrize("attention", ["bahdanau", "luong_dot", "luong_general", "none"])
 def test_decoder_shapes(cell, attention):
     torch.manual_seed(0)
-    decoder = RNNDecoder(VOCAB, 5, 6, 6, cell=cell, num_layers=2, attention=attention).eval()
+    decoder = RNNDecoder(VOCAB, 5, 6, 6, **dict(DECODER, cell=cell, num_layers=2, attention=attention)).eval()
     encoder_outputs, encoder_final = torch.randn(3, 7, 6), torch.randn(3, 6)
     mask = lengths_to_mask(torch.tensor([7, 2, 4]), 7)
     state = decoder.init_state(encoder_final, encoder_outputs)
@@ -158,15 +176,15 @@ def test_teacher_forcing_equals_stepwise_decoding(config):
 
 
 def test_tied_embeddings_and_size_checks():
-    decoder = RNNDecoder(VOCAB, 6, 6, 4, tie_embeddings=True)
+    decoder = RNNDecoder(VOCAB, 6, 6, 4, **dict(DECODER, tie_embeddings=True))
     assert decoder.output.weight is decoder.embedding.weight
     with pytest.raises(ValueError, match="tie_embeddings"):
-        RNNDecoder(VOCAB, 5, 6, 4, tie_embeddings=True)
+        RNNDecoder(VOCAB, 5, 6, 4, **dict(DECODER, tie_embeddings=True))
     with pytest.raises(ValueError, match="cell"):
-        RNNDecoder(VOCAB, 5, 6, 4, cell="rnn")
-    encoder = build_text_encoder([VOCAB], [4], 5)  # width 10
+        RNNDecoder(VOCAB, 5, 6, 4, **dict(DECODER, cell="rnn"))
+    encoder = build_text_encoder([VOCAB], [4], 5, **ENCODER)  # width 10
     with pytest.raises(ValueError, match="encoder width"):
-        Seq2Seq(encoder, RNNDecoder(VOCAB, 5, 6, 8))
+        Seq2Seq(encoder, RNNDecoder(VOCAB, 5, 6, 8, **DECODER), label_smoothing=0.0)
 
 
 # --------------------------------------------------------------------------------------- loss

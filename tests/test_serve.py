@@ -188,14 +188,14 @@ def test_out_of_scope_record_is_rasa_fallback():
 
 
 def test_rejected_text_is_served_as_rasa_fallback(joint_nlp):
-    """msp rejection = a confidence threshold of 1 - oos_threshold: Rasa's FallbackClassifier threshold."""
+    """msp rejection = a confidence threshold of 1 - oos.threshold: Rasa's FallbackClassifier threshold."""
     text = "wake me up at 7 am tomorrow"
     pipe = joint_nlp.get_pipe("rnn_joint")
     saved = dict(pipe.cfg)
     cats = joint_nlp(text).cats
     top = max(cats.values())
     try:
-        pipe.cfg.update(oos_score="msp", oos_threshold=1 - top - 0.01)  # confidence threshold top + 0.01: rejected
+        pipe.cfg.update(oos=dict(pipe.cfg["oos"], score="msp", threshold=1 - top - 0.01))  # confidence threshold top + 0.01: rejected
         with TestClient(create_app(joint_nlp, ServeSettings(model="memory"))) as client:
             body = client.post("/model/parse", json={"text": text}).json()
     finally:

@@ -36,9 +36,11 @@ def test_a_pruned_baseline_has_no_default_dev_score():
 
 
 def test_pruning_saving_and_same_best():
-    pruned = {"minutes": 30.0, "best_dev_score": 0.950, "best_params": {"x": 1}}
-    same = tune_search.pruning_figures(pruned, {"minutes": 60.0, "best_dev_score": 0.950, "best_params": {"x": 1}})
-    assert same["saving"] == pytest.approx(0.5) and same["same_best_settings"] and same["same_best"]
+    pruned = {"steps_trained": 3000, "minutes_in_trials": 30.0, "best_dev_score": 0.950, "best_params": {"x": 1}}
+    same = tune_search.pruning_figures(pruned, {"steps_trained": 6000, "minutes_in_trials": 40.0, "best_dev_score": 0.950,
+                                                "best_params": {"x": 1}})
+    assert same["saving"] == pytest.approx(0.5) and same["saving_minutes"] == pytest.approx(0.25)
+    assert same["same_best_settings"] and same["same_best"]
     close = tune_search.pruning_figures(pruned, {"minutes": 40.0, "best_dev_score": 0.9515, "best_params": {"x": 2}})
     assert not close["same_best_settings"] and close["same_best"] and close["dev_gap_points"] == pytest.approx(0.15)
     far = tune_search.pruning_figures(pruned, {"minutes": 40.0, "best_dev_score": 0.9530, "best_params": {"x": 2}})
@@ -49,9 +51,9 @@ def test_checks_and_markdown():
     results = {
         "set": "sample", "config": "pipelines/joint_en.cfg", "machine": "x86_64, 2 CPUs", "trials": 3, "seeds": [0, 1],
         "fixed": {"training.max_steps": "30"},
-        "search": {"minutes": 2.0, "counts": {"complete": 2, "pruned": 1, "failed": 0}, "steps_trained": 90, "best_trial": 1,
+        "search": {"minutes_in_trials": 2.0, "counts": {"complete": 2, "pruned": 1, "failed": 0}, "steps_trained": 90, "best_trial": 1,
                    "best_dev_score": 0.95, "baseline_dev_score": 0.93, "best_params": {"a.b.dropout": 0.25}},
-        "noprune": {"minutes": 4.0, "counts": {"complete": 3}, "steps_trained": 120, "best_trial": 1,
+        "noprune": {"minutes_in_trials": 4.0, "counts": {"complete": 3}, "steps_trained": 120, "best_trial": 1,
                     "best_dev_score": 0.95, "baseline_dev_score": 0.93, "best_params": {"a.b.dropout": 0.25}},
         "retrain": {"default": {"intent_accuracy": 0.97, "spread": {"intent_accuracy": 0.004}, "seconds_to_best_dev": 10},
                     "best": {"intent_accuracy": 0.967, "spread": {"intent_accuracy": 0.002}, "seconds_to_best_dev": 12}},
@@ -62,10 +64,10 @@ def test_checks_and_markdown():
     results["checks"] = tune_search.checks(results)
     met = {row["check"].split(":")[0].split(" ≥")[0]: row["met"] for row in results["checks"]}
     assert met["best dev score"] is True and met["test intent_accuracy"] is True  # 96.7 ≥ 97.0 − 0.4
-    assert met["pruning saves"] is True
+    assert met["pruning saves"] is False  # 90 of 120 steps
     text = tune_search.markdown(results)
     assert "**Reduced run**" in text and "| --jobs 2 | 2.50 | 96.0 | 1.60 |" in text
-    assert "| default | 97.00 ± 0.20 |" in text and "| pruning saves ≥ 40% of the search's minutes | 50.0% | yes |" in text
+    assert "| default | 97.00 ± 0.20 |" in text and "| pruning saves ≥ 40% of the search's training steps | 25.0% (50.0% of the trials' minutes) | no |" in text
 
 
 def test_fixed_overrides_may_not_set_the_data_or_the_seed():

@@ -93,26 +93,30 @@ class TextEncoderSettings:
             )
 
 
+#: the defaults, read by the registered block's signature (written once, in the dataclass)
+_DEFAULTS = TextEncoderSettings()
+
+
 @registry.architectures("nlp_rnn.TextEncoder.v1")
 def build_text_encoder_settings(
-    features: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-    feature_widths: List[int] = [128, 32, 32, 16],
-    min_freq: int = 1,
-    max_length: int = 512,
-    cell: str = "lstm",
-    hidden_size: int = 256,
-    num_layers: int = 1,
-    bidirectional: bool = True,
-    dropout: float = 0.2,
-    embedding_dropout: float = 0.1,
-    word_dropout: float = 0.0,
-    conv_filters: int = 0,
-    conv_kernel: int = 3,
-    conv_stride: int = 1,
-    include_static_vectors: bool = False,
-    freeze_static_vectors: bool = True,
+    features: List[str] = _DEFAULTS.features,
+    feature_widths: List[int] = _DEFAULTS.feature_widths,
+    min_freq: int = _DEFAULTS.min_freq,
+    max_length: int = _DEFAULTS.max_length,
+    cell: str = _DEFAULTS.cell,
+    hidden_size: int = _DEFAULTS.hidden_size,
+    num_layers: int = _DEFAULTS.num_layers,
+    bidirectional: bool = _DEFAULTS.bidirectional,
+    dropout: float = _DEFAULTS.dropout,
+    embedding_dropout: float = _DEFAULTS.embedding_dropout,
+    word_dropout: float = _DEFAULTS.word_dropout,
+    conv_filters: int = _DEFAULTS.conv_filters,
+    conv_kernel: int = _DEFAULTS.conv_kernel,
+    conv_stride: int = _DEFAULTS.conv_stride,
+    include_static_vectors: bool = _DEFAULTS.include_static_vectors,
+    freeze_static_vectors: bool = _DEFAULTS.freeze_static_vectors,
 ) -> TextEncoderSettings:
-    """The encoder block: see :class:`TextEncoderSettings`."""
+    """The encoder block: see :class:`TextEncoderSettings` (where the defaults are written)."""
     return TextEncoderSettings(
         features=list(features), feature_widths=list(feature_widths), min_freq=min_freq, max_length=max_length,
         cell=cell, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
@@ -123,10 +127,11 @@ def build_text_encoder_settings(
 
 
 def encoder_block(**overrides: Any) -> Dict[str, Any]:
-    """A ``[model.encoder]`` config block: ``nlp_rnn.TextEncoder.v1`` with the
-    :class:`TextEncoderSettings` defaults, changed by ``overrides`` (the components' default
-    configs are written with it, so the encoder settings are spelled out once)."""
-    return {"@architectures": "nlp_rnn.TextEncoder.v1", **TextEncoderSettings(**overrides).hparams()}
+    """A ``[model.encoder]`` config block: ``nlp_rnn.TextEncoder.v1`` with only ``overrides``
+    (checked against :class:`TextEncoderSettings`); filling the config adds the defaults from the
+    signature, so the components' default configs state only what differs."""
+    TextEncoderSettings(**overrides)
+    return {"@architectures": "nlp_rnn.TextEncoder.v1", **overrides}
 
 
 def nest_encoder_settings(settings: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,7 +1,7 @@
 """``nlp_rnn.IntentClassifier.v2``: Docs → intent logits over a nested encoder block.
 
-``nlp_rnn.IntentClassifier.v1`` (every encoder setting flat in the model block) stays
-registered so pipelines saved with it keep loading; it builds the same model.
+``nlp_rnn.IntentClassifier.v1`` (every encoder setting flat in the model block) lives in
+:mod:`.legacy`, for pipelines saved with it; it builds the same model.
 """
 
 from typing import Any, Dict, List, Optional
@@ -30,32 +30,6 @@ def build_intent_classifier(
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
     hparams = dict(encoder.hparams(), pooling=pooling, ngram_size=ngram_size)
     return make_lazy_torch_model("rnn_intent_classifier", hparams, _build_module, {"nO": nO})
-
-
-@registry.architectures("nlp_rnn.IntentClassifier.v1")
-def build_intent_classifier_v1(
-    features: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-    feature_widths: List[int] = [128, 32, 32, 16],
-    min_freq: int = 1,
-    max_length: int = 512,
-    cell: str = "lstm",
-    hidden_size: int = 256,
-    num_layers: int = 1,
-    bidirectional: bool = True,
-    dropout: float = 0.2,
-    embedding_dropout: float = 0.1,
-    word_dropout: float = 0.1,
-    conv_filters: int = 0,
-    conv_kernel: int = 3,
-    conv_stride: int = 1,
-    include_static_vectors: bool = False,
-    freeze_static_vectors: bool = True,
-    pooling: str = "max",
-    ngram_size: int = 1,
-    nO: Optional[int] = None,
-) -> Model[List[Doc], Any]:
-    """The flat v1 block (kept for saved pipelines): ``IntentClassifier.v2`` with these encoder settings."""
-    return build_intent_classifier(TextEncoderSettings.pick(locals()), pooling, ngram_size, nO)
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]):

@@ -3,8 +3,8 @@
 
 The tag list is not a setting: the component derives it from the slot labels it finds at
 ``initialize()`` and hands it over in ``model.attrs["build_info"]["tags"]``; the number of tags
-follows from it. ``nlp_rnn.JointIntentSlot.v1`` (flat encoder settings, an ``n_tags`` dim) stays
-registered so saved pipelines keep loading; it builds the same model.
+follows from it. ``nlp_rnn.JointIntentSlot.v1`` (flat encoder settings, an ``n_tags`` dim) lives in
+:mod:`.legacy`, for saved pipelines; it builds the same model.
 """
 
 from typing import Any, Dict, List, Optional
@@ -34,17 +34,22 @@ def build_joint_intent_slot(
     ngram_size: int = 0,
     token_intent: bool = False,
     n_intents: Optional[int] = None,
+    label_smoothing: float = 0.0,
 ) -> Model[List[Doc], Any]:
     """Joint intent + slots. The slot head predicts BILUO tags, decoded with constraints so
     spans are always well formed; ``use_crf`` trains transition scores. ``slot_to_intent`` feeds
     the slot-tag distribution into the intent layer; ``ngram_size > 0`` adds a linear bag of
     word 1..n-grams as a second intent member; ``token_intent`` a member where every token votes.
-    Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
+    ``label_smoothing`` is the ε of the intent cross-entropy and, without ``use_crf``, of the
+    per-token slot cross-entropy (with the CRF it smooths the intent loss only); this signature is
+    where its default (0, off) is written. Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
     encoder.check_one_state_per_token("JointIntentSlot")
     hparams = dict(encoder.hparams(), pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent,
-                   ngram_size=ngram_size, token_intent=token_intent)
+                   ngram_size=ngram_size, token_intent=token_intent, label_smoothing=label_smoothing)
     return make_lazy_torch_model("rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents})
 
 
@@ -56,36 +61,6 @@ def build_tagger(encoder: TextEncoderSettings, use_crf: bool = True) -> Model[Li
     encoder.check_one_state_per_token("Tagger")
     hparams = dict(encoder.hparams(), use_crf=use_crf, pooling="max", slot_to_intent=False, ngram_size=0, token_intent=False)
     return make_lazy_torch_model("rnn_tagger", hparams, _build_module, {})
-
-
-@registry.architectures("nlp_rnn.JointIntentSlot.v1")
-def build_joint_intent_slot_v1(
-    features: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-    feature_widths: List[int] = [128, 32, 32, 16],
-    min_freq: int = 1,
-    max_length: int = 512,
-    cell: str = "lstm",
-    hidden_size: int = 128,
-    num_layers: int = 1,
-    bidirectional: bool = True,
-    dropout: float = 0.2,
-    embedding_dropout: float = 0.1,
-    word_dropout: float = 0.0,
-    include_static_vectors: bool = False,
-    freeze_static_vectors: bool = True,
-    pooling: str = "max",
-    use_crf: bool = True,
-    slot_to_intent: bool = False,
-    ngram_size: int = 0,
-    token_intent: bool = False,
-    n_intents: Optional[int] = None,
-    n_tags: Optional[int] = None,
-) -> Model[List[Doc], Any]:
-    """The flat v1 block (kept for saved pipelines): ``JointIntentSlot.v2`` with these encoder
-    settings; ``n_tags`` is ignored (the tags come from the component)."""
-    return build_joint_intent_slot(
-        TextEncoderSettings.pick(locals()), pooling, use_crf, slot_to_intent, ngram_size, token_intent, n_intents
-    )
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]):
@@ -108,4 +83,5 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
         text_encoder, slot_head, n_intents, pooling=hparams["pooling"],
         slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"], bag_of_ngrams=bag,
         token_intent=hparams.get("token_intent", False),
+        label_smoothing=hparams.get("label_smoothing", 0.0),  # the tagger has none: off
     )

@@ -1,5 +1,5 @@
 """``nlp_rnn.Seq2SeqTranslator.v2``: Docs → target-token ids with an attentional encoder-decoder
-over a nested encoder block (``.v1``, flat encoder settings, stays registered for saved pipelines).
+over a nested encoder block (``.v1``, flat encoder settings, is in :mod:`.legacy` for saved pipelines).
 
 The source side goes through the shared :class:`DocFeaturizer` (e.g. Chinese characters from
 spaCy's ``zh`` ``segmenter = "char"``, plus jieba ``SOFTWORD`` / ``JIEBA_WORD`` features). The
@@ -85,39 +85,6 @@ def build_seq2seq_translator(
         label_smoothing=label_smoothing,
     )
     return make_lazy_torch_model("rnn_seq2seq_translator", hparams, _build_module, {})
-
-
-@registry.architectures("nlp_rnn.Seq2SeqTranslator.v1")
-def build_seq2seq_translator_v1(
-    features: List[str] = ["ORTH"],
-    feature_widths: List[int] = [256],
-    min_freq: int = 1,
-    max_length: int = 256,
-    cell: str = "gru",
-    hidden_size: int = 256,
-    num_layers: int = 1,
-    bidirectional: bool = True,
-    decoder_cell: str = "gru",
-    decoder_hidden_size: int = 512,
-    decoder_layers: int = 1,
-    attention: str = "bahdanau",
-    input_feeding: bool = True,
-    target_width: int = 256,
-    target_units: str = "tokens",
-    target_lang: str = "en",
-    target_min_freq: int = 1,
-    max_target_length: int = 128,
-    tie_embeddings: bool = False,
-    dropout: float = 0.2,
-    embedding_dropout: float = 0.1,
-    label_smoothing: float = 0.1,
-) -> Model[List[Doc], Any]:
-    """The flat v1 block (kept for saved pipelines): ``Seq2SeqTranslator.v2`` with these encoder
-    settings (no word dropout, Conv1D or static vectors, as v1 had none)."""
-    return build_seq2seq_translator(
-        TextEncoderSettings.pick(locals()), decoder_cell, decoder_hidden_size, decoder_layers, attention, input_feeding, target_width,
-        target_units, target_lang, target_min_freq, max_target_length, tie_embeddings, label_smoothing,
-    )
 
 
 def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict[str, int]) -> Seq2Seq:

@@ -161,7 +161,7 @@ def train_command(
     (each is checked against the config). The final step is always evaluated; model-best is the
     best evaluation after step 0. Intent models are then fitted on dev, in model-best and
     model-last: the prior correction (prior_weight; see --no-tune-prior), the temperature
-    (calibrated confidences) and, with an oos_score, the out-of-scope threshold."""
+    (calibrated confidences) and, with an oos.score, the out-of-scope threshold."""
     start(threads)
     from spacy.cli._util import parse_config_overrides
 

@@ -20,16 +20,16 @@ def tune_saved_oos(
     choose_score: bool = False,
 ) -> Dict[str, Dict]:
     """Fit the temperature, the class Gaussians (``mahalanobis``, ``msp_mahalanobis``; on ``train``: default the
-    pipeline's ``paths.train``) and ``oos_threshold`` of every intent component of the pipeline in
+    pipeline's ``paths.train``) and the threshold of every intent component of the pipeline in
     ``model_dir`` on ``dev`` (default: its ``paths.dev``); save each component in place.
-    ``score`` replaces the saved ``oos_score``; ``in_scope_share`` / ``max_in_scope_loss`` (one
+    ``score`` replaces the saved ``oos.score``; ``in_scope_share`` / ``max_in_scope_loss`` (one
     or neither) choose the threshold rule for dev data without out-of-scope docs, replacing the
     saved one (:func:`threshold_rule`). With ``choose_score`` (``nlp-rnn train``) and no ``score``,
-    a component whose ``oos_score`` is ``"none"`` gets a score chosen on dev
+    a component whose ``oos.score`` is ``"none"`` gets a score chosen on dev
     (:func:`nlp_rnn.pipeline.oos_score_choice.choose_score`) when train or dev hold out-of-scope
     examples, and every component's cfg records how many (``oos_examples``). The fitted settings
-    are saved in each component and in the pipeline's ``config.cfg``
-    (:func:`nlp_rnn.cli.saved_config.write_settings_into_config`). Returns {component: what was
+    are saved in each component's ``cfg["oos"]`` and in the pipeline's ``config.cfg`` as
+    ``[components.NAME.oos]`` (:func:`nlp_rnn.cli.saved_config.write_settings_into_config`). Returns {component: what was
     chosen} (empty when the pipeline has no intent component). Raises ValueError /
     FileNotFoundError with one clear line."""
     from ..training.cached_corpus import CachedCorpus
@@ -47,7 +47,7 @@ def tune_saved_oos(
     if not components:
         return {}
     for _, pipe in components:
-        pipe.cfg.update(threshold_rule(pipe.cfg, score, in_scope_share, max_in_scope_loss))
+        pipe.cfg["oos"] = threshold_rule(pipe.cfg["oos"], score, in_scope_share, max_in_scope_loss)
     dev = dev or nlp.config["paths"].get("dev")
     if not dev:
         raise ValueError(f"{model_dir}: no dev data to fit the out-of-scope settings on: pass DEV")
@@ -55,13 +55,13 @@ def tune_saved_oos(
         raise FileNotFoundError(f"dev data not found: {dev}")
     train = train or nlp.config["paths"].get("train")
     examples = {"train": count_in_docbins(train), "dev": count_in_docbins(dev)} if choose_score and score is None else None
-    chosen_on_dev = [name for name, pipe in components if examples and any(examples.values()) and pipe.cfg["oos_score"] == "none"]
-    needing = sorted({pipe.cfg["oos_score"] for _, pipe in components if uses_gaussians(pipe.cfg["oos_score"])})
+    chosen_on_dev = [name for name, pipe in components if examples and any(examples.values()) and pipe.cfg["oos"]["score"] == "none"]
+    needing = sorted({pipe.cfg["oos"]["score"] for _, pipe in components if uses_gaussians(pipe.cfg["oos"]["score"])})
     needing += [s for s in AUTO_OOS_SCORES if chosen_on_dev and uses_gaussians(s)]
     train_examples = None
     if needing:
         if not train or not Path(train).exists():
-            raise FileNotFoundError(f"oos_score = {needing[0]!r} needs the training data (--train): {train or 'not given'}")
+            raise FileNotFoundError(f"oos.score = {needing[0]!r} needs the training data (--train): {train or 'not given'}")
         train_examples = list(CachedCorpus(train)(nlp))
     dev_examples = list(CachedCorpus(dev)(nlp))
     chosen = {}
@@ -78,24 +78,23 @@ def tune_saved_oos(
     return chosen
 
 
-def threshold_rule(cfg: Dict, score: Optional[str], in_scope_share: Optional[float], max_in_scope_loss: Optional[float]) -> Dict:
-    """The ``oos_score`` / ``oos_in_scope_share`` / ``oos_max_in_scope_loss`` a run uses: the
-    saved ones, replaced by what the run was given. ``in_scope_share`` clears a saved
-    ``oos_max_in_scope_loss`` (which would otherwise win); giving both is an error; the values are
-    checked as a new component checks them (ValueError naming the setting)."""
-    from ..oos.settings import OOS_DEFAULTS, oos_cfg
+def threshold_rule(block: Dict, score: Optional[str], in_scope_share: Optional[float], max_in_scope_loss: Optional[float]) -> Dict:
+    """The out-of-scope block a run uses: the saved ``block``, its ``score`` / ``in_scope_share`` /
+    ``max_in_scope_loss`` replaced by what the run was given. ``in_scope_share`` clears a saved
+    ``max_in_scope_loss`` (which would otherwise win); giving both is an error; the block is
+    checked as a new component checks it (ValueError naming the setting)."""
+    from ..oos.settings import checked_block
 
     if in_scope_share is not None and max_in_scope_loss is not None:
         raise ValueError("give --in-scope-share or --max-in-scope-loss, not both")
-    settings = {key: cfg.get(key, default) for key, default in OOS_DEFAULTS.items()}
+    settings = dict(block)
     if score is not None:
-        settings["oos_score"] = score
+        settings["score"] = score
     if in_scope_share is not None:
-        settings.update(oos_in_scope_share=in_scope_share, oos_max_in_scope_loss=None)
+        settings.update(in_scope_share=in_scope_share, max_in_scope_loss=None)
     if max_in_scope_loss is not None:
-        settings["oos_max_in_scope_loss"] = max_in_scope_loss
-    checked = oos_cfg(**settings)
-    return {key: checked[key] for key in ("oos_score", "oos_in_scope_share", "oos_max_in_scope_loss")}
+        settings["max_in_scope_loss"] = max_in_scope_loss
+    return checked_block(settings)
 
 
 def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
@@ -107,13 +106,13 @@ def describe(model_dir: Path, chosen: Dict[str, Dict]) -> str:
         if "score_choice" in r:
             compared = ", ".join(f"{s} {v:.4f}" for s, v in r["score_choice"]["dev_macro_f1_open"].items())
             lines.append(f"{model_dir} {name}: train / dev hold {r['examples']['train']} / {r['examples']['dev']} out-of-scope examples, so "
-                         f"out-of-scope scoring is on although the config says oos_score = \"none\": {r['score']} chosen on dev"
+                         f"out-of-scope scoring is on although the config says oos.score = \"none\": {r['score']} chosen on dev"
                          + (f" (dev macro F1 over the intents + out of scope: {compared})" if compared else " (no out-of-scope dev docs to compare scores on)"))
         line = f"{model_dir} {name}: temperature = {r['temperature']:.3f}"
         if "threshold" in r:
             how = {"dev_macro_f1_open": "best dev macro F1 (known + open)", "in_scope_loss": "most rejection within the in-scope accuracy budget; share kept"}.get(
                 r["method"], "in-scope share kept on dev")
-            line += f", oos_threshold = {r['threshold']:.4g} ({how}: {r['dev_value']:.4f})"
+            line += f", oos.threshold = {r['threshold']:.4g} ({how}: {r['dev_value']:.4f})"
         lines.append(line)
     return "\n".join(lines)
 
@@ -123,7 +122,7 @@ def tune_oos_command(
     model: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/model-best)"),
     dev: Optional[Path] = typer.Argument(None, help="Dev DocBin (.spacy); default: the paths.dev the pipeline was trained with"),
     train: Optional[Path] = typer.Option(None, "--train", help="Training DocBin for the class Gaussians (mahalanobis, msp_mahalanobis); default: paths.train"),
-    score: Optional[str] = typer.Option(None, "--score", help="Set oos_score: none, msp, energy, mahalanobis or msp_mahalanobis"),
+    score: Optional[str] = typer.Option(None, "--score", help="Set the oos block's score: none, msp, energy, mahalanobis or msp_mahalanobis"),
     in_scope_share: Optional[float] = typer.Option(
         None, "--in-scope-share", help="Share of in-scope dev docs to keep when dev has no out-of-scope docs (replaces a saved --max-in-scope-loss)"
     ),

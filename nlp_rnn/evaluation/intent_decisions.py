@@ -2,7 +2,7 @@
 
 A decision is a set of labels: the top intent (exclusive classes) or every label at or above
 ``threshold`` (multi-label), and the empty set when the doc is out of scope: rejected by the
-component (``doc._.out_of_scope``, exclusive intents with an ``oos_threshold``) or, multi-label,
+component (``doc._.out_of_scope``, exclusive intents with an ``oos.threshold``) or, multi-label,
 no label reaching the threshold. The *top intent* is what the model would answer without
 rejection.
 """

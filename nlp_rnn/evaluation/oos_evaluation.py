@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..oos.examples import is_out_of_scope_example
+from ..oos.settings import oos_block
 from .calibration import expected_calibration_error, plot_reliability_diagram, reliability_bins
 from .intent_decisions import decided_intents
 from .intent_metrics import cats_to_labels
@@ -58,15 +59,15 @@ def oos_evaluation(nlp: Language, gold_docs: List[Doc], predicted: List[Doc], ba
         return results
     conf, correct = _calibration_rows(predicted, gold)
     results["ece"] = expected_calibration_error(conf, correct)
-    curves = {"after temperature scaling" if pipe.cfg.get("temperature", 1.0) != 1.0 else "model": reliability_bins(conf, correct)}
-    temperature = pipe.cfg.get("temperature", 1.0)
+    temperature = oos_block(pipe.cfg)["temperature"]
+    curves = {"after temperature scaling" if temperature != 1.0 else "model": reliability_bins(conf, correct)}
     if temperature != 1.0:
         results["temperature"] = temperature
-        pipe.cfg["temperature"] = 1.0
+        pipe.cfg["oos"]["temperature"] = 1.0
         try:
             raw = list(nlp.pipe([d.text for d in gold_docs], batch_size=batch_size))
         finally:
-            pipe.cfg["temperature"] = temperature
+            pipe.cfg["oos"]["temperature"] = temperature
         conf_raw, correct_raw = _calibration_rows(raw, gold)
         results["ece_before_temperature"] = expected_calibration_error(conf_raw, correct_raw)
         curves = {"before (T = 1)": reliability_bins(conf_raw, correct_raw), **curves}

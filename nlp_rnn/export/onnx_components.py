@@ -11,22 +11,21 @@ A component folder holds ``cfg`` (the torch component's settings and labels), ``
 ``model.onnx`` and, for taggers, ``crf.json`` (transition scores and masks).
 """
 
-from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 
 from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
 from ..length_buckets import length_buckets
+from ..oos.flat_keys import nest_flat_keys
 from ..oos.marking import mark_docs, oos_scores
 from ..oos.probabilities import corrected_and_calibrated, member_softmax_mean
+from ..oos.settings import oos_block
 from ..slot_tags import SlotTagSet
+from .exported_pipe import BYTES, JSON, ExportedPipe
 from .numpy_crf import NumpyCRF, softmax_scores
 from .onnx_session import OnnxGraph
 
@@ -37,8 +36,11 @@ LENGTH_CHUNK = 32  # docs per graph call in a large batch (sorted by length)
 TORCH_FACTORIES = {"rnn_intent": "rnn_intent_onnx", "rnn_joint": "rnn_joint_onnx", "rnn_tagger": "rnn_tagger_onnx"}
 
 
-class OnnxPipe(Pipe):
-    """Shared loading, saving and batching; subclasses implement ``predict`` / ``set_annotations``."""
+class OnnxPipe(ExportedPipe):
+    """An exported intent / joint / tagger component: one graph over the featurizer's ids (and,
+    for taggers, CRF transitions); subclasses implement ``predict`` / ``set_annotations``."""
+
+    PARTS = ((FEATURIZER_FILE, JSON, True), (MODEL_FILE, BYTES, True), (CRF_FILE, JSON, False))
 
     def __init__(self, vocab, name: str):
         install_extensions()  # before the first doc: records decide their fields from them at load time
@@ -49,19 +51,6 @@ class OnnxPipe(Pipe):
         self.graph: Optional[OnnxGraph] = None
         self.model_bytes = b""
         self.crf: Optional[NumpyCRF] = None
-
-    @property
-    def is_trainable(self) -> bool:
-        return False
-
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations([doc], self.predict([doc]))
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        for docs in util.minibatch(stream, size=batch_size):
-            self.set_annotations(docs, self.predict(docs))
-            yield from docs
 
     def _run(self, docs: List[Doc]) -> Dict[str, numpy.ndarray]:
         """The graph's outputs for ``docs`` (rows in input order; ``emissions`` padded to the
@@ -89,50 +78,29 @@ class OnnxPipe(Pipe):
             outputs[name] = merged
         return outputs
 
-    def set_state(self, cfg: Dict, featurizer: Dict, model_bytes: bytes, crf: Optional[Dict] = None) -> None:
-        """Install settings, featurizer, graph and CRF (what :meth:`from_disk` reads)."""
-        self.cfg.update(cfg)
-        self.featurizer = DocFeaturizer.from_dict(featurizer)
-        self.model_bytes = model_bytes
-        self.graph = OnnxGraph(model_bytes)
-        self.crf = NumpyCRF.from_dict(crf) if crf else None
+    def parts(self) -> Dict:
+        if self.featurizer is None:
+            return {}
+        parts = {FEATURIZER_FILE: self.featurizer.to_dict(), MODEL_FILE: self.model_bytes}
+        if self.crf is not None:
+            parts[CRF_FILE] = self.crf.to_dict()
+        return parts
+
+    def set_parts(self, cfg: Dict, parts: Dict) -> None:
+        """Install settings, featurizer, graph and CRF. A cfg exported with the flat out-of-scope
+        keys is read into the ``oos`` block."""
+        self.cfg.update(nest_flat_keys(cfg))
+        self.featurizer = DocFeaturizer.from_dict(parts[FEATURIZER_FILE])
+        self.model_bytes = parts[MODEL_FILE]
+        self.graph = OnnxGraph(self.model_bytes)
+        self.crf = NumpyCRF.from_dict(parts[CRF_FILE]) if parts.get(CRF_FILE) else None
         self._on_state_loaded()
+
+    def set_cfg(self, cfg: Dict) -> None:
+        self.cfg.update(nest_flat_keys(cfg))
 
     def _on_state_loaded(self) -> None:
         """Hook for subclasses: derive helpers from the loaded cfg."""
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        path = util.ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-        if self.featurizer is not None:
-            srsly.write_json(path / FEATURIZER_FILE, self.featurizer.to_dict())
-            (path / MODEL_FILE).write_bytes(self.model_bytes)
-        if self.crf is not None:
-            srsly.write_json(path / CRF_FILE, self.crf.to_dict())
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
-        path = Path(path)
-        try:
-            crf = srsly.read_json(path / CRF_FILE) if (path / CRF_FILE).exists() else None
-            self.set_state(srsly.read_json(path / "cfg"), srsly.read_json(path / FEATURIZER_FILE), (path / MODEL_FILE).read_bytes(), crf)
-        except Exception as error:  # OSError, JSON errors, onnxruntime's own exceptions
-            raise ValueError(f"cannot load component {self.name!r} from {path}: {error}") from error
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        msg = {"cfg": self.cfg, "featurizer": self.featurizer.to_dict() if self.featurizer else None, "model": self.model_bytes}
-        msg["crf"] = self.crf.to_dict() if self.crf is not None else None
-        return srsly.msgpack_dumps(msg)
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
-        msg = srsly.msgpack_loads(bytes_data)
-        if msg["featurizer"] is None:
-            self.cfg.update(msg["cfg"])
-        else:
-            self.set_state(msg["cfg"], msg["featurizer"], msg["model"], msg["crf"])
-        return self
-
 
 def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = True) -> numpy.ndarray:
     """logits (n, n_members, n_labels) → (n, n_labels) float32: softmax (or sigmoid) per member,
@@ -148,9 +116,9 @@ def intent_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = Tru
 
 def mark_out_of_scope(docs: List[Doc], cfg: Dict, outputs: Dict[str, numpy.ndarray], probs, exclusive: bool = True) -> None:
     """``doc._.oos_score`` / ``doc._.out_of_scope`` as the torch components write them, when the
-    component has out-of-scope scoring (``oos_score`` other than "none"), with the same numpy
+    component has out-of-scope scoring (``oos.score`` other than "none"), with the same numpy
     code (:mod:`nlp_rnn.oos.marking`)."""
-    if cfg.get("oos_score", "none") == "none":
+    if oos_block(cfg)["score"] == "none":
         return
     scores = oos_scores(cfg, outputs["intent_logits"], probs, outputs.get("features"), exclusive)
     mark_docs(docs, cfg, scores, probs, exclusive)

@@ -10,17 +10,14 @@ A component folder holds ``cfg`` (the torch component's settings, ``num_layers``
 ``hidden_size``), ``chars.json`` (the character vocabulary) and ``lm_step.onnx``.
 """
 
-from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 
 from ..char_vocab import CharVocab
+from .exported_pipe import BYTES, JSON, ExportedPipe
 from .onnx_session import NEXT, OnnxGraph
 
 LM_FILE = "lm_step.onnx"
@@ -68,8 +65,10 @@ class OnnxLMSteps:
         return self._run(numpy.asarray(ids, dtype="int64")[:, None], state)
 
 
-class OnnxLanguageModel(Pipe):
+class OnnxLanguageModel(ExportedPipe):
     """The exported character language model (see the module docstring)."""
+
+    PARTS = ((VOCAB_FILE, JSON, True), (LM_FILE, BYTES, True))
 
     def __init__(self, vocab, name: str):
         self.vocab = vocab
@@ -78,10 +77,6 @@ class OnnxLanguageModel(Pipe):
         self.chars: Optional[CharVocab] = None
         self.graph: Optional[OnnxGraph] = None
         self.model_bytes = b""
-
-    @property
-    def is_trainable(self) -> bool:
-        return False
 
     @property
     def is_ready(self) -> bool:
@@ -98,36 +93,14 @@ class OnnxLanguageModel(Pipe):
     def __call__(self, doc: Doc) -> Doc:
         return doc
 
-    def set_state(self, cfg: Dict, chars: Dict, model_bytes: bytes) -> None:
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        yield from stream
+
+    def parts(self) -> Dict:
+        return {} if self.chars is None else {VOCAB_FILE: self.chars.to_dict(), LM_FILE: self.model_bytes}
+
+    def set_parts(self, cfg: Dict, parts: Dict) -> None:
         self.cfg.update(cfg)
-        self.chars = CharVocab.from_dict(chars)
-        self.model_bytes = model_bytes
-        self.graph = OnnxGraph(model_bytes)
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        path = util.ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-        if self.chars is not None:
-            srsly.write_json(path / VOCAB_FILE, self.chars.to_dict())
-            (path / LM_FILE).write_bytes(self.model_bytes)
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
-        path = Path(path)
-        try:
-            self.set_state(srsly.read_json(path / "cfg"), srsly.read_json(path / VOCAB_FILE), (path / LM_FILE).read_bytes())
-        except Exception as error:  # OSError, JSON errors, onnxruntime's own exceptions
-            raise ValueError(f"cannot load component {self.name!r} from {path}: {error}") from error
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        chars = self.chars.to_dict() if self.chars is not None else None
-        return srsly.msgpack_dumps({"cfg": self.cfg, "chars": chars, "model": self.model_bytes})
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
-        msg = srsly.msgpack_loads(bytes_data)
-        if msg["chars"] is None:
-            self.cfg.update(msg["cfg"])
-        else:
-            self.set_state(msg["cfg"], msg["chars"], msg["model"])
-        return self
+        self.chars = CharVocab.from_dict(parts[VOCAB_FILE])
+        self.model_bytes = parts[LM_FILE]
+        self.graph = OnnxGraph(self.model_bytes)

@@ -10,13 +10,9 @@ A component folder holds ``cfg`` (the torch component's settings, the target voc
 model settings decoding reads, ``hparams``), ``featurizer.json``, ``encoder.onnx`` and ``decoder_step.onnx``.
 """
 
-from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional
+from typing import Dict, Iterable, List, Optional
 
-import srsly
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 from spacy.training import Example
 
@@ -27,6 +23,7 @@ from ..featurizer import DocFeaturizer
 from ..target_vocab import TargetVocab
 from ..translation_output import Prediction, write_translations
 from ..translation_settings import DECODING_DEFAULTS, check_decoding, max_output_length
+from .exported_pipe import BYTES, JSON, ExportedPipe
 from .onnx_seq2seq import OnnxSeq2Seq
 
 ENCODER_FILE = "encoder.onnx"
@@ -50,8 +47,10 @@ def make_rnn_translator_onnx(
     )
 
 
-class OnnxTranslator(Pipe):
+class OnnxTranslator(ExportedPipe):
     """``doc._.translation`` from the exported encoder and decoder-step graphs."""
+
+    PARTS = ((FEATURIZER_FILE, JSON, True), (ENCODER_FILE, BYTES, True), (STEP_FILE, BYTES, True))
 
     def __init__(self, vocab, name: str, *, beam_size: int, length_penalty: float, max_length_ratio: float,
                  max_length_offset: int, store_attention: bool):
@@ -71,10 +70,6 @@ class OnnxTranslator(Pipe):
         self.graphs: Dict[str, bytes] = {}
 
     @property
-    def is_trainable(self) -> bool:
-        return False
-
-    @property
     def hparams(self) -> Dict:
         """The torch model's settings the exported one keeps (``max_target_length``,
         ``target_lang``, ``target_units``, ``attention``)."""
@@ -86,15 +81,6 @@ class OnnxTranslator(Pipe):
 
     def max_output_length(self, n_source: int) -> int:
         return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])
-
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations([doc], self.predict([doc]))
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        for docs in util.minibatch(stream, size=batch_size):
-            self.set_annotations(docs, self.predict(docs))
-            yield from docs
 
     def predict(self, docs: Iterable[Doc]) -> List[Prediction]:
         """Output ids and attention (or None) per Doc, as ``rnn_translator`` predicts them; empty
@@ -126,40 +112,15 @@ class OnnxTranslator(Pipe):
         scores = translation_scores([h for h, _ in pairs], [r for _, r in pairs], self.target_lang)
         return {"bleu": scores["bleu"], "chrf": scores["chrf"]}
 
-    def set_state(self, cfg: Dict, featurizer: Dict, encoder: bytes, step: bytes) -> None:
-        """Install settings, featurizer and graphs (what :meth:`from_disk` reads)."""
+    def parts(self) -> Dict:
+        if self.featurizer is None:
+            return {}
+        return {FEATURIZER_FILE: self.featurizer.to_dict(), **self.graphs}
+
+    def set_parts(self, cfg: Dict, parts: Dict) -> None:
+        """Install settings, featurizer and graphs."""
         self.cfg.update(cfg)
-        self.featurizer = DocFeaturizer.from_dict(featurizer)
+        self.featurizer = DocFeaturizer.from_dict(parts[FEATURIZER_FILE])
         self.target_vocab = TargetVocab.from_dict(cfg["target_vocab"])
-        self.graphs = {ENCODER_FILE: encoder, STEP_FILE: step}
-        self.model = OnnxSeq2Seq(encoder, step)
-
-    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
-        path = util.ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-        if self.featurizer is not None:
-            srsly.write_json(path / FEATURIZER_FILE, self.featurizer.to_dict())
-            for file, data in self.graphs.items():
-                (path / file).write_bytes(data)
-
-    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
-        path = Path(path)
-        try:
-            self.set_state(srsly.read_json(path / "cfg"), srsly.read_json(path / FEATURIZER_FILE),
-                           (path / ENCODER_FILE).read_bytes(), (path / STEP_FILE).read_bytes())
-        except Exception as error:  # OSError, JSON errors, onnxruntime's own exceptions
-            raise ValueError(f"cannot load component {self.name!r} from {path}: {error}") from error
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        featurizer = self.featurizer.to_dict() if self.featurizer else None
-        return srsly.msgpack_dumps({"cfg": self.cfg, "featurizer": featurizer, "graphs": self.graphs})
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
-        msg = srsly.msgpack_loads(bytes_data)
-        if msg["featurizer"] is None:
-            self.cfg.update(msg["cfg"])
-        else:
-            self.set_state(msg["cfg"], msg["featurizer"], msg["graphs"][ENCODER_FILE], msg["graphs"][STEP_FILE])
-        return self
+        self.graphs = {ENCODER_FILE: parts[ENCODER_FILE], STEP_FILE: parts[STEP_FILE]}
+        self.model = OnnxSeq2Seq(self.graphs[ENCODER_FILE], self.graphs[STEP_FILE])

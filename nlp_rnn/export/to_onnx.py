@@ -25,6 +25,7 @@ from spacy.language import Language
 
 from ..architectures.torch_model import featurize, torch_module
 from ..oos.scores import uses_gaussians
+from ..oos.settings import oos_block
 from .exportable import IntentGraph, JointGraph
 from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
 from .requirements import ExportError, check_export_modules
@@ -112,7 +113,7 @@ def export_graph(pipe, nlp: Language) -> "tuple[bytes, List[str]]":
     module = torch_module(pipe.model)
     was_training = module.training
     module.eval()
-    with_features = uses_gaussians(pipe.cfg.get("oos_score", "none")) and bool(pipe.cfg.get("oos_gaussian"))
+    with_features = uses_gaussians(oos_block(pipe.cfg)["score"]) and bool(pipe.cfg.get("oos_gaussian"))
     graph_class = IntentGraph if nlp.get_pipe_meta(pipe.name).factory == "rnn_intent" else JointGraph
     graph = graph_class(module, with_features=with_features)
     graph.eval()

@@ -18,7 +18,7 @@ class BagOfNgrams(nn.Module):
         ngram_size: 1 = unigrams; n adds every 2..n-gram, hashed into ``n_buckets`` rows.
     """
 
-    def __init__(self, n_words: int, n_labels: int, ngram_size: int = 1, n_buckets: int = 2**18):
+    def __init__(self, n_words: int, n_labels: int, ngram_size: int, n_buckets: int = 2**18):
         super().__init__()
         if not 1 <= ngram_size <= len(_PRIMES):
             raise ValueError(f"ngram_size must be between 1 and {len(_PRIMES)}")

@@ -35,12 +35,12 @@ class CharLM(nn.Module):
     def __init__(
         self,
         vocab_size: int,
-        embedding_width: int = 128,
-        hidden_size: int = 512,
-        num_layers: int = 2,
-        cell: str = "lstm",
-        dropout: float = 0.2,
-        tie_embeddings: bool = False,
+        embedding_width: int,
+        hidden_size: int,
+        num_layers: int,
+        cell: str,
+        dropout: float,
+        tie_embeddings: bool,
     ):
         super().__init__()
         if cell not in CELLS:

@@ -77,15 +77,16 @@ class RNNDecoder(nn.Module):
         embedding_size: int,
         hidden_size: int,
         encoder_size: int,
-        cell: str = "gru",
-        num_layers: int = 1,
-        attention: str = "bahdanau",
-        input_feeding: bool = True,
+        *,
+        cell: str,
+        num_layers: int,
+        attention: str,
+        input_feeding: bool,
+        dropout: float,
+        embedding_dropout: float,
+        tie_embeddings: bool,
         init_hidden: str = "bridge",
         lstm_cell_init: str = "zeros",
-        dropout: float = 0.0,
-        embedding_dropout: float = 0.0,
-        tie_embeddings: bool = False,
     ):
         super().__init__()
         if cell not in DECODER_CELLS:

@@ -31,11 +31,12 @@ class FeatureEmbedding(nn.Module):
         self,
         vocab_sizes: Sequence[int],
         widths: Sequence[int],
+        *,
+        dropout: float,
+        word_dropout: float,
         static_vectors: Optional[torch.Tensor] = None,
         static_width: int = 0,
         freeze_static: bool = True,
-        dropout: float = 0.0,
-        word_dropout: float = 0.0,
         char_columns: int = 0,
     ):
         super().__init__()

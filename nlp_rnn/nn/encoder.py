@@ -27,10 +27,10 @@ class RNNEncoder(nn.Module):
         self,
         input_size: int,
         hidden_size: int,
-        cell: str = "lstm",
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        dropout: float = 0.0,
+        cell: str,
+        num_layers: int,
+        bidirectional: bool,
+        dropout: float,
         conv: Optional[ConvFrontEnd] = None,
     ):
         super().__init__()

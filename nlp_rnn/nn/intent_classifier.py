@@ -23,7 +23,7 @@ class IntentClassifier(nn.Module):
             ensemble member trained with its own loss beside the recurrent one.
     """
 
-    def __init__(self, text_encoder: TextEncoder, pooling: str, n_labels: int, dropout: float = 0.0, bag_of_ngrams: Optional[BagOfNgrams] = None):
+    def __init__(self, text_encoder: TextEncoder, pooling: str, n_labels: int, dropout: float, bag_of_ngrams: Optional[BagOfNgrams] = None):
         super().__init__()
         self.bag_of_ngrams = bag_of_ngrams
         self.text_encoder = text_encoder
@@ -53,7 +53,7 @@ class IntentClassifier(nn.Module):
         """Cross-entropy (exclusive) or binary cross-entropy per label, every member on its own;
         plus ``gold.mixup_outliers`` × the synthetic-outlier loss while training (exclusive)."""
         check_same_batch("gold targets", gold.targets, outputs.logits.shape[0])
-        loss = intent_member_loss(outputs.logits, gold)
+        loss = intent_member_loss(outputs.logits, gold, label_smoothing=0.0)  # IntentClassifier.v2 offers no smoothing
         if gold.exclusive and gold.mixup_outliers > 0 and self.training:
             loss = loss + gold.mixup_outliers * mixup_outlier_loss(outputs.features, lambda f: self.output(self.dropout(f)), gold)
         return loss

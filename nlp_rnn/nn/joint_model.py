@@ -29,6 +29,9 @@ class JointIntentSlotModel(nn.Module):
         token_intent: add a token-level intent member (stack-propagation style voting): every
             token's state predicts the sentence's intent, and the member's logits are the mean of
             the tokens' log-probabilities (a normalised geometric-mean vote).
+        label_smoothing: ε of the intent cross-entropy (every member) and, with a softmax slot
+            head, of the per-token slot cross-entropy; a CRF slot head's sequence likelihood is not
+            smoothed, so with ``use_crf`` ε acts on the intent loss only (0: off).
     """
 
     def __init__(
@@ -36,13 +39,16 @@ class JointIntentSlotModel(nn.Module):
         text_encoder: TextEncoder,
         slot_head: Optional[SlotHead],
         n_intents: int,
-        pooling: str = "max",
-        slot_to_intent: bool = False,
-        dropout: float = 0.0,
+        *,
+        pooling: str,
+        slot_to_intent: bool,
+        dropout: float,
+        token_intent: bool,
+        label_smoothing: float,
         bag_of_ngrams: Optional[BagOfNgrams] = None,
-        token_intent: bool = False,
     ):
         super().__init__()
+        self.label_smoothing = label_smoothing
         self.bag_of_ngrams = bag_of_ngrams if n_intents else None
         self.text_encoder = text_encoder
         self.slot_head = slot_head
@@ -86,13 +92,14 @@ class JointIntentSlotModel(nn.Module):
 
     def loss(self, outputs: JointOutputs, gold: JointGold) -> torch.Tensor:
         """``intent_weight`` × intent cross-entropy (every member on its own, explicit
-        out-of-scope docs towards uniform) + ``slot_weight`` × slot NLL (CRF or per token).
+        out-of-scope docs towards uniform) + ``slot_weight`` × slot NLL (CRF or per token), the
+        cross-entropies smoothed by ``label_smoothing`` (the CRF NLL never).
         gold.tag_ids (B, T') is cut or padded to the T steps of the outputs."""
         loss = outputs.emissions.new_zeros(())
         batch, steps = outputs.mask.shape
         if self.n_intents:
             check_same_batch("gold intents", gold.intent.targets, batch)
-            loss = loss + gold.intent_weight * intent_member_loss(outputs.intent_logits, gold.intent)
+            loss = loss + gold.intent_weight * intent_member_loss(outputs.intent_logits, gold.intent, label_smoothing=self.label_smoothing)
             if gold.intent.mixup_outliers > 0 and self.training:
                 outliers = mixup_outlier_loss(outputs.features, lambda f: self.intent_output(self.dropout(f)), gold.intent)
                 loss = loss + gold.intent_weight * gold.intent.mixup_outliers * outliers
@@ -101,7 +108,7 @@ class JointIntentSlotModel(nn.Module):
             tags = outputs.mask.new_zeros((batch, steps), dtype=torch.long)
             width = min(steps, gold.tag_ids.shape[1])
             tags[:, :width] = gold.tag_ids[:, :width]
-            loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask)
+            loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask, label_smoothing=self.label_smoothing)
         return loss
 
     def decode(self, outputs: JointOutputs, span_confidence: bool = True) -> JointPredictions:

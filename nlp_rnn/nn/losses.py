@@ -10,18 +10,34 @@ from .outputs import IntentGold
 MIXUP_RANGE = (0.3, 0.7)  # mixing weights of the two docs: well between the two intents
 
 
-def intent_member_loss(logits: torch.Tensor, gold: IntentGold) -> torch.Tensor:
+def smooth_targets(targets: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    """Label smoothing of target distributions (..., C): ``(1 − ε)·targets + ε/C``.
+
+    The cross-entropy to these targets is ``(1 − ε)·CE(targets) + ε·CE(uniform)``, the loss the
+    translator's :func:`~nlp_rnn.nn.seq2seq.sequence_cross_entropy` smooths with (there the uniform
+    part leaves out the padding id). A uniform row (an explicit out-of-scope doc) stays uniform;
+    ``ε = 0`` returns ``targets`` itself, so the loss is exactly the unsmoothed one.
+    """
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
+    if label_smoothing == 0.0:
+        return targets
+    return (1.0 - label_smoothing) * targets + label_smoothing / targets.shape[-1]
+
+
+def intent_member_loss(logits: torch.Tensor, gold: IntentGold, *, label_smoothing: float) -> torch.Tensor:
     """Every ensemble member on its own loss, mean over gold docs and members.
 
     logits: (B, M, C). Exclusive: cross-entropy to ``gold.targets`` (a uniform row trains an
-    explicit out-of-scope doc towards the uniform distribution, outlier exposure); multi-label:
-    binary cross-entropy per label. Docs with ``gold.mask`` 0 contribute nothing.
+    explicit out-of-scope doc towards the uniform distribution, outlier exposure), smoothed by
+    ``label_smoothing`` ε (:func:`smooth_targets`); multi-label: binary cross-entropy per label
+    (never smoothed). Docs with ``gold.mask`` 0 contribute nothing.
     """
     targets = gold.targets.to(logits.dtype).unsqueeze(1)  # (B, 1, C)
     mask = gold.mask.to(logits.dtype).view(-1, 1, 1)
     n = gold.mask.sum().clamp(min=1.0) * logits.shape[1]
     if gold.exclusive:
-        per_label = -targets * torch.log_softmax(logits, dim=-1)
+        per_label = -smooth_targets(targets, label_smoothing) * torch.log_softmax(logits, dim=-1)
     else:
         per_label = torch.nn.functional.binary_cross_entropy_with_logits(
             logits, targets.expand_as(logits), reduction="none"

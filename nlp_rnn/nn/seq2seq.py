@@ -4,7 +4,7 @@ Target ids reserve four values (PAD, UNK, BOS, EOS: :mod:`.target_ids`); real ta
 at ``N_SPECIAL`` = 4. Decoding is :mod:`.search`, over the step API this model offers.
 """
 
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy
 import torch
@@ -15,7 +15,7 @@ from .outputs import Seq2SeqGold, Seq2SeqOutputs
 from .search import beam_search, greedy_search
 from .shapes import check_same_batch
 from .target_ids import PAD
-from .text_encoder import TextEncoder, build_text_encoder
+from .text_encoder import TextEncoder
 
 
 class Seq2Seq(nn.Module):
@@ -27,7 +27,7 @@ class Seq2Seq(nn.Module):
         label_smoothing: the ε of the training loss (:func:`sequence_cross_entropy`).
     """
 
-    def __init__(self, encoder: TextEncoder, decoder: RNNDecoder, label_smoothing: float = 0.0):
+    def __init__(self, encoder: TextEncoder, decoder: RNNDecoder, label_smoothing: float):
         super().__init__()
         self.label_smoothing = label_smoothing
         if decoder.encoder_size != encoder.width:
@@ -60,7 +60,7 @@ class Seq2Seq(nn.Module):
         :func:`sequence_cross_entropy`); gold.target_out (batch, T)."""
         if gold.target_out.shape != outputs.logits.shape[:2]:
             raise ValueError(f"target_out {tuple(gold.target_out.shape)} does not match logits {tuple(outputs.logits.shape)}")
-        return sequence_cross_entropy(outputs.logits, gold.target_out, PAD, self.label_smoothing)
+        return sequence_cross_entropy(outputs.logits, gold.target_out, PAD, label_smoothing=self.label_smoothing)
 
     def decode(
         self,
@@ -84,7 +84,7 @@ class Seq2Seq(nn.Module):
 
 
 def sequence_cross_entropy(
-    logits: torch.Tensor, tgt_out: torch.Tensor, pad_id: int = PAD, label_smoothing: float = 0.0
+    logits: torch.Tensor, tgt_out: torch.Tensor, pad_id: int = PAD, *, label_smoothing: float
 ) -> torch.Tensor:
     """Token-level cross-entropy, **averaged over the real (non-padding) target tokens**.
 
@@ -104,59 +104,9 @@ def sequence_cross_entropy(
     return nll.sum() / real.sum().clamp(min=1)
 
 
-def build_seq2seq(
-    src_vocab_sizes: Sequence[int],
-    src_widths: Sequence[int],
-    tgt_vocab_size: int,
-    tgt_embedding_size: int,
-    encoder_hidden: int,
-    decoder_hidden: int,
-    encoder_cell: str = "lstm",
-    encoder_layers: int = 1,
-    bidirectional: bool = True,
-    decoder_cell: str = "gru",
-    decoder_layers: int = 1,
-    attention: str = "bahdanau",
-    input_feeding: bool = True,
-    init_hidden: str = "bridge",
-    lstm_cell_init: str = "zeros",
-    dropout: float = 0.0,
-    embedding_dropout: float = 0.0,
-    tie_embeddings: bool = False,
-    conv_filters: int = 0,
-) -> Seq2Seq:
-    """Assemble a :class:`Seq2Seq` from sizes (encoder_hidden is per direction)."""
-    encoder = build_text_encoder(
-        src_vocab_sizes,
-        src_widths,
-        encoder_hidden,
-        cell=encoder_cell,
-        num_layers=encoder_layers,
-        bidirectional=bidirectional,
-        dropout=dropout,
-        embedding_dropout=embedding_dropout,
-        conv_filters=conv_filters,
-    )
-    return attach_decoder(
-        encoder,
-        tgt_vocab_size,
-        tgt_embedding_size,
-        decoder_hidden,
-        cell=decoder_cell,
-        num_layers=decoder_layers,
-        attention=attention,
-        input_feeding=input_feeding,
-        init_hidden=init_hidden,
-        lstm_cell_init=lstm_cell_init,
-        dropout=dropout,
-        embedding_dropout=embedding_dropout,
-        tie_embeddings=tie_embeddings,
-    )
-
-
 def attach_decoder(
     encoder: TextEncoder, tgt_vocab_size: int, tgt_embedding_size: int, decoder_hidden: int,
-    label_smoothing: float = 0.0, **decoder_options
+    *, label_smoothing: float, **decoder_options
 ) -> Seq2Seq:
     """A :class:`Seq2Seq` of an existing encoder and a new :class:`RNNDecoder` sized to it;
     ``decoder_options`` are RNNDecoder's keyword arguments (cell, attention, dropout, ...)."""

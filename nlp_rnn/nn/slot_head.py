@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .crf import CRF
+from .losses import smooth_targets
 
 
 class SlotHead(nn.Module):
@@ -24,7 +25,7 @@ class SlotHead(nn.Module):
         self,
         width: int,
         n_tags: int,
-        use_crf: bool = True,
+        use_crf: bool,
         allowed: Optional[torch.Tensor] = None,
         allowed_start: Optional[torch.Tensor] = None,
         allowed_end: Optional[torch.Tensor] = None,
@@ -41,15 +42,21 @@ class SlotHead(nn.Module):
         """states: (batch, T, W) → emissions (batch, T, K)."""
         return self.emission(states)
 
-    def loss(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def loss(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor, *, label_smoothing: float) -> torch.Tensor:
         """Mean negative log-likelihood per sentence (CRF) or per token (softmax).
 
-        emissions: (batch, T, K); tags: (batch, T) long; mask: (batch, T) bool.
+        emissions: (batch, T, K); tags: (batch, T) long; mask: (batch, T) bool. ``label_smoothing``
+        ε smooths the per-token cross-entropy (softmax head only: the CRF likelihood of a whole tag
+        sequence is never smoothed, so with ``use_crf`` ε has no effect here).
         """
         if self.use_crf:
             return self.crf.neg_log_likelihood(emissions, tags, mask, reduction="mean")
         log_probs = torch.log_softmax(emissions, dim=-1)
-        picked = log_probs.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        if label_smoothing > 0:
+            one_hot = torch.nn.functional.one_hot(tags, log_probs.shape[-1]).to(log_probs.dtype)
+            picked = (smooth_targets(one_hot, label_smoothing) * log_probs).sum(-1)
+        else:
+            picked = log_probs.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
         return -(picked * mask).sum() / mask.sum().clamp(min=1)
 
     def decode(

@@ -1,4 +1,5 @@
-"""Out-of-scope detection for intent classifiers, in numpy: the settings (:mod:`.settings`),
+"""Out-of-scope detection for intent classifiers, in numpy: the settings, one ``oos`` block per
+component (:mod:`.settings`; the flat keys of older pipelines: :mod:`.flat_keys`),
 scores (:mod:`.scores`), a class-conditional Gaussian feature model (:mod:`.gaussian`), the final
 probabilities with prior correction and temperature (:mod:`.probabilities`, :mod:`.temperature`),
 threshold choice (:mod:`.threshold`) and the decisions written to Docs (:mod:`.marking`).

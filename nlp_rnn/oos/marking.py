@@ -20,11 +20,12 @@ from ..extensions import install_extensions
 from .gaussian import ClassGaussians
 from .probabilities import final_probabilities
 from .scores import energy_score, msp_score, standardized_sum
+from .settings import oos_block
 
 
 def oos_scores(cfg: Dict[str, Any], member_logits: numpy.ndarray, probs: numpy.ndarray, features: Optional[numpy.ndarray],
                exclusive: bool = True) -> Optional[numpy.ndarray]:
-    """(n,) out-of-scope scores for the component's ``oos_score`` (None for ``"none"``).
+    """(n,) out-of-scope scores for the component's ``oos.score`` (None for ``"none"``).
 
     member_logits (n, n_members, C) unscaled; probs (n, C) the component's final scores (used by
     multi-label only: ``msp`` of exclusive intents is taken of the probabilities recomputed from the
@@ -32,7 +33,7 @@ def oos_scores(cfg: Dict[str, Any], member_logits: numpy.ndarray, probs: numpy.n
     near 1 into a visible change of ``msp``); features (n, width) pooled features (scores with
     Gaussians only; None before they are fitted, so the scores are None too). Multi-label:
     1 − max probability."""
-    method = cfg.get("oos_score", "none")
+    method = oos_block(cfg)["score"]
     if method == "none":
         return None
     if not exclusive:
@@ -53,14 +54,14 @@ def oos_scores(cfg: Dict[str, Any], member_logits: numpy.ndarray, probs: numpy.n
 
 
 def rejected(cfg: Dict[str, Any], scores: Optional[numpy.ndarray], probs: numpy.ndarray, exclusive: bool = True) -> numpy.ndarray:
-    """(n,) bool: exclusive → score above ``oos_threshold`` (never when either is None);
+    """(n,) bool: exclusive → score above ``oos.threshold`` (never when either is None);
     multi-label → no label reaches ``threshold``."""
     probs = numpy.asarray(probs)
     if not exclusive:
         if scores is None:
             return numpy.zeros(len(probs), dtype=bool)
         return probs.max(axis=1, initial=0.0) < cfg.get("threshold", 0.5)
-    threshold = cfg.get("oos_threshold")
+    threshold = oos_block(cfg)["threshold"]
     if scores is None or threshold is None:
         return numpy.zeros(len(probs), dtype=bool)
     return numpy.asarray(scores) > threshold

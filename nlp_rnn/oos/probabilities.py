@@ -11,6 +11,7 @@ from typing import Dict, Sequence
 
 import numpy
 
+from .settings import oos_block
 from .temperature import apply_temperature
 
 
@@ -34,9 +35,9 @@ def adjust_for_prior(probs: numpy.ndarray, prior: Sequence[float], weight: float
 
 def corrected_and_calibrated(probs: numpy.ndarray, cfg: Dict) -> numpy.ndarray:
     """Exclusive intents' member-averaged probabilities (n, C) → the component's output: the prior
-    correction (cfg ``intent_prior``, ``prior_weight``), then temperature scaling (cfg ``temperature``)."""
+    correction (cfg ``intent_prior``, ``prior_weight``), then temperature scaling (cfg ``oos.temperature``)."""
     adjusted = adjust_for_prior(probs, cfg.get("intent_prior", []), cfg.get("prior_weight", 0.0))
-    return apply_temperature(adjusted, cfg.get("temperature", 1.0))
+    return apply_temperature(adjusted, oos_block(cfg)["temperature"])
 
 
 def final_probabilities(cfg: Dict, logits: numpy.ndarray) -> numpy.ndarray:

@@ -27,7 +27,7 @@ def uses_gaussians(name: str) -> bool:
 def check_oos_score(name: str) -> str:
     """``name`` if it is a known score, else ValueError listing them."""
     if name not in OOS_SCORES:
-        raise ValueError(f"oos_score must be one of {', '.join(OOS_SCORES)}, not {name!r}")
+        raise ValueError(f"oos.score must be one of {', '.join(OOS_SCORES)}, not {name!r}")
     return name
 
 

@@ -1,12 +1,13 @@
-"""The intent components' out-of-scope and calibration settings: their defaults (written once,
-here) and their checks.
+"""The intent components' out-of-scope and calibration settings: one block per component,
+``[components.NAME.oos]`` in the config and ``cfg["oos"]`` in the saved component, with its
+defaults written once, here (:class:`OOSSettings`), and its checks.
 
-- ``oos_score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` | ``"msp_mahalanobis"``
+- ``score``: ``"none"`` | ``"msp"`` | ``"energy"`` | ``"mahalanobis"`` | ``"msp_mahalanobis"``
   (see :mod:`nlp_rnn.oos.scores`); higher = more likely out of scope.
-- ``oos_threshold``: reject a doc whose score is above it (``null``: score but never reject).
-- ``oos_in_scope_share``: when the dev data has no out-of-scope examples, the threshold keeps this
+- ``threshold``: reject a doc whose score is above it (``null``: score but never reject).
+- ``in_scope_share``: when the dev data has no out-of-scope examples, the threshold keeps this
   share of the in-scope dev docs (``null`` makes such dev data an error).
-- ``oos_max_in_scope_loss``: when set (e.g. 0.01) and the dev data has no out-of-scope examples,
+- ``max_in_scope_loss``: when set (e.g. 0.01) and the dev data has no out-of-scope examples,
   the threshold instead rejects as much as it can while in-scope dev accuracy stays within this
   much of no rejection (:func:`nlp_rnn.oos.threshold.threshold_for_in_scope_loss`).
 - ``temperature``: exclusive intents: the final probabilities become ``p^(1/T)``, renormalised
@@ -14,33 +15,83 @@ here) and their checks.
 - ``mixup_outliers``: weight of the synthetic-outlier training loss (exclusive intents; see
   :func:`nlp_rnn.nn.losses.mixup_outlier_loss`), 0 = off.
 
-:data:`AUTO_OOS_SCORES`: the scores ``nlp-rnn train`` chooses among on dev when the config says
-``oos_score = "none"`` but train or dev hold explicit out-of-scope examples.
+What is fitted on data besides (class Gaussians, standardization, how the threshold and score were
+chosen) is not a setting: it stays in the component's cfg under ``oos_gaussian``,
+``oos_standardization``, ``oos_threshold_choice``, ``oos_score_choice`` and ``oos_examples``.
+The flat keys of pipelines saved before the block existed are read by :mod:`nlp_rnn.oos.flat_keys`.
+
+:data:`AUTO_OOS_SCORES`: the scores ``nlp-rnn train`` chooses among on dev when the block says
+``score = "none"`` but train or dev hold explicit out-of-scope examples.
 """
 
-from typing import Any, Dict, Optional
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional
 
-from .scores import check_oos_score
-
-OOS_DEFAULTS: Dict[str, Any] = {"oos_score": "none", "oos_threshold": None, "oos_in_scope_share": 0.95, "oos_max_in_scope_loss": None,
-                                "temperature": 1.0, "mixup_outliers": 0.0}
+from .scores import OOS_SCORES
 
 #: in order of preference (the first wins a tie, and is taken when dev has no out-of-scope docs to
 #: compare them on): the two best scores on BANKING77's dev rows (benchmarks/results/oos.md)
 AUTO_OOS_SCORES = ("msp_mahalanobis", "msp")
 
 
-def oos_cfg(oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], temperature: float,
-            mixup_outliers: float = 0.0, oos_max_in_scope_loss: Optional[float] = None) -> Dict[str, Any]:
-    """The component cfg entries for the factory settings, checked (ValueError naming the setting)."""
-    check_oos_score(oos_score)
-    if oos_in_scope_share is not None and not 0.0 < oos_in_scope_share <= 1.0:
-        raise ValueError(f"oos_in_scope_share must be in (0, 1] or null, got {oos_in_scope_share}")
-    if oos_max_in_scope_loss is not None and not 0.0 <= oos_max_in_scope_loss < 1.0:
-        raise ValueError(f"oos_max_in_scope_loss must be in [0, 1) or null, got {oos_max_in_scope_loss}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    if mixup_outliers < 0:
-        raise ValueError(f"mixup_outliers must be >= 0 (0 = off), got {mixup_outliers}")
-    return {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share,
-            "oos_max_in_scope_loss": oos_max_in_scope_loss, "temperature": float(temperature), "mixup_outliers": float(mixup_outliers)}
+@dataclass(frozen=True)
+class OOSSettings:
+    """One component's out-of-scope block, checked (see the module docstring for each key)."""
+
+    score: str = "none"
+    threshold: Optional[float] = None
+    in_scope_share: Optional[float] = 0.95
+    max_in_scope_loss: Optional[float] = None
+    temperature: float = 1.0
+    mixup_outliers: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.score not in OOS_SCORES:
+            raise ValueError(f"oos.score must be one of {', '.join(OOS_SCORES)}, not {self.score!r}")
+        if self.threshold is not None and not isinstance(self.threshold, (int, float)):
+            raise ValueError(f"oos.threshold must be a number or null, got {self.threshold!r}")
+        if self.in_scope_share is not None and not 0.0 < self.in_scope_share <= 1.0:
+            raise ValueError(f"oos.in_scope_share must be in (0, 1] or null, got {self.in_scope_share}")
+        if self.max_in_scope_loss is not None and not 0.0 <= self.max_in_scope_loss < 1.0:
+            raise ValueError(f"oos.max_in_scope_loss must be in [0, 1) or null, got {self.max_in_scope_loss}")
+        if not self.temperature > 0:
+            raise ValueError(f"oos.temperature must be > 0, got {self.temperature}")
+        if self.mixup_outliers < 0:
+            raise ValueError(f"oos.mixup_outliers must be >= 0 (0 = off), got {self.mixup_outliers}")
+
+    @classmethod
+    def from_block(cls, block: Mapping[str, Any]) -> "OOSSettings":
+        """The settings of a block (missing keys take their defaults); ValueError with one line
+        naming an unknown key or a bad value."""
+        known = [field.name for field in dataclasses.fields(cls)]
+        for key in block:
+            if key not in known:
+                raise ValueError(f"unknown out-of-scope setting oos.{key}: the block takes {', '.join(known)}")
+        return cls(**block)
+
+    def to_block(self) -> Dict[str, Any]:
+        """The block as plain JSON-able values (what ``cfg["oos"]`` and the config hold)."""
+        block = dataclasses.asdict(self)
+        block.update(temperature=float(self.temperature), mixup_outliers=float(self.mixup_outliers))
+        return block
+
+
+#: the defaults of the block (the factories' ``default_config``), from :class:`OOSSettings`
+OOS_DEFAULTS: Dict[str, Any] = OOSSettings().to_block()
+
+
+def checked_block(block: Mapping[str, Any]) -> Dict[str, Any]:
+    """``block`` with the defaults filled in, checked (:meth:`OOSSettings.from_block`)."""
+    return OOSSettings.from_block(block).to_block()
+
+
+def oos_block(cfg: Mapping[str, Any]) -> Dict[str, Any]:
+    """A component cfg's out-of-scope block (the defaults for a cfg without one, e.g. a tagger's)."""
+    return cfg.get("oos") or OOS_DEFAULTS
+
+
+def with_block(cfg: Mapping[str, Any], **changes: Any) -> Dict[str, Any]:
+    """A copy of a component cfg whose block has ``changes`` (e.g. ``score="msp"``); ``cfg`` is
+    left as it is."""
+    return {**cfg, "oos": {**oos_block(cfg), **changes}}

@@ -24,7 +24,7 @@ def threshold_for_in_scope_share(in_scope_scores: Sequence[float], share: float)
     Linear interpolation between order statistics (numpy's default quantile)."""
     scores = numpy.asarray(in_scope_scores, dtype="float64")
     if not 0.0 < share <= 1.0:
-        raise ThresholdError(f"oos_in_scope_share must be in (0, 1], got {share}")
+        raise ThresholdError(f"oos.in_scope_share must be in (0, 1], got {share}")
     if len(scores) == 0:
         raise ThresholdError("no in-scope dev examples to choose the out-of-scope threshold on")
     return float(numpy.quantile(scores, share))
@@ -39,7 +39,7 @@ def threshold_for_in_scope_loss(in_scope_scores: Sequence[float], predicted: Seq
     between consecutive distinct scores, from the top; the search stops at the first over budget."""
     scores = numpy.asarray(in_scope_scores, dtype="float64")
     if not 0.0 <= max_loss < 1.0:
-        raise ThresholdError(f"oos_max_in_scope_loss must be in [0, 1), got {max_loss}")
+        raise ThresholdError(f"oos.max_in_scope_loss must be in [0, 1), got {max_loss}")
     if len(scores) == 0:
         raise ThresholdError("no in-scope dev examples to choose the out-of-scope threshold on")
     correct = numpy.asarray(predicted) == numpy.asarray(gold)
@@ -120,8 +120,8 @@ def choose_threshold(
         return {"threshold": threshold, "method": "in_scope_loss", "dev_value": float((scores <= threshold).mean())}
     if in_scope_share is None:
         raise ThresholdError(
-            "the dev data has no out-of-scope examples (docs with no positive intent) and neither oos_in_scope_share "
-            "nor oos_max_in_scope_loss is configured: add out-of-scope dev examples or set oos_in_scope_share (e.g. 0.95)"
+            "the dev data has no out-of-scope examples (docs with no positive intent) and neither oos.in_scope_share "
+            "nor oos.max_in_scope_loss is configured: add out-of-scope dev examples or set oos.in_scope_share (e.g. 0.95)"
         )
     threshold = threshold_for_in_scope_share(numpy.asarray(scores)[~outside], in_scope_share)
     return {"threshold": threshold, "method": "in_scope_share", "dev_value": float(in_scope_share)}

@@ -1,7 +1,7 @@
 """``rnn_intent``: intent classification (N → 1) as a spaCy component writing ``doc.cats``."""
 
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
 from spacy.language import Language
@@ -13,9 +13,10 @@ from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, predict_outputs
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..extensions import install_extensions
+from ..oos.flat_keys import block_with_flat_keys, nest_flat_keys
 from ..oos.marking import mark_docs
 from ..oos.probabilities import corrected_and_calibrated
-from ..oos.settings import OOS_DEFAULTS, oos_cfg
+from ..oos.settings import OOS_DEFAULTS
 from ..pretrain.init_encoder import use_pretrained_encoder
 from .intent_gold import intent_gold
 from .intent_prior import training_prior
@@ -23,34 +24,34 @@ from .out_of_scope import predicted_oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores
 
-DEFAULT_MODEL = {
+DEFAULT_MODEL = {  # only what differs from the architecture's defaults (filling the config adds them)
     "@architectures": "nlp_rnn.IntentClassifier.v2",
-    "pooling": "max",
-    "ngram_size": 1,
-    "nO": None,
-    "encoder": encoder_block(hidden_size=256, word_dropout=0.1),
+    "encoder": encoder_block(word_dropout=0.1),
 }
 
 
 @Language.factory(
     "rnn_intent",
     assigns=["doc.cats"],
-    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5, "prior_weight": 0.0, **OOS_DEFAULTS},
+    default_config={"model": DEFAULT_MODEL, "exclusive_classes": True, "threshold": 0.5, "prior_weight": 0.0, "oos": OOS_DEFAULTS},
     default_score_weights={"intent_acc": 1.0, "intent_macro_f": 0.0},
 )
 def make_rnn_intent(
-    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float,
-    oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float], oos_max_in_scope_loss: Optional[float], temperature: float,
-    mixup_outliers: float,
+    nlp: Language, name: str, model: Model, exclusive_classes: bool, threshold: float, prior_weight: float, oos: Dict[str, Any],
+    oos_score: Optional[str] = None, oos_threshold: Optional[float] = None, oos_in_scope_share: Optional[float] = None,
+    oos_max_in_scope_loss: Optional[float] = None, temperature: Optional[float] = None, mixup_outliers: Optional[float] = None,
 ) -> "RNNIntent":
     """Intent classifier. ``exclusive_classes``: one intent per text (softmax, scores sum to 1);
     otherwise multi-label (sigmoid, labels scoring ≥ ``threshold`` are predicted).
     ``prior_weight``: logit adjustment of exclusive intents for the training prior (see
-    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.oos.settings`);
-    ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off)."""
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos``: the
+    out-of-scope, calibration and synthetic-outlier settings (``[components.NAME.oos]``,
+    :mod:`nlp_rnn.oos.settings`). ``oos_score`` … ``mixup_outliers``: the same settings as flat keys,
+    as pipelines saved before the block wrote them (null: not given; :mod:`nlp_rnn.oos.flat_keys`)."""
+    flat = {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share,
+            "oos_max_in_scope_loss": oos_max_in_scope_loss, "temperature": temperature, "mixup_outliers": mixup_outliers}
     pipe = RNNIntent(nlp.vocab, model, name, exclusive_classes=exclusive_classes, threshold=threshold, prior_weight=prior_weight)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers, oos_max_in_scope_loss))
+    pipe.cfg["oos"] = block_with_flat_keys(name, oos, flat)
     return pipe
 
 
@@ -86,6 +87,9 @@ class RNNIntent(RNNPipe):
             raise ValueError(f"cannot add label {label!r} to {self.name!r} after initialization")
         self.cfg["labels"].append(label)
         return 1
+
+    def _saved_cfg(self, saved: Dict[str, Any]) -> Dict[str, Any]:
+        return nest_flat_keys(saved)  # pipelines saved with the flat out-of-scope keys
 
     def _on_cfg_loaded(self) -> None:
         if self.labels:
@@ -151,7 +155,7 @@ class RNNIntent(RNNPipe):
         """Gold intents for the batch: a (B, C) float tensor, one-hot or multi-label, on the
         outputs' device."""
         return intent_gold(examples, self.labels, self.cfg["exclusive_classes"], outputs.logits.device,
-                           self.cfg.get("mixup_outliers", 0.0))
+                           self.cfg["oos"]["mixup_outliers"])
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         """``intent_acc``, ``intent_macro_f`` and ``intent_f_per_type`` (fractions 0-1)."""

@@ -7,7 +7,7 @@ prediction time, makes ``slot_to_intent`` possible, and costs one encoder pass p
 """
 
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
 import torch
@@ -24,9 +24,10 @@ from ..extensions import install_extensions
 from ..featurizer import pad_rows
 from ..length_buckets import length_buckets, restore_order
 from ..nn.outputs import JointGold, JointOutputs
+from ..oos.flat_keys import block_with_flat_keys, nest_flat_keys
 from ..oos.marking import mark_docs
 from ..oos.probabilities import corrected_and_calibrated
-from ..oos.settings import OOS_DEFAULTS, oos_cfg
+from ..oos.settings import OOS_DEFAULTS, oos_block
 from ..pretrain.init_encoder import use_pretrained_encoder
 from ..slot_tags import SlotTagSet
 from .intent_gold import intent_gold
@@ -35,40 +36,37 @@ from .out_of_scope import predicted_oos_scores
 from .rnn_pipe import RNNPipe
 from .spacy_scores import intent_table_scores, span_table_scores
 
-DEFAULT_MODEL = {
+DEFAULT_MODEL = {  # only what differs from the architecture's defaults (filling the config adds them)
     "@architectures": "nlp_rnn.JointIntentSlot.v2",
-    "pooling": "max",
-    "use_crf": True,
-    "slot_to_intent": False,
-    "ngram_size": 0,
-    "token_intent": False,
-    "n_intents": None,
     "encoder": encoder_block(hidden_size=128),
 }
 PREDICT_SUB_BATCH = 64  # docs per length-sorted sub-batch in predict (see length_buckets)
-DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "use_crf": True, "encoder": encoder_block(hidden_size=128)}
+DEFAULT_TAGGER = {"@architectures": "nlp_rnn.Tagger.v1", "encoder": encoder_block(hidden_size=128)}
 
 
 @Language.factory(
     "rnn_joint",
     assigns=["doc.cats", "doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0, "span_confidence": True, **OOS_DEFAULTS},
+    default_config={"model": DEFAULT_MODEL, "intent_weight": 1.0, "slot_weight": 1.0, "spans_key": None, "prior_weight": 0.0, "span_confidence": True, "oos": OOS_DEFAULTS},
     default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
 )
 def make_rnn_joint(nlp: Language, name: str, model: Model, intent_weight: float, slot_weight: float, spans_key: Optional[str], prior_weight: float,
-                   span_confidence: bool, oos_score: str, oos_threshold: Optional[float], oos_in_scope_share: Optional[float],
-                   oos_max_in_scope_loss: Optional[float], temperature: float,
-                   mixup_outliers: float):
+                   span_confidence: bool, oos: Dict[str, Any], oos_score: Optional[str] = None, oos_threshold: Optional[float] = None,
+                   oos_in_scope_share: Optional[float] = None, oos_max_in_scope_loss: Optional[float] = None, temperature: Optional[float] = None,
+                   mixup_outliers: Optional[float] = None):
     """Joint intent (``doc.cats``, exclusive) + slots (``doc.ents`` or ``doc.spans[spans_key]``).
     ``prior_weight``: logit adjustment of the intents for the training prior (see
-    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos_*`` and
-    ``temperature``: out-of-scope rejection and calibration (:mod:`nlp_rnn.oos.settings`);
-    ``mixup_outliers``: weight of the synthetic-outlier training loss (0: off).
+    :mod:`nlp_rnn.pipeline.intent_prior`; ``nlp-rnn train`` chooses it on dev). ``oos``: the
+    out-of-scope, calibration and synthetic-outlier settings (``[components.NAME.oos]``,
+    :mod:`nlp_rnn.oos.settings`); ``oos_score`` … ``mixup_outliers``: the same as the flat keys of
+    pipelines saved before the block (null: not given; :mod:`nlp_rnn.oos.flat_keys`).
     ``span_confidence = false``: spans get ``confidence`` None and the CRF's forward-backward pass
     (about a sixth of ``nlp.pipe`` time) is skipped; a run-time setting, not saved with the model."""
     pipe = RNNJoint(nlp.vocab, model, name, intent_weight=intent_weight, slot_weight=slot_weight, spans_key=spans_key, with_intents=True, prior_weight=prior_weight,
                     span_confidence=span_confidence)
-    pipe.cfg.update(oos_cfg(oos_score, oos_threshold, oos_in_scope_share, temperature, mixup_outliers, oos_max_in_scope_loss))
+    flat = {"oos_score": oos_score, "oos_threshold": oos_threshold, "oos_in_scope_share": oos_in_scope_share,
+            "oos_max_in_scope_loss": oos_max_in_scope_loss, "temperature": temperature, "mixup_outliers": mixup_outliers}
+    pipe.cfg["oos"] = block_with_flat_keys(name, oos, flat)
     return pipe
 
 
@@ -113,6 +111,9 @@ class RNNJoint(RNNPipe):
     @property
     def intents(self) -> List[str]:
         return list(self.cfg["intents"])
+
+    def _saved_cfg(self, saved: Dict[str, Any]) -> Dict[str, Any]:
+        return nest_flat_keys(saved)  # pipelines saved with the flat out-of-scope keys
 
     def _on_cfg_loaded(self) -> None:
         self.tag_set = SlotTagSet(self.cfg["slot_labels"])
@@ -194,7 +195,7 @@ class RNNJoint(RNNPipe):
                 examples, "tags", lambda egs: [numpy.asarray(self.tag_set.gold_tag_ids(eg, key), dtype="int64") for eg in egs]
             )
             tags = torch.from_numpy(pad_rows(rows, tags.shape[1]))
-        intent = intent_gold(examples, self.intents, True, device, self.cfg.get("mixup_outliers", 0.0))
+        intent = intent_gold(examples, self.intents, True, device, oos_block(self.cfg)["mixup_outliers"])
         return JointGold(intent, tags.to(device), self.cfg["intent_weight"], self.cfg["slot_weight"])
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:

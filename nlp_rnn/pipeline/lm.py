@@ -41,14 +41,7 @@ MAX_POSITIONS = 16384  #: rows x steps per forward pass when scoring (bounds the
 DEFAULT_LM_MODEL = """
 [model]
 @architectures = "nlp_rnn.CharLM.v1"
-cell = "lstm"
-embedding_width = 128
-hidden_size = 512
-num_layers = 2
-dropout = 0.2
-tie_embeddings = false
-min_freq = 1
-"""
+"""  # the settings and their defaults are build_char_lm's; filling the config adds them
 DEFAULT_MODEL = Config().from_str(DEFAULT_LM_MODEL)["model"]
 
 

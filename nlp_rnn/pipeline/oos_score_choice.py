@@ -1,5 +1,5 @@
 """Choosing the out-of-scope score itself on dev: ``nlp-rnn train`` does it when the config says
-``oos_score = "none"`` but train or dev hold explicit out-of-scope examples (docs whose ``cats``
+``[components.NAME.oos] score = "none"`` but train or dev hold explicit out-of-scope examples (docs whose ``cats``
 are all 0), so that data labelled with an out-of-scope class gets a pipeline that rejects.
 
 Each candidate score (:data:`nlp_rnn.oos.settings.AUTO_OOS_SCORES`) is fitted as a configured one
@@ -28,7 +28,8 @@ def choose_score(name: str, pipe, dev_examples: Sequence[Example], train_example
     fitted: Dict[str, tuple] = {}
     for score in candidates:
         pipe.cfg.clear()
-        pipe.cfg.update(copy.deepcopy(base), oos_score=score)
+        pipe.cfg.update(copy.deepcopy(base))
+        pipe.cfg["oos"]["score"] = score
         result = tune_component(name, pipe, dev_examples, train_examples, outputs)
         fitted[score] = (result, copy.deepcopy(pipe.cfg))
         if result["method"] != "dev_macro_f1_open":

@@ -5,10 +5,10 @@ and ``doc._.out_of_scope`` / ``doc._.oos_score`` (:mod:`nlp_rnn.oos.marking`) ar
 the torch components and the exported ONNX components share; this module only turns the torch
 model's outputs into numpy (:func:`predicted_oos_scores`) and fits the settings on data.
 
-``nlp-rnn train`` / ``nlp-rnn tune-oos`` fit the temperature (dev NLL), the class Gaussians
+``nlp-rnn train`` / ``nlp-rnn tune-oos`` fit the block's temperature (dev NLL), the class Gaussians
 (``mahalanobis``, ``msp_mahalanobis``: pooled features of the training docs, saved in cfg
 ``oos_gaussian`` as base64 safetensors), the standardization of ``msp_mahalanobis``'s parts (cfg
-``oos_standardization``, in-scope dev docs) and the threshold (dev) by :func:`tune_out_of_scope`.
+``oos_standardization``, in-scope dev docs) and the block's threshold (dev) by :func:`tune_out_of_scope`.
 
 Training data: a doc whose ``cats`` are all 0 (``nlp-rnn convert --oos-label``) is an explicit
 out-of-scope example (:mod:`nlp_rnn.oos.examples`); exclusive components train it towards the
@@ -30,6 +30,7 @@ from ..oos.gaussian import ClassGaussians
 from ..oos.marking import oos_scores
 from ..oos.probabilities import final_probabilities
 from ..oos.scores import msp_score, standardization, uses_gaussians
+from ..oos.settings import oos_block, with_block
 from ..oos.threshold import choose_threshold, rejection_figures
 from .temperature_fit import fit_temperature
 
@@ -41,7 +42,7 @@ def predicted_oos_scores(cfg: Dict[str, Any], member_logits, probs: numpy.ndarra
     """:func:`nlp_rnn.oos.marking.oos_scores` of a torch model's outputs: member_logits
     (n, n_members, C) and features (n, width) or None as tensors, probs (n, C) numpy. Nothing is
     copied off the device when scoring is off."""
-    if cfg.get("oos_score", "none") == "none":
+    if oos_block(cfg)["score"] == "none":
         return None
     return oos_scores(cfg, _numpy(member_logits), probs, None if features is None else _numpy(features), exclusive)
 
@@ -51,7 +52,7 @@ def predicted_oos_scores(cfg: Dict[str, Any], member_logits, probs: numpy.ndarra
 
 def oos_components(nlp: Language) -> List[Tuple[str, Any]]:
     """(name, pipe) of the components with intents and out-of-scope settings."""
-    return [(name, pipe) for name, pipe in nlp.pipeline if "oos_score" in getattr(pipe, "cfg", {}) and getattr(pipe, "intents", None)]
+    return [(name, pipe) for name, pipe in nlp.pipeline if "oos" in getattr(pipe, "cfg", {}) and getattr(pipe, "intents", None)]
 
 
 def _numpy(array) -> numpy.ndarray:
@@ -106,8 +107,8 @@ def scored_outputs(cfg: Dict[str, Any], logits: numpy.ndarray, features: Optiona
 
 def dev_scores(pipe, dev_examples: Sequence[Example], method: Optional[str] = None) -> Dict[str, numpy.ndarray]:
     """{"scores", "predicted", "gold", "probs"} on dev for ``method`` (default: the component's)."""
-    method = method or pipe.cfg["oos_score"]
-    return scored_outputs(dict(pipe.cfg, oos_score=method), *dev_outputs(pipe, dev_examples, uses_gaussians(method)))
+    method = method or pipe.cfg["oos"]["score"]
+    return scored_outputs(with_block(pipe.cfg, score=method), *dev_outputs(pipe, dev_examples, uses_gaussians(method)))
 
 
 def fit_standardization(pipe, logits: numpy.ndarray, features: numpy.ndarray, gold: numpy.ndarray) -> Dict[str, List[str]]:
@@ -131,19 +132,20 @@ def tune_out_of_scope(nlp: Language, dev_examples: List[Example], train_examples
 def tune_component(name: str, pipe, dev_examples: Sequence[Example], train_examples: Optional[Sequence[Example]] = None,
                    outputs: Optional[Tuple[numpy.ndarray, Optional[numpy.ndarray], numpy.ndarray]] = None) -> Dict[str, Any]:
     """Fit the temperature on the in-scope dev docs, the Gaussians on ``train_examples`` (scores
-    with Gaussians), and choose ``oos_threshold`` on dev
-    (:func:`nlp_rnn.oos.threshold.choose_threshold`), for the component's ``oos_score``; the
-    settings are written to its cfg, with how the threshold was chosen and what it does on dev
+    with Gaussians), and choose the threshold on dev
+    (:func:`nlp_rnn.oos.threshold.choose_threshold`), for the component's ``oos.score``; the
+    settings are written to its cfg's ``oos`` block, with how the threshold was chosen and what it does on dev
     (``oos_threshold_choice``). Returns {"temperature"} plus, when scoring, {"threshold",
     "method", "dev_value", "in_scope_accuracy", "oos_recall"} (the last two on dev). ``outputs``:
     :func:`dev_outputs` of ``dev_examples`` already computed (with features when the score needs
     them), so that fitting several scores passes dev through the model once."""
-    method = pipe.cfg["oos_score"]
+    block = pipe.cfg["oos"]
+    method = block["score"]
     if uses_gaussians(method) and not train_examples:
-        raise ValueError(f"{name}: oos_score = {method!r} needs the training data to fit the class Gaussians")
+        raise ValueError(f"{name}: oos.score = {method!r} needs the training data to fit the class Gaussians")
     logits, features, gold = outputs or dev_outputs(pipe, dev_examples, uses_gaussians(method))
-    pipe.cfg["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
-    result: Dict[str, Any] = {"temperature": pipe.cfg["temperature"]}
+    block["temperature"] = fit_temperature(logits, gold, _log_prior_shift(pipe))
+    result: Dict[str, Any] = {"temperature": block["temperature"]}
     if uses_gaussians(method):
         fit_component_gaussians(pipe, train_examples)
     if method == "msp_mahalanobis":
@@ -151,12 +153,12 @@ def tune_component(name: str, pipe, dev_examples: Sequence[Example], train_examp
     if method != "none":
         scored = scored_outputs(pipe.cfg, logits, features, gold)
         try:
-            choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), pipe.cfg.get("oos_in_scope_share"),
-                                      pipe.cfg.get("oos_max_in_scope_loss"))
+            choice = choose_threshold(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), block["in_scope_share"],
+                                      block["max_in_scope_loss"])
         except ValueError as error:
             raise ValueError(f"{name}: {error}") from error
         choice.update(rejection_figures(scored["scores"], scored["predicted"], scored["gold"], len(pipe.intents), choice["threshold"]))
-        pipe.cfg["oos_threshold"] = choice["threshold"]
+        block["threshold"] = choice["threshold"]
         pipe.cfg["oos_threshold_choice"] = {key: value for key, value in choice.items() if key != "threshold"}
         result.update(choice)
     return result

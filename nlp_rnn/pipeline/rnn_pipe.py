@@ -114,7 +114,7 @@ class RNNPipe(TrainablePipe):
     def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
         path = util.ensure_path(path)
         try:
-            self.cfg.update(srsly.read_json(path / "cfg"))
+            self.cfg.update(self._saved_cfg(srsly.read_json(path / "cfg")))
             self._on_cfg_loaded()
             if (path / "model.json").exists():
                 config = srsly.read_json(path / "model.json")
@@ -132,11 +132,16 @@ class RNNPipe(TrainablePipe):
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
         msg = srsly.msgpack_loads(bytes_data)
-        self.cfg.update(msg["cfg"])
+        self.cfg.update(self._saved_cfg(msg["cfg"]))
         self._on_cfg_loaded()
         if "model" in msg:
             self.load_model_state(msg["model"], msg["weights"])
         return self
+
+    def _saved_cfg(self, saved: Dict[str, Any]) -> Dict[str, Any]:
+        """Hook for subclasses: a saved cfg as this version keeps it (e.g. an older layout read
+        into the current one), before it updates :attr:`cfg`."""
+        return saved
 
     def _on_cfg_loaded(self) -> None:
         """Hook for subclasses: apply settings from a loaded cfg (e.g. sizes from labels)."""

@@ -33,21 +33,9 @@ from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
 
-DEFAULT_MODEL = {
+DEFAULT_MODEL = {  # only what differs from the architecture's defaults (filling the config adds them)
     "@architectures": "nlp_rnn.Seq2SeqTranslator.v2",
-    "decoder_cell": "gru",
-    "decoder_hidden_size": 512,
-    "decoder_layers": 1,
-    "attention": "bahdanau",
-    "input_feeding": True,
-    "target_width": 256,
-    "target_units": "tokens",
-    "target_lang": "en",
-    "target_min_freq": 1,
-    "max_target_length": 128,
-    "tie_embeddings": False,
-    "label_smoothing": 0.1,
-    "encoder": encoder_block(features=["ORTH"], feature_widths=[256], max_length=256, cell="gru", hidden_size=256),
+    "encoder": encoder_block(features=["ORTH"], feature_widths=[256], max_length=256, cell="gru"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from spacy.language import Language
 
+from ..oos.settings import oos_block
 from ..prediction import intent_record
 from ..records import RecordFields, score
 
@@ -48,19 +49,20 @@ def _entity_component(nlp: Language) -> Optional[str]:
 
 def fallback_confidence(nlp: Language) -> Optional[float]:
     """The confidence below which the pipeline rejects a text, where its rejection is a threshold
-    on the confidence, as Rasa's ``FallbackClassifier`` ``threshold`` is: ``1 - oos_threshold`` for
+    on the confidence, as Rasa's ``FallbackClassifier`` ``threshold`` is: ``1 - oos.threshold`` for
     exclusive intents scored by ``msp`` (rejected when 1 − the top probability is above
-    ``oos_threshold``), ``threshold`` for multi-label intents (rejected when no label reaches it).
+    ``oos.threshold``), ``threshold`` for multi-label intents (rejected when no label reaches it).
     None for the other scores (``energy``, ``mahalanobis``, ``msp_mahalanobis``) and without
     rejection: :func:`rasa_parse_result` then gives the top intent's confidence."""
     for _, pipe in nlp.pipeline:
         cfg = getattr(pipe, "cfg", None)
-        if not isinstance(cfg, dict) or cfg.get("oos_score", "none") == "none":
+        if not isinstance(cfg, dict) or oos_block(cfg)["score"] == "none":
             continue
         if not cfg.get("exclusive_classes", True):
             return cfg.get("threshold")
-        if cfg["oos_score"] == "msp" and cfg.get("oos_threshold") is not None:
-            return score(1.0 - cfg["oos_threshold"])
+        block = oos_block(cfg)
+        if block["score"] == "msp" and block["threshold"] is not None:
+            return score(1.0 - block["threshold"])
         return None
     return None
 

@@ -3,7 +3,8 @@
 spaCy (confection) accepts an override for any key of an existing section, so
 ``--training.max_stepz 5`` silently starts a full training. An override is accepted here when
 its key is in the config, or is a key spaCy would fill in itself: a parameter of the registered
-function of its block (``@architectures``, ``@readers``, ...), of a component's factory, or a
+function of its block (``@architectures``, ``@readers``, ...), of a component's factory, a key of
+a plain block of the factory's default config (``[components.NAME.oos]``), or a
 field of spaCy's schema for ``[training]``, ``[nlp]``, ``[initialize]``, ``[pretraining]``.
 ``[paths]`` and ``[system]`` hold free variables, so any new key there is fine.
 Anything else fails naming the key and the closest known one.
@@ -87,7 +88,28 @@ def fillable_keys(config: Dict[str, Any], section_path: str) -> Optional[Set[str
         return None if params is None else params - {"nlp", "name"}
     if "." not in section_path:
         return _schema_fields(section_path)
+    if section_path.startswith("components."):
+        return factory_block_keys(config, section_path)
     return set()
+
+
+def factory_block_keys(config: Dict[str, Any], section_path: str) -> Set[str]:
+    """Keys of a plain nested block of a component (e.g. ``[components.NAME.oos]``) that its
+    factory's ``default_config`` fills in; empty when the factory has no such block."""
+    from spacy.language import Language
+
+    parts = section_path.split(".")
+    component = config["components"].get(parts[1], {})
+    try:
+        load_factory(component["factory"])
+        node: Any = Language.get_factory_meta(component["factory"]).default_config
+    except Exception:  # no or an unknown factory: spaCy will report it itself
+        return set()
+    for part in parts[2:]:
+        if not isinstance(node, dict) or part not in node:
+            return set()
+        node = node[part]
+    return set(node) if isinstance(node, dict) else set()
 
 
 def load_factory(name: str) -> None:

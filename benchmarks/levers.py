@@ -1,0 +1,232 @@
+"""Accuracy levers of a shipped config, chosen on dev: each named set of config overrides trained
+once per seed, scored on the dev split; test is read only with ``--test``, once, for the chosen
+lever and the baseline.
+
+    python benchmarks/levers.py [--dataset cais] [--levers baseline averages label_smoothing]
+                                [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
+    python benchmarks/levers.py --dataset cais --test LEVER
+
+Every run is ``nlp-rnn train CONFIG --system.seed S --KEY VALUE …`` (the overrides of its lever,
+see LEVERS) into benchmarks/results/work/models/levers_DATASET/LEVER/sSEED, then ``nlp-rnn evaluate``
+of its model-best on dev: intent accuracy, slot (span) F1, exact match, seconds to best dev and the
+step of model-best. Runs already in benchmarks/results/levers_DATASET.json (same overrides, same
+cap) are kept, so a cut run resumes; each finished run rewrites the JSON and the markdown table
+(mean ± half the max − min spread over seeds, delta of the mean against ``baseline``).
+
+``--test LEVER`` trains nothing: it evaluates the dev runs' model-best of LEVER and of baseline on
+the test split (every seed the JSON holds for both) and records the figures under ``test``.
+Threads: each command gets ``--threads 1`` unless ``--threads N`` says otherwise.
+"""
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from common import RESULTS, WORK, cli, convert_splits, data_dir, rel, run, train_model, write_results
+
+DATASETS = {
+    # name: (lang, convert format, config, train, dev, test) relative to the data folder
+    "cais": ("zh", "cais", "pipelines/joint_zh.cfg", "cais/train", "cais/valid", "cais/test"),
+    "snips": ("en", "snips", "pipelines/joint_en.cfg", "snips/train", "snips/valid", "snips/test"),
+    "atis": ("en", "snips", "pipelines/joint_en.cfg", "atis/train", "atis/valid", "atis/test"),
+}
+LEVERS: Dict[str, Dict[str, object]] = {
+    "baseline": {},
+    # Polyak-style parameter averaging: evaluated and saved with the averages (averaging_shim.py)
+    "averages": {"training.optimizer.use_averages": True},
+    # label smoothing ε of the intent cross-entropy (and of the slot one without a CRF; the CRF is not smoothed)
+    "label_smoothing": {"components.rnn_joint.model.label_smoothing": 0.1},
+}
+METRICS = ("intent_accuracy", "span_f1", "exact_match")
+TIMING = ("seconds_to_best_dev", "best_step", "final_step", "train_seconds")
+
+
+def result_path(dataset: str) -> Path:
+    return RESULTS / f"levers_{dataset}.json"
+
+
+def load_results(dataset: str) -> Dict:
+    path = result_path(dataset)
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf8"))
+    return {"dataset": dataset, "levers": {}}
+
+
+def override_args(overrides: Dict[str, object]) -> List[str]:
+    """``{"a.b": true}`` → ``["--a.b", "true"]`` (values as JSON, the way spaCy parses overrides)."""
+    args: List[str] = []
+    for key, value in overrides.items():
+        args += [f"--{key}", json.dumps(value)]
+    return args
+
+
+def evaluate(model: Path, data: Path, out: Path, threads: int) -> Dict:
+    run(cli("evaluate", model, data, "--output", out, "--threads", str(threads)), WORK / "logs" / f"eval_{out.stem}.log")
+    return json.loads(out.read_text())
+
+
+def train_lever(dataset: str, config: str, lever: str, seed: int, paths: Dict[str, Path],
+                minutes: Optional[float], threads: int) -> Dict:
+    """One training of ``lever`` with ``seed``, scored on dev."""
+    name = f"levers_{dataset}_{lever}_s{seed}"
+    out_dir = WORK / "models" / f"levers_{dataset}" / lever / f"s{seed}"
+    command = cli("train", config, "--threads", str(threads), "--system.seed", str(seed), *override_args(LEVERS[lever]))
+    if minutes is not None:
+        command += ["--max-minutes", str(minutes)]
+    timing = train_model(command, out_dir, paths, WORK / "logs" / f"train_{name}.log")
+    meta = json.loads((out_dir / "model-best" / "meta.json").read_text())["training"]
+    metrics = evaluate(out_dir / "model-best", paths["dev"], WORK / f"{name}_dev.json", threads)
+    return dict(
+        {key: metrics.get(key) for key in METRICS}, seed=seed, overrides=LEVERS[lever], max_minutes=minutes,
+        best_step=meta["step"], final_step=meta["final_step"], model=rel(out_dir / "model-best"), **timing,
+    )
+
+
+def summarize(runs: List[Dict], keys=METRICS + TIMING) -> Dict:
+    """Mean and max − min spread of each figure over the runs (seeds)."""
+    out = {"seeds": [r["seed"] for r in runs], "mean": {}, "spread": {}}
+    for key in keys:
+        values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
+        if values and len(values) == len(runs):
+            out["mean"][key] = sum(values) / len(values)
+            out["spread"][key] = max(values) - min(values)
+    return out
+
+
+def cell(summary: Dict, key: str, scale: float = 100.0, digits: int = 2) -> str:
+    if key not in summary["mean"]:
+        return "—"
+    mean, half = scale * summary["mean"][key], scale * summary["spread"][key] / 2
+    return f"{mean:.{digits}f} ± {half:.{digits}f}" if len(summary["seeds"]) > 1 else f"{mean:.{digits}f}"
+
+
+def delta(summary: Dict, base: Optional[Dict], key: str) -> str:
+    if not base or summary is base or key not in summary["mean"] or key not in base["mean"]:
+        return "—"
+    return f"{100 * (summary['mean'][key] - base['mean'][key]):+.2f}"
+
+
+def verdict(summary: Dict, base: Optional[Dict]) -> str:
+    """Whether the mean dev gain of a figure is larger than the seed spread (max − min) of both
+    the lever and the baseline: the rule for changing a default."""
+    if not base or summary is base:
+        return ""
+    wins = []
+    for key in ("intent_accuracy", "span_f1"):
+        if key in summary["mean"] and key in base["mean"]:
+            gain = summary["mean"][key] - base["mean"][key]
+            if gain > max(summary["spread"][key], base["spread"][key]):
+                wins.append(key)
+    return ", ".join(wins) if wins else "no"
+
+
+def markdown(results: Dict) -> str:
+    dataset = results["dataset"]
+    levers = results["levers"]
+    summaries = {name: summarize(entry["runs"]) for name, entry in levers.items() if entry["runs"]}
+    base = summaries.get("baseline")
+    caps = sorted({str(r.get("max_minutes")) for e in levers.values() for r in e["runs"] if r.get("max_minutes")})
+    stopped = sum(bool(r.get("stopped_at_deadline")) for e in levers.values() for r in e["runs"])
+    lines = [
+        f"# Accuracy levers, {dataset} (dev split, CPU, 1 thread)",
+        "",
+        f"`python benchmarks/levers.py --dataset {dataset}`: `{results['config']}` with each lever's config overrides,",
+        "trained once per seed; model-best scored on **dev**. Figures: mean ± half the max − min spread over the",
+        "seeds; Δ is the lever's mean minus the baseline's. \"gain > spread\" names the figures whose mean gain is",
+        "larger than the seed spread (max − min) of both the lever and the baseline — the rule for changing a default.",
+        "Intent accuracy is that of the saved model-best, after the intent prior correction (`prior_weight`) that",
+        "`nlp-rnn train` chooses on dev, as a user gets it; slot F1 and exact match are span-exact, as in `nlp-rnn evaluate`.",
+        "",
+    ]
+    if caps:
+        lines += [f"Each training capped with `--max-minutes {', '.join(caps)}`; {stopped} of the runs reached the cap "
+                  "(model-best is then the best evaluation before it).", ""]
+    lines += [
+        "| lever | overrides | seeds | intent acc | Δ | slot F1 | Δ | exact match | Δ | s to best dev | best step | gain > spread |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summaries.items():
+        overrides = ", ".join(f"`{k} = {json.dumps(v)}`" for k, v in levers[name]["overrides"].items()) or "(shipped config)"
+        lines.append(
+            f"| {name} | {overrides} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, base, 'intent_accuracy')} "
+            f"| {cell(s, 'span_f1')} | {delta(s, base, 'span_f1')} | {cell(s, 'exact_match')} | {delta(s, base, 'exact_match')} "
+            f"| {cell(s, 'seconds_to_best_dev', 1.0, 0)} | {cell(s, 'best_step', 1.0, 0)} | {verdict(s, base)} |"
+        )
+    lines += ["", "Per seed (dev): intent acc / slot F1 / exact match, best step / final step, seconds to best dev", ""]
+    for name, entry in levers.items():
+        for r in entry["runs"]:
+            cap = " (stopped at the cap)" if r.get("stopped_at_deadline") else ""
+            lines.append(f"- {name} seed {r['seed']}: {100 * r['intent_accuracy']:.2f} / {100 * r['span_f1']:.2f} / "
+                         f"{100 * r['exact_match']:.2f}, step {r['best_step']} / {r['final_step']}, {r['seconds_to_best_dev']:.0f} s{cap}")
+    if results.get("test"):
+        test = results["test"]
+        lines += ["", f"## Test split, read once for the lever dev chose (`--test {test['lever']}`) and the baseline", "",
+                  "The same models as the dev rows (model-best of each seed), evaluated on test.", "",
+                  "| lever | seeds | intent acc | Δ | slot F1 | Δ | exact match | Δ |", "|---|---|---|---|---|---|---|---|"]
+        test_summaries = {name: summarize(runs, METRICS) for name, runs in test["levers"].items()}
+        test_base = test_summaries.get("baseline")
+        for name, s in test_summaries.items():
+            lines.append(f"| {name} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, test_base, 'intent_accuracy')} "
+                         f"| {cell(s, 'span_f1')} | {delta(s, test_base, 'span_f1')} | {cell(s, 'exact_match')} "
+                         f"| {delta(s, test_base, 'exact_match')} |")
+    lines += ["", f"Machine: {platform.machine()}, {results.get('threads', 1)} torch thread(s) per command, run one at a time", ""]
+    return "\n".join(lines)
+
+
+def save(results: Dict) -> None:
+    write_results(f"levers_{results['dataset']}", results, markdown(results))
+
+
+def run_test(results: Dict, lever: str, paths: Dict[str, Path], threads: int) -> None:
+    if results.get("test"):
+        raise SystemExit(f"test was already read for {results['test']['lever']!r}: the rule is once")
+    test = {"lever": lever, "read_at": time.strftime("%Y-%m-%d %H:%M"), "levers": {}}
+    for name in ("baseline", lever):
+        runs = []
+        for r in results["levers"][name]["runs"]:
+            tag = f"levers_{results['dataset']}_{name}_s{r['seed']}"
+            metrics = evaluate(Path(r["model"]), paths["test"], WORK / f"{tag}_test.json", threads)
+            runs.append(dict({key: metrics.get(key) for key in METRICS}, seed=r["seed"]))
+        test["levers"][name] = runs
+    results["test"] = test
+    save(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="cais", choices=list(DATASETS))
+    parser.add_argument("--levers", nargs="+", default=["baseline", "averages"], choices=list(LEVERS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--max-minutes", type=float, default=None, help="cap each training (nlp-rnn train --max-minutes)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of every command (default 1)")
+    parser.add_argument("--test", metavar="LEVER", default=None, choices=list(LEVERS),
+                        help="train nothing: evaluate LEVER's and baseline's dev-run models on test, once")
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    lang, fmt, config, *splits = DATASETS[args.dataset]
+    paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
+    results = load_results(args.dataset)
+    results.update(config=config, threads=args.threads)
+    if args.test:
+        run_test(results, args.test, paths, args.threads)
+        return
+    for lever in args.levers:
+        entry = results["levers"].setdefault(lever, {"overrides": LEVERS[lever], "runs": []})
+        if entry["overrides"] != LEVERS[lever]:  # the lever was redefined: its old runs measure something else
+            entry.update(overrides=LEVERS[lever], runs=[])
+    for seed in args.seeds:  # seed-major, so a cut run leaves every lever with the same seeds
+        for lever in args.levers:
+            entry = results["levers"][lever]
+            if any(r["seed"] == seed and r.get("max_minutes") == args.max_minutes for r in entry["runs"]):
+                continue
+            record = train_lever(args.dataset, config, lever, seed, paths, args.max_minutes, args.threads)
+            entry["runs"] = sorted([r for r in entry["runs"] if r["seed"] != seed] + [record], key=lambda r: r["seed"])
+            save(results)
+    save(results)  # the table again, also when every run was already there
+
+
+if __name__ == "__main__":
+    main()
