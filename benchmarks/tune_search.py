@@ -15,6 +15,8 @@ bundled data/en with joint_en, a smoke run). Every step is the command a user ty
 - ``retrain``: the shipped config and the best config of ``search``, each trained with ``nlp-rnn
   train`` once per ``--seeds`` seed and scored with ``nlp-rnn evaluate`` on test (the only reading
   of test, after every choice was made on dev);
+- ``four_trials``: the wall time of ``nlp-rnn tune CONFIG --trials 4`` as a user runs it (pruning
+  on), in one process and with ``--jobs 2`` (the figure for the bundled sample: under 3 minutes);
 - ``throughput``: trials per hour of ``--throughput-trials`` unpruned trials of a fixed length
   (``--training.max_steps`` = ``--throughput-steps``) in one process (all CPUs), with ``--jobs 2``
   (one thread each), and on a two-node local Ray cluster (``ray.cluster_utils.Cluster``, one CPU a
@@ -29,6 +31,7 @@ benchmarks/results/tune_search_SET.json, rendered to .md from the JSON alone.
 import argparse
 import json
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -43,7 +46,7 @@ SETS = {
     "cais": ("pipelines/joint_zh.cfg", "zh", "cais", "cais/train", "cais/valid", "cais/test"),
     "sample": ("pipelines/joint_en.cfg", "en", "jsonl", "data/en/train.jsonl", "data/en/dev.jsonl", "data/en/test.jsonl"),
 }
-PARTS = ("search", "noprune", "retrain", "throughput")
+PARTS = ("search", "noprune", "retrain", "throughput", "four_trials")
 ENGINES = ("1 process", "--jobs 2", "2-node Ray")
 #: the issue's figures: pruning saves this share of the search's minutes ...
 MIN_PRUNING_SAVING = 0.40
@@ -156,6 +159,19 @@ def throughput(name: str, config: str, paths: Dict[str, Path], trials: int, step
     return {"trials": trials, "steps_per_trial": steps, "engines": out}
 
 
+def four_trials(name: str, config: str, paths: Dict[str, Path], fixed: Dict[str, str]) -> Dict[str, Any]:
+    """Wall minutes of a fresh 4-trial search, in one process and with ``--jobs 2``."""
+    out = {}
+    for engine, options in (("1 process", []), ("--jobs 2", ["--jobs", "2"])):
+        folder = WORK / "tune_search" / name / "four_trials" / engine.replace(" ", "_").replace("-", "")
+        if folder.exists():
+            shutil.rmtree(folder)
+        found = run_search(name, config, paths, folder, 4, fixed, options)
+        out[engine] = {"wall_minutes": found["wall_minutes"], "counts": found["counts"], "steps_trained": found["steps_trained"],
+                       "best_dev_score": found["best_dev_score"]}
+    return out
+
+
 def trials_per_hour(found: Dict[str, Any], trials: int) -> Dict[str, Any]:
     minutes = found["wall_minutes"]
     return {"wall_minutes": minutes, "trials_per_hour": 60.0 * trials / minutes if minutes else None, "counts": found["counts"]}
@@ -163,7 +179,7 @@ def trials_per_hour(found: Dict[str, Any], trials: int) -> Dict[str, Any]:
 
 def checks(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The issue's figures, each with its value and whether it is met (None: not measured)."""
-    search, unpruned, again = results.get("search"), results.get("noprune"), results.get("retrain") or {}
+    search, again = results.get("search"), results.get("retrain") or {}
     rows = []
     if search:
         best, base = search.get("best_dev_score"), search.get("baseline_dev_score")
@@ -189,6 +205,9 @@ def checks(results: Dict[str, Any]) -> List[Dict[str, Any]]:
                      "value": "same settings" if p["same_best_settings"] else
                      (None if p["dev_gap_points"] is None else f"{p['dev_gap_points']:+.2f} points"),
                      "met": p["same_best"]})
+    if results.get("four_trials"):
+        fastest = min(row["wall_minutes"] for row in results["four_trials"].values())
+        rows.append({"check": "4 trials in under 3 minutes (the faster engine)", "value": f"{fastest:.2f} min", "met": fastest < 3.0})
     return rows
 
 
@@ -234,6 +253,16 @@ def markdown(results: Dict[str, Any]) -> str:
                 ratio = f"{row['trials_per_hour'] / one:.2f}" if one and row.get("trials_per_hour") else "—"
                 lines.append(f"| {engine} | {row['wall_minutes']:.2f} | {row['trials_per_hour']:.1f} | {ratio} |")
         lines.append("")
+    for note in results.get("notes", []):
+        lines += [f"Note: {note}", ""]
+    if results.get("four_trials"):
+        lines += ["`nlp-rnn tune CONFIG --trials 4` from a fresh folder:", "",
+                  "| engine | wall minutes | complete / pruned / failed | steps trained | best dev |", "|---|---|---|---|---|"]
+        for engine, row in results["four_trials"].items():
+            counts = row.get("counts") or {}
+            lines.append(f"| {engine} | {row['wall_minutes']:.2f} | {counts.get('complete', 0)} / {counts.get('pruned', 0)} / "
+                         f"{counts.get('failed', 0)} | {row['steps_trained']:,} | {_points(row.get('best_dev_score'))} |")
+        lines.append("")
     if results.get("checks"):
         lines += ["| check | value | met |", "|---|---|---|"]
         for row in results["checks"]:
@@ -263,10 +292,12 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--name", default=None, help="result file name (default: tune_search_SET)")
     parser.add_argument("--render", action="store_true", help="train nothing: the checks and the markdown again from the JSON")
+    parser.add_argument("--note", action="append", default=[], help="with --render: a line to keep in the results (how the run went)")
     args = parser.parse_args()
     if args.render:
         name = args.name or f"tune_search_{args.set}"
         results = json.loads((RESULTS / f"{name}.json").read_text())
+        results["notes"] = results.get("notes", []) + args.note
         if results.get("search") and results.get("noprune"):
             results["pruning"] = pruning_figures(results["search"], results["noprune"])
         results["checks"] = checks(results)
@@ -294,6 +325,8 @@ def main() -> None:
         elif part == "retrain":
             best = (results.get("search") or {}).get("best_config")
             results["retrain"] = retrain(args.set, config, best, paths, args.seeds, fixed)
+        elif part == "four_trials":
+            results["four_trials"] = four_trials(args.set, config, paths, fixed)
         elif part == "throughput":
             results["throughput"] = throughput(args.set, config, paths, args.throughput_trials, args.throughput_steps, fixed)
         if results.get("search") and results.get("noprune"):

@@ -19,7 +19,7 @@ _SOURCES: Dict[str, str] = {
     # pipelines
     "load_pipeline": "nlp_rnn.loading",  # spacy.load with one clear error
     "blank_pipeline": "nlp_rnn.language",  # a blank pipeline with our tokenizer for a language
-    "nest_encoder_settings": "nlp_rnn.architectures.encoder_config",  # flat model settings -> [model.encoder] block
+    "nest_encoder_settings": "nlp_rnn.architectures.encoder_config",  # flat model settings -> [model.encoder] block (torch)
     "torch_module": "nlp_rnn.architectures.torch_model",  # the torch module of a trained component (torch)
     "prepare_threads": "nlp_rnn.threads",  # torch / BLAS thread settings, before torch loads
     # evaluation

@@ -32,7 +32,6 @@ from spacy.tokens import Doc, Span
 
 from .span_edges import content_bounds
 
-TRANSLATOR = "rnn_translator"
 SCORE_DIGITS = 6
 
 
@@ -55,7 +54,8 @@ class RecordFields:
     def from_nlp(cls, nlp: Language) -> "RecordFields":
         metas = [nlp.get_pipe_meta(name) for name in nlp.pipe_names]
         cats = any("doc.cats" in meta.assigns for meta in metas)
-        translator = TRANSLATOR in nlp.pipe_names or any(meta.factory == TRANSLATOR for meta in metas)
+        # a component that declares doc._.translation (torch or exported, any name), or one named rnn_translator
+        translator = "rnn_translator" in nlp.pipe_names or any("doc._.translation" in meta.assigns for meta in metas)
         # the cfg's out-of-scope block, read as plain JSON (this module sits below nlp_rnn.oos)
         oos = any((getattr(pipe, "cfg", {}).get("oos") or {}).get("score", "none") != "none" for _, pipe in nlp.pipeline)
         return cls(cats, Span.has_extension("confidence"), translator and Doc.has_extension("translation"), oos and Doc.has_extension("oos_score"))

@@ -50,3 +50,24 @@ def test_the_language_model_refuses_a_training_dropout_too():
     with pytest.raises(DropoutRefused, match="rnn_lm"):
         pipe.update(examples, drop=0.2)
     assert math.isfinite(pipe.update(examples)[pipe.name])
+
+
+def test_nlp_rnn_train_refuses_a_training_dropout_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    corpus = tmp_path / "corpus"
+    for split in ("train", "dev"):
+        subprocess.run([sys.executable, "-m", "nlp_rnn", "convert", str(ROOT / "data" / "en" / f"{split}.jsonl"),
+                        str(corpus / f"{split}.spacy"), "--format", "jsonl", "--lang", "en"], check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "nlp_rnn", "train", str(ROOT / "pipelines" / "intent_en.cfg"), "--output", str(tmp_path / "out"),
+         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"), "--training.dropout", "0.1",
+         "--training.max_steps", "2"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "[training] dropout = 0.0" in done.stderr + done.stdout

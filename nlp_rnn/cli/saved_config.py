@@ -48,9 +48,9 @@ def write_oos_block(section: Dict[str, Any], saved: Dict[str, Any]) -> List[str]
     Returns what changed (``"oos.key"``, or the flat key taken out)."""
     from ..oos.flat_keys import FLAT_KEYS
 
-    changed = [key for key in FLAT_KEYS if key in section]
-    for key in changed:
-        del section[key]
+    changed = [key for key in FLAT_KEYS if section.get(key) is not None]  # null: not given (a filled config has them)
+    for key in FLAT_KEYS:
+        section.pop(key, None)
     block = section.setdefault("oos", {})
     for key, value in saved.items():
         if key not in block or block[key] != value:

@@ -41,11 +41,26 @@ def prepare_training(config_path: Path, overrides: Dict, gpu_id: int = -1):
         check_overrides(written, overrides)
         config = util.load_config(config_path, overrides=overrides, interpolate=False)
         check_training_data(config.interpolate())
-        return init_nlp(config, use_gpu=gpu_id)
+        nlp = init_nlp(config, use_gpu=gpu_id)
+        refuse_training_dropout(nlp)
+        return nlp
     except ConfigValidationError as error:
         raise TrainingSetupError(f"{config_path}: {one_line(str(error))}") from None
     except (ValueError, KeyError, OSError) as error:
         raise TrainingSetupError(one_line(str(error))) from None
+
+
+def refuse_training_dropout(nlp) -> None:
+    """Before the first step: a ``[training] dropout`` other than 0 for a pipeline that trains an
+    nlp_rnn component is refused (:class:`~nlp_rnn.pipeline.rnn_pipe.DropoutRefused`, one line),
+    as that component's first update would refuse it."""
+    from ..pipeline.rnn_pipe import RNNPipe, refuse_drop
+
+    training = nlp.config.get("training", {})
+    frozen = set(training.get("frozen_components") or [])
+    for name, pipe in nlp.pipeline:
+        if isinstance(pipe, RNNPipe) and name not in frozen:
+            refuse_drop(name, training.get("dropout") or 0.0)
 
 
 def one_line(text: str) -> str:

@@ -28,7 +28,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
-from .scores import OOS_SCORES
+from .scores import check_oos_score
 
 #: in order of preference (the first wins a tie, and is taken when dev has no out-of-scope docs to
 #: compare them on): the two best scores on BANKING77's dev rows (benchmarks/results/oos.md)
@@ -47,10 +47,12 @@ class OOSSettings:
     mixup_outliers: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.score not in OOS_SCORES:
-            raise ValueError(f"oos.score must be one of {', '.join(OOS_SCORES)}, not {self.score!r}")
-        if self.threshold is not None and not isinstance(self.threshold, (int, float)):
-            raise ValueError(f"oos.threshold must be a number or null, got {self.threshold!r}")
+        for field in dataclasses.fields(self):
+            value, optional = getattr(self, field.name), field.default is None or field.name == "in_scope_share"
+            if field.name != "score" and not (is_number(value) or (optional and value is None)):
+                allowed = "a number or null" if optional else "a number"
+                raise ValueError(f"oos.{field.name} must be {allowed}, got {value!r}")
+        check_oos_score(self.score)
         if self.in_scope_share is not None and not 0.0 < self.in_scope_share <= 1.0:
             raise ValueError(f"oos.in_scope_share must be in (0, 1] or null, got {self.in_scope_share}")
         if self.max_in_scope_loss is not None and not 0.0 <= self.max_in_scope_loss < 1.0:
@@ -75,6 +77,10 @@ class OOSSettings:
         block = dataclasses.asdict(self)
         block.update(temperature=float(self.temperature), mixup_outliers=float(self.mixup_outliers))
         return block
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 #: the defaults of the block (the factories' ``default_config``), from :class:`OOSSettings`
