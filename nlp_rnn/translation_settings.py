@@ -30,3 +30,23 @@ def max_output_length(n_source: int, max_length_ratio: float, max_length_offset:
     """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
     bound = int(max_length_ratio * n_source + max_length_offset)
     return max(0, min(bound, max_target_length))
+
+
+class DecodingOptions:
+    """The decoding settings as attributes of a translator component (torch or exported), checked
+    once; the component gives ``hparams`` (its model's settings, with ``max_target_length``)."""
+
+    hparams: Dict[str, Any]
+
+    def set_decoding(self, beam_size: int, length_penalty: float, max_length_ratio: float, max_length_offset: int,
+                     store_attention: bool) -> None:
+        check_decoding(beam_size, max_length_ratio, max_length_offset)
+        self.beam_size = beam_size
+        self.length_penalty = length_penalty
+        self.max_length_ratio = max_length_ratio
+        self.max_length_offset = max_length_offset
+        self.store_attention = store_attention
+
+    def max_output_length(self, n_source: int) -> int:
+        """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
+        return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])

@@ -22,7 +22,7 @@ from ..extensions import install_extensions
 from ..featurizer import DocFeaturizer
 from ..target_vocab import TargetVocab
 from ..translation_output import Prediction, write_translations
-from ..translation_settings import DECODING_DEFAULTS, check_decoding, max_output_length
+from ..translation_settings import DECODING_DEFAULTS, DecodingOptions
 from .exported_pipe import BYTES, JSON, ExportedPipe
 from .onnx_seq2seq import OnnxSeq2Seq
 
@@ -47,7 +47,7 @@ def make_rnn_translator_onnx(
     )
 
 
-class OnnxTranslator(ExportedPipe):
+class OnnxTranslator(DecodingOptions, ExportedPipe):
     """``doc._.translation`` from the exported encoder and decoder-step graphs."""
 
     PARTS = ((FEATURIZER_FILE, JSON, True), (ENCODER_FILE, BYTES, True), (STEP_FILE, BYTES, True))
@@ -55,14 +55,9 @@ class OnnxTranslator(ExportedPipe):
     def __init__(self, vocab, name: str, *, beam_size: int, length_penalty: float, max_length_ratio: float,
                  max_length_offset: int, store_attention: bool):
         install_extensions()
-        check_decoding(beam_size, max_length_ratio, max_length_offset)
+        self.set_decoding(beam_size, length_penalty, max_length_ratio, max_length_offset, store_attention)
         self.vocab = vocab
         self.name = name
-        self.beam_size = beam_size
-        self.length_penalty = length_penalty
-        self.max_length_ratio = max_length_ratio
-        self.max_length_offset = max_length_offset
-        self.store_attention = store_attention
         self.cfg: Dict = {}
         self.featurizer: Optional[DocFeaturizer] = None
         self.target_vocab: Optional[TargetVocab] = None
@@ -78,9 +73,6 @@ class OnnxTranslator(ExportedPipe):
     @property
     def target_lang(self) -> str:
         return self.hparams.get("target_lang", "en")
-
-    def max_output_length(self, n_source: int) -> int:
-        return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])
 
     def predict(self, docs: Iterable[Doc]) -> List[Prediction]:
         """Output ids and attention (or None) per Doc, as ``rnn_translator`` predicts them; empty

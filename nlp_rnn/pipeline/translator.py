@@ -28,7 +28,7 @@ from ..extensions import install_extensions
 from ..nn.outputs import Seq2SeqGold
 from ..nn.target_ids import make_targets
 from ..translation_output import Prediction, write_translations
-from ..translation_settings import DECODING_DEFAULTS, check_decoding, max_output_length
+from ..translation_settings import DECODING_DEFAULTS, DecodingOptions
 from .rnn_pipe import RNNPipe
 
 TRANSLATION_KEY = "translation"  #: ``doc.user_data`` key of the gold translation
@@ -86,7 +86,7 @@ def make_translator_dev_beam(beam_size: int = 1) -> Callable[[Language, Dict[str
 
 
 
-class RNNTranslator(RNNPipe):
+class RNNTranslator(DecodingOptions, RNNPipe):
     """Translates each Doc into ``doc._.translation`` with an attentional encoder-decoder."""
 
     def __init__(
@@ -102,15 +102,10 @@ class RNNTranslator(RNNPipe):
         store_attention: bool = DECODING_DEFAULTS["store_attention"],
     ):
         install_extensions()
-        check_decoding(beam_size, max_length_ratio, max_length_offset)
+        self.set_decoding(beam_size, length_penalty, max_length_ratio, max_length_offset, store_attention)
         self.vocab = vocab
         self.model = model
         self.name = name
-        self.beam_size = beam_size
-        self.length_penalty = length_penalty
-        self.max_length_ratio = max_length_ratio
-        self.max_length_offset = max_length_offset
-        self.store_attention = store_attention
         self.cfg: Dict[str, Any] = {}
         self._target: Optional[TargetVocab] = None
         self._target_data: Optional[dict] = None
@@ -132,10 +127,6 @@ class RNNTranslator(RNNPipe):
     @property
     def target_lang(self) -> str:
         return self.hparams["target_lang"]
-
-    def max_output_length(self, n_source: int) -> int:
-        """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
-        return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])
 
     # --- training ----------------------------------------------------------------------------
 
