@@ -39,6 +39,10 @@ LEVERS: Dict[str, Dict[str, object]] = {
     "averages": {"training.optimizer.use_averages": True},
     # label smoothing ε of the intent cross-entropy (and of the slot one without a CRF; the CRF is not smoothed)
     "label_smoothing": {"components.rnn_joint.model.label_smoothing": 0.1},
+    # a second stacked BiLSTM layer (dropout between the layers is the encoder's)
+    "two_layers": {"components.rnn_joint.model.encoder.num_layers": 2},
+    # a Conv1D front end over the embeddings (local n-gram features before the BiLSTM; one state per token)
+    "conv_front_end": {"components.rnn_joint.model.encoder.conv_filters": 256, "components.rnn_joint.model.encoder.conv_kernel": 3},
 }
 METRICS = ("intent_accuracy", "span_f1", "exact_match")
 TIMING = ("seconds_to_best_dev", "best_step", "final_step", "train_seconds")

@@ -26,6 +26,11 @@ STUDY_NAME = "nlp-rnn-tune"
 PRUNER_STARTUP_TRIALS = 3
 
 
+def optuna_state(name: str):
+    """Optuna's ``TrialState`` member ``name`` (Optuna is imported on first use)."""
+    return getattr(import_optuna().trial.TrialState, name)
+
+
 def storage_url(setup: SearchSetup) -> str:
     return f"sqlite:///{(setup.output / 'study.db').resolve()}"
 
@@ -219,7 +224,8 @@ def run_local_search(
             optimize(setup, space, n_trials, seed, n_trials, search)
         else:
             run_workers(setup, space, n_trials, seed, search, workers, threads)
-    return [row_of(t) for t in study.get_trials(deepcopy=False)]
+    started = [t for t in study.get_trials(deepcopy=False) if t.state != optuna_state("WAITING")]  # queued, never run: no row
+    return [row_of(t) for t in started]
 
 
 def run_workers(setup, space, n_trials, seed, search, workers: int, threads: int) -> None:
