@@ -190,7 +190,7 @@ class RNNLanguageModel(RNNPipe):
     @property
     def is_ready(self) -> bool:
         """Whether the model has weights (is initialized or loaded)."""
-        return bool(self.model.layers)
+        return self._model_is_built()
 
     def sampling_steps(self) -> TorchLMSteps:
         """The step API that :mod:`nlp_rnn.generation.generator` samples from (a context manager)."""

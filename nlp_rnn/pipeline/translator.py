@@ -172,12 +172,17 @@ class RNNTranslator(DecodingOptions, RNNPipe):
         return Seq2SeqGold(self._targets(examples)[1].to(outputs.logits.device))
 
     def _targets(self, examples: List[Example]):
-        """(target input ids, target output ids), each (B, T_tgt), from ids encoded once per Example."""
+        """(target input ids, target output ids), each (B, T_tgt), from ids encoded once per Example;
+        padded once per batch (``model_input`` and ``gold`` of one step ask for the same batch)."""
+        last = getattr(self, "_batch_targets", None)  # (the batch's Examples, held so no id is reused; targets)
+        if last is not None and len(last[0]) == len(examples) and all(a is b for a, b in zip(last[0], examples)):
+            return last[1]
         vocab, limit = self.target_vocab, self.hparams["max_target_length"]
         targets = self.cached_arrays(
             examples, "target", lambda egs: [numpy.asarray(vocab.encode(gold_translation(eg), limit), dtype="int64") for eg in egs]
         )
-        return make_targets(targets)
+        self._batch_targets = (tuple(examples), make_targets(targets))
+        return self._batch_targets[1]
 
     # --- prediction --------------------------------------------------------------------------
 
