@@ -25,6 +25,17 @@ def search_threads(jobs: int, threads: Optional[int]) -> int:
     return threads if threads is not None else max(1, available_cpus() // max(1, jobs))
 
 
+def pruner_name(prune: bool, ray_address: Optional[str]) -> str:
+    """The pruner of a search, for its report."""
+    from ..tuning.local_search import PRUNE_PERCENTILE
+
+    if not prune:
+        return "none"
+    if ray_address is not None:
+        return "asynchronous successive halving (Ray Tune ASHA)"
+    return f"percentile (a trial goes on while in the top {100 - PRUNE_PERCENTILE:g} % of the complete trials at a step)"
+
+
 def absolute_paths(overrides: Dict[str, Any]) -> Dict[str, Any]:
     """``paths.*`` values that name existing files or folders, made absolute (trial configs are
     written elsewhere and Ray workers start in other folders)."""
@@ -90,7 +101,7 @@ def tune(
         engine = "local" if jobs <= 1 else f"local, {jobs} processes × {per_trial} threads"
     info = {
         "config": str(config), "overrides": {k: v for k, v in overrides.items()}, "space": space.to_json(),
-        "sampler": f"TPE (seed {seed})", "pruner": "median" if prune else "none", "engine": engine,
+        "sampler": f"TPE (seed {seed})", "pruner": pruner_name(prune, ray_address), "engine": engine,
         "minutes": round((time.time() - started) / 60.0, 2),
     }
     return write_results(setup.output, rows, info), rows
@@ -107,11 +118,11 @@ def tune_command(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="K", help="Trials at a time on this machine (processes)"),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", min=1, metavar="N", help="Torch threads per trial (default: the CPUs divided by --jobs)"),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", metavar="S", help="Seed of the sampler (each training keeps the config's seed)"),
-    prune: bool = typer.Option(True, "--prune/--no-prune", help="Stop trials whose dev score at an evaluation is below the median of earlier trials"),
+    prune: bool = typer.Option(True, "--prune/--no-prune", help="Stop trials whose dev score at an evaluation is outside the top quarter of the complete trials' at that step"),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help="Run the trials on Ray Tune: a cluster address, or 'auto' (RAY_ADDRESS, else a running local instance, else a new one)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", metavar="ID", help=GPU_HELP),
 ) -> None:
-    """Search hyperparameters on your train / dev data: Optuna TPE + median pruning, each trial a
+    """Search hyperparameters on your train / dev data: Optuna TPE + percentile pruning, each trial a
     normal training in DIR/trials/NNN. Give the data and any fixed setting as overrides:
     --paths.train X --paths.dev Y --training.max_steps 2000. Rerun the same command to resume."""
     from ..threads import available_cpus
