@@ -33,10 +33,7 @@ def max_output_length(n_source: int, max_length_ratio: float, max_length_offset:
 
 
 class DecodingOptions:
-    """The decoding settings as attributes of a translator component (torch or exported), checked
-    once; the component gives ``hparams`` (its model's settings, with ``max_target_length``)."""
-
-    hparams: Dict[str, Any]
+    """The decoding settings as attributes of a translator task (torch or exported), checked once."""
 
     def set_decoding(self, beam_size: int, length_penalty: float, max_length_ratio: float, max_length_offset: int,
                      store_attention: bool) -> None:
@@ -47,6 +44,7 @@ class DecodingOptions:
         self.max_length_offset = max_length_offset
         self.store_attention = store_attention
 
-    def max_output_length(self, n_source: int) -> int:
-        """At most ``ratio * n_source + offset`` units, capped at ``max_target_length``."""
-        return max_output_length(n_source, self.max_length_ratio, self.max_length_offset, self.hparams["max_target_length"])
+    def output_bound(self, max_target_length: int):
+        """n_source → the longest output (at most ``ratio * n_source + offset`` units, capped at the
+        model's ``max_target_length``): what the searches take."""
+        return lambda n_source: max_output_length(n_source, self.max_length_ratio, self.max_length_offset, max_target_length)

@@ -107,6 +107,22 @@ def test_exported_lm_samples_as_torch_for_a_seed(language_models, settings):
     assert len(set(expected)) > 1 or settings.get("temperature") == 0
 
 
+def test_exported_lm_scores_documents_as_torch(language_models):
+    """``doc._.lm_log_loss`` / ``lm_chars`` from the step graph (one character at a time) equal the
+    torch component's (chunked forward passes), alone and in a batch; its scores too."""
+    nlp, out = language_models
+    exported = spacy.load(out)
+    texts = ["ROMEO: O, she doth", "", "unseen ✓ chars 😀", LM_TEXT * 4]
+    expected = [(doc._.lm_log_loss, doc._.lm_chars) for doc in nlp.pipe(texts)]
+    assert expected[1] == (0.0, 0) and expected[3][1] == len(LM_TEXT) * 4
+    for batch_size in (1, 3):
+        got = [(doc._.lm_log_loss, doc._.lm_chars) for doc in exported.pipe(texts, batch_size=batch_size)]
+        assert [count for _, count in got] == [count for _, count in expected]
+        assert [nats for nats, _ in got] == pytest.approx([nats for nats, _ in expected], rel=1e-4, abs=1e-4)
+    examples = [Example(nlp.make_doc(t), nlp.make_doc(t)) for t in texts]
+    assert exported.evaluate(examples)["lm_cross_entropy"] == pytest.approx(nlp.evaluate(examples)["lm_cross_entropy"], rel=1e-4)
+
+
 def test_generate_command_on_the_exported_lm(language_models):
     nlp, out = language_models
     command = ["--prompt", "RO", "--seed", "5", "--length", "40", "--num", "2"]
@@ -162,8 +178,9 @@ def test_numpy_runtime_of_the_sequence_heads_never_imports_torch():
     from test_export_oos import torch_importers
 
     seen, offenders = torch_importers(
-        ["nlp_rnn.export.onnx_translator", "nlp_rnn.export.onnx_lm", "nlp_rnn.generation.generator", "nlp_rnn.array_search"])
-    assert {"nlp_rnn.generation.sampling", "nlp_rnn.export.onnx_seq2seq", "nlp_rnn.target_vocab"} <= seen
+        ["nlp_rnn.export.onnx_components", "nlp_rnn.generation.generator", "nlp_rnn.array_search"])
+    assert {"nlp_rnn.generation.sampling", "nlp_rnn.onnx_runtime.seq2seq", "nlp_rnn.onnx_runtime.lm_steps",
+            "nlp_rnn.pipeline.translator_task", "nlp_rnn.pipeline.lm_task", "nlp_rnn.target_vocab"} <= seen
     assert not offenders, offenders
 
 

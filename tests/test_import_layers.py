@@ -16,7 +16,7 @@ names fewer parts: checked below)::
     pipeline
     evaluation, generation, pretrain
     architectures
-    nn, oos, data, training, tokenizers
+    nn, oos, onnx_runtime, data, training, tokenizers
     root: the small shared modules directly in nlp_rnn/ (and nlp_rnn/__init__.py)
 
 A module may import any module of a lower layer, and a module of its own layer (its own package
@@ -34,13 +34,17 @@ Where each part sits, and why:
   ``export`` (ONNX export and the exported ``*_onnx`` components), ``tuning`` (``nlp-rnn tune``),
   ``explain`` (occlusion explanations of ``predict --explain``): applications of trained
   pipelines and pipes; they use the pipes and what is below, never each other's insides in a loop.
-- ``pipeline``: the spaCy components (pipes and their tasks), the torch half of out-of-scope
-  fitting, the LM corpus reader. ``pipeline.factories`` is the entry points' target.
+- ``pipeline``: the torch component of every head (``rnn_pipe``) and the heads' tasks (``task``: the
+  contract; ``intent_task``, ``joint_task``, ``translator_task``, ``lm_task``: what the torch and the
+  exported pipes share, torch-free; ``intent``, ``joint``, ``translator``, ``lm``: each head's torch
+  half and factories), the torch half of out-of-scope fitting, the LM corpus reader.
+  ``pipeline.factories`` is the entry points' target.
 - ``evaluation`` (metrics and evaluators over Docs), ``generation`` (sampling from a character LM
   module, given the pipe's vocabulary and module: it does not import the pipe), ``pretrain``
   (encoder pretraining and starting a task model from it): below the pipes that use them.
 - ``architectures``: registered thinc builders wrapping the ``nn`` modules (thinc glue).
-- ``nn`` (plain torch modules), ``oos`` (the numpy out-of-scope runtime), ``data`` (readers and
+- ``nn`` (plain torch modules), ``oos`` (the numpy out-of-scope runtime), ``onnx_runtime``
+  (onnxruntime sessions and the numpy CRF behind every exported head), ``data`` (readers and
   converters of data sets, including ``--oos-label`` records), ``training`` (spaCy's loop, override
   checks, the cached corpus), ``tokenizers`` (jieba): the foundations, torch or numpy or spaCy.
 - root, torch-free except where noted: ``records`` (Doc → record), ``prediction`` (records of
@@ -81,7 +85,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("pipeline",),
     ("evaluation", "generation", "pretrain"),
     ("architectures",),
-    ("nn", "oos", "data", "training", "tokenizers"),
+    ("nn", "oos", "onnx_runtime", "data", "training", "tokenizers"),
     (ROOT_LAYER,),
 )
 #: The modules directly in ``nlp_rnn/`` (besides ``__main__``); a new one must be placed here.
@@ -285,7 +289,7 @@ def test_the_reader_sees_every_form_of_import():
     """A guard for the tests below: relative, absolute, inside a function, ``from . import
     module``, and not under ``TYPE_CHECKING``."""
     targets = {name: {imp.target for imp in found} for name, found in IMPORTS.items()}
-    assert f"{PACKAGE}.slot_tags" in targets[f"{PACKAGE}.pipeline.joint"]  # from ..slot_tags import
+    assert f"{PACKAGE}.slot_tags" in targets[f"{PACKAGE}.pipeline.joint_task"]  # from ..slot_tags import
     assert f"{PACKAGE}.cli" in targets[f"{PACKAGE}.__main__"]  # from nlp_rnn.cli import main
     assert f"{PACKAGE}.training.overrides" in targets[f"{PACKAGE}.cli.train"]  # inside a function
     assert f"{PACKAGE}.cli.annotate" in targets[f"{PACKAGE}.cli"]  # from . import annotate

@@ -113,10 +113,10 @@ def test_training_state_carries_to_the_next_chunk_and_resets_after_document_end(
     with torch.no_grad():
         ids = torch.tensor([[BOUNDARY] + vocab.encode(TEXT[:39])])
         _, (h1, c1) = module(ids)
-    carried = pipe.train_states.states[("lane", 3)]
+    carried = pipe.task.train_states.states[("lane", 3)]
     assert torch.allclose(carried[0], h1, atol=1e-6) and torch.allclose(carried[1], c1, atol=1e-6)
     pipe.update([Example(second, second)])
-    assert ("lane", 3) not in pipe.train_states.states  # the document ended: nothing to carry
+    assert ("lane", 3) not in pipe.task.train_states.states  # the document ended: nothing to carry
 
 
 def test_sub_batches_keep_each_lane_once_and_in_order():

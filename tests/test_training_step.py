@@ -16,7 +16,7 @@ def test_get_loss_gives_the_float_and_the_tensor_backprop_takes():
     nlp = train_tiny_intent("en", steps=2)
     pipe = nlp.get_pipe("rnn_intent")
     examples = make_examples(nlp, TINY_EN)
-    outputs, backprop = pipe.model.begin_update(pipe.model_input(examples))
+    outputs, backprop = pipe.model.begin_update(pipe.task.model_input(pipe, examples))
     loss, d_loss = pipe.get_loss(examples, outputs)
     assert isinstance(loss, float) and math.isfinite(loss) and loss > 0
     assert isinstance(d_loss, torch.Tensor) and d_loss.dim() == 0 and float(d_loss.detach()) == loss
@@ -30,7 +30,7 @@ def test_update_reports_the_loss_get_loss_computes():
     spacy.util.fix_random_seed(3)
     reported = pipe.update(examples)[pipe.name]
     spacy.util.fix_random_seed(3)
-    outputs, _ = pipe.model.begin_update(pipe.model_input(examples))
+    outputs, _ = pipe.model.begin_update(pipe.task.model_input(pipe, examples))
     assert pipe.get_loss(examples, outputs)[0] == pytest.approx(reported, rel=1e-6)
 
 

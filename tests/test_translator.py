@@ -21,7 +21,8 @@ from nlp_rnn.evaluation import attention_plot
 from nlp_rnn.evaluation.attention_plot import plot_attention
 from nlp_rnn.evaluation.evaluate import evaluate
 from nlp_rnn.nn.search import beam_search, greedy_search
-from nlp_rnn.pipeline.translator import TRANSLATION_KEY, RNNTranslator
+from nlp_rnn.pipeline.rnn_pipe import RNNPipe
+from nlp_rnn.pipeline.translator import TRANSLATION_KEY
 from nlp_rnn.architectures.encoder_config import nest_encoder_settings
 
 ZH_EN = [
@@ -73,7 +74,7 @@ def zh_en():
     return train(nlp, ZH_EN, 70)
 
 
-def translator(nlp) -> RNNTranslator:
+def translator(nlp) -> RNNPipe:
     return nlp.get_pipe("rnn_translator")
 
 

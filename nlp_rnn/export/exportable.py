@@ -19,7 +19,8 @@ sequence length:
 
 The graph wrappers (:class:`IntentGraph`, :class:`JointGraph`) take ``ids`` (batch, T, F) int64 and
 ``lengths`` (batch,) int64 and return raw logits / emissions; softmax, the ensemble mean, the prior
-correction and CRF decoding stay in numpy (:mod:`nlp_rnn.export.onnx_components`).
+correction and CRF decoding stay in numpy (the tasks' ``predict_exported``: :mod:`nlp_rnn.pipeline.intent_task`,
+:mod:`nlp_rnn.pipeline.joint_task`).
 """
 
 import copy

@@ -1,34 +1,60 @@
-"""What every exported (ONNX) component shares: no training, batching, and one save format.
+"""The exported (ONNX) component of every head: one pipe class, the head's task
+(:mod:`nlp_rnn.pipeline.task`) saying what differs. It predicts with the task's runtime
+(onnxruntime graphs and numpy, :mod:`nlp_rnn.onnx_runtime`), writes annotations and scores
+with the same task code as the torch component, and never trains.
 
-A component folder holds ``cfg`` (JSON: the torch component's settings and labels) and the
-component's *parts*, each a file named in :attr:`ExportedPipe.PARTS`: JSON (a featurizer, a
-vocabulary, CRF transitions) or bytes (ONNX graphs). ``to_bytes`` holds the same, as msgpack. A
-subclass says which parts it has and installs them in :meth:`ExportedPipe.set_parts`; loading a
-folder that lacks a required part fails with one line naming the folder. This module imports no
-torch (exported pipelines run without it).
+A component folder holds ``cfg`` (JSON: the torch component's settings and labels, plus what the
+runtime reads) and the task's *parts* (:attr:`Task.exported_parts`), each a JSON file or bytes (an
+ONNX graph); ``to_bytes`` holds the same as msgpack. Loading a folder that lacks a required part
+fails with one line naming the folder. This module imports no torch.
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Tuple
+from typing import Any, Dict, Iterable, Iterator
 
 import srsly
 from spacy import util
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
+from spacy.training import Example
 
-JSON, BYTES = "json", "bytes"
+from ..extensions import install_extensions
+from ..onnx_runtime.parts import BYTES
+from ..pipeline.task import Task, set_task_attribute, task_attribute
 
 
 class ExportedPipe(Pipe):
-    """Base class of the ``*_onnx`` components: ``predict`` / ``set_annotations`` are the
-    subclass's; :meth:`parts` and :meth:`set_parts` move its state to and from disk."""
+    """Runs a task's exported runtime (loaded from a folder written by ``nlp-rnn export``)."""
 
-    #: (file name, JSON or BYTES, required) of each part, in the order :meth:`set_parts` takes them
-    PARTS: Tuple[Tuple[str, str, bool], ...] = ()
+    def __init__(self, vocab, name: str, task: Task):
+        install_extensions()  # before the first doc: records decide their fields from them at load time
+        self.vocab = vocab
+        self.name = name
+        self.task = task
+        self.cfg: Dict[str, Any] = {}
+        self.runtime: Any = None
+        self.parts_data: Dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return task_attribute(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not set_task_attribute(self, name, value):
+            super().__setattr__(name, value)
+
+    @property
+    def labels(self) -> tuple:
+        return self.task.labels(self)
+
+    @property
+    def label_data(self) -> Any:
+        return self.task.label_data(self)
 
     @property
     def is_trainable(self) -> bool:
         return False
+
+    # --- prediction and scoring ----------------------------------------------------------------
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc], self.predict([doc]))
@@ -39,19 +65,29 @@ class ExportedPipe(Pipe):
             self.set_annotations(docs, self.predict(docs))
             yield from docs
 
-    # --- state ---------------------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> Any:
+        if self.runtime is None:
+            raise ValueError(f"{self.name!r} has no model: load it from a folder written by `nlp-rnn export`")
+        return self.task.predict_exported(self, list(docs))
 
-    def parts(self) -> Dict[str, Any]:
-        """{file name: JSON-able value or bytes} of the loaded state; {} before loading."""
-        raise NotImplementedError
+    def set_annotations(self, docs: Iterable[Doc], predictions: Any) -> None:
+        self.task.write(self, list(docs), predictions)
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+        return self.task.score(self, list(examples))
+
+    # --- state ---------------------------------------------------------------------------------
 
     def set_parts(self, cfg: Dict[str, Any], parts: Dict[str, Any]) -> None:
         """Install ``cfg`` and the parts read from disk or bytes (optional ones may be missing)."""
-        raise NotImplementedError
+        self.set_cfg(cfg)
+        self.runtime = self.task.load_runtime(self, parts)
+        self.parts_data = dict(parts)
 
     def set_cfg(self, cfg: Dict[str, Any]) -> None:
-        """Settings without parts (a component saved before it was loaded)."""
-        self.cfg.update(cfg)
+        """Settings (also of a component saved before it was loaded, which has no parts)."""
+        self.cfg.update(self.task.saved_cfg(cfg))
+        self.task.on_cfg_loaded(self)
 
     # --- serialization -------------------------------------------------------------------------
 
@@ -59,7 +95,7 @@ class ExportedPipe(Pipe):
         path = util.ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "cfg", self.cfg)
-        for name, value in self.parts().items():
+        for name, value in self.parts_data.items():
             if isinstance(value, bytes):
                 (path / name).write_bytes(value)
             else:
@@ -69,7 +105,7 @@ class ExportedPipe(Pipe):
         path = Path(path)
         try:
             cfg = srsly.read_json(path / "cfg")
-            if not any((path / name).exists() for name, _, _ in self.PARTS):
+            if not any((path / name).exists() for name, _, _ in self.task.exported_parts):
                 self.set_cfg(cfg)
                 return self
             self.set_parts(cfg, self._read_parts(path))
@@ -79,7 +115,7 @@ class ExportedPipe(Pipe):
 
     def _read_parts(self, path: Path) -> Dict[str, Any]:
         parts = {}
-        for name, kind, required in self.PARTS:
+        for name, kind, required in self.task.exported_parts:
             file = path / name
             if not file.exists():
                 if required:
@@ -89,7 +125,7 @@ class ExportedPipe(Pipe):
         return parts
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return srsly.msgpack_dumps({"cfg": self.cfg, "parts": self.parts()})
+        return srsly.msgpack_dumps({"cfg": self.cfg, "parts": self.parts_data})
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
         msg = srsly.msgpack_loads(bytes_data)
@@ -98,4 +134,3 @@ class ExportedPipe(Pipe):
         else:
             self.set_cfg(msg["cfg"])
         return self
-

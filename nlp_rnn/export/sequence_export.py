@@ -16,13 +16,10 @@ from spacy.language import Language
 
 from ..architectures.torch_model import featurize, torch_module
 from ..char_vocab import BOUNDARY
+from ..onnx_runtime.parts import ENCODER_FILE, FEATURIZER_FILE, LM_FILE, STEP_FILE, VOCAB_FILE
+from ..onnx_runtime.session import NEXT
 from ..target_vocab import BOS
-from .onnx_lm import LM_FILE, VOCAB_FILE
-from .onnx_session import NEXT
-from .onnx_translator import ENCODER_FILE, FEATURIZER_FILE, STEP_FILE
 from .sequence_graphs import LMStepGraph, TranslatorEncoderGraph, TranslatorStepGraph
-
-SEQUENCE_FACTORIES = {"rnn_translator": "rnn_translator_onnx", "rnn_lm": "rnn_lm_onnx"}
 EXAMPLE_SOURCES = ["我很好。", "他是我的朋友 and a longer example"]  # two lengths, any language
 ROWS, SOURCE = "rows", "source"
 EXPORTED_HPARAMS = ("max_target_length", "target_lang", "target_units", "attention")  #: what the exported translator reads
@@ -70,7 +67,7 @@ def export_translator(pipe, nlp: Language, folder: Path, opset: int) -> Tuple[Di
                hparams={key: pipe.hparams[key] for key in EXPORTED_HPARAMS})
     srsly.write_json(folder / "cfg", cfg)
     srsly.write_json(folder / FEATURIZER_FILE, pipe.model.attrs["featurizer"].to_dict())
-    block = {"factory": SEQUENCE_FACTORIES["rnn_translator"], "beam_size": pipe.beam_size, "length_penalty": pipe.length_penalty,
+    block = {"factory": pipe.task.exported_factory, "beam_size": pipe.beam_size, "length_penalty": pipe.length_penalty,
              "max_length_ratio": pipe.max_length_ratio, "max_length_offset": pipe.max_length_offset, "store_attention": pipe.store_attention}
     return block, {ENCODER_FILE: encoder_bytes, STEP_FILE: step_bytes}, list(step.output_names)
 
@@ -87,4 +84,4 @@ def export_lm(pipe, nlp: Language, folder: Path, opset: int) -> Tuple[Dict, Dict
     graph_bytes = trace(graph, (ids, *state), graph.input_names, graph.output_names, axes, opset)
     srsly.write_json(folder / "cfg", dict(pipe.cfg, exported_from="rnn_lm", num_layers=module.num_layers, hidden_size=module.hidden_size))
     srsly.write_json(folder / VOCAB_FILE, pipe.char_vocab.to_dict())
-    return {"factory": SEQUENCE_FACTORIES["rnn_lm"]}, {LM_FILE: graph_bytes}, list(graph.output_names)
+    return {"factory": pipe.task.exported_factory}, {LM_FILE: graph_bytes}, list(graph.output_names)

@@ -23,7 +23,7 @@ from ..nn.decoder import DecoderState
 from ..nn.seq2seq import Seq2Seq
 from ..target_vocab import BOS, PAD
 from .exportable import UnpackedRNNEncoder
-from .onnx_session import NEXT
+from ..onnx_runtime.session import NEXT
 
 
 def _batch_first(state: torch.Tensor) -> torch.Tensor:

@@ -1,11 +1,10 @@
 """``nlp-rnn export``: a trained pipeline → a pipeline folder whose components run onnxruntime.
 
 The pipeline is saved as it is (tokenizer, vocab, other components), then every ``rnn_intent`` /
-``rnn_joint`` / ``rnn_tagger`` component folder is replaced by an ONNX one (see
-:mod:`nlp_rnn.export.onnx_components`) and its ``config.cfg`` block by the ONNX factory;
-``rnn_translator`` and ``rnn_lm`` become step graphs run in a numpy loop
-(:mod:`nlp_rnn.export.sequence_export`, :mod:`nlp_rnn.export.onnx_translator`,
-:mod:`nlp_rnn.export.onnx_lm`). The
+``rnn_joint`` / ``rnn_tagger`` component folder is replaced by an exported one (the task's parts:
+:class:`nlp_rnn.export.exported_pipe.ExportedPipe`) and its ``config.cfg`` block by the task's
+exported factory (:mod:`nlp_rnn.export.onnx_components`); ``rnn_translator`` and ``rnn_lm`` become
+step graphs run in a numpy loop (:mod:`nlp_rnn.export.sequence_export`). The
 torch module is traced once with dynamic batch and sequence axes (legacy TorchScript exporter,
 which keeps the RNNs as single ONNX ``LSTM`` / ``GRU`` / ``RNN`` nodes), from an example batch of
 two Docs of different lengths; the caller checks parity at other shapes. Without the ``onnx``
@@ -26,13 +25,15 @@ from spacy.language import Language
 from ..architectures.torch_model import featurize, torch_module
 from ..oos.scores import uses_gaussians
 from ..oos.settings import oos_block
+from ..onnx_runtime.parts import CRF_FILE, FEATURIZER_FILE, MODEL_FILE
 from .exportable import IntentGraph, JointGraph
-from .onnx_components import CRF_FILE, FEATURIZER_FILE, MODEL_FILE, TORCH_FACTORIES
 from .requirements import ExportError, check_export_modules
-from .sequence_export import SEQUENCE_FACTORIES, export_lm, export_translator
+from .sequence_export import export_lm, export_translator
 
+#: the torch components a pipeline's export replaces (each pipe's task names the exported factory)
+CLASSIFIER_FACTORIES = ("rnn_intent", "rnn_joint", "rnn_tagger")
 SEQUENCE_EXPORTERS = {"rnn_translator": export_translator, "rnn_lm": export_lm}
-EXPORTED_FACTORIES = {**TORCH_FACTORIES, **SEQUENCE_FACTORIES}
+EXPORTED_FACTORIES = (*CLASSIFIER_FACTORIES, *SEQUENCE_EXPORTERS)
 
 __all__ = ["ExportError", "export_pipeline", "export_graph", "export_sequence_head", "crf_state"]
 
@@ -81,11 +82,11 @@ def export_pipeline(nlp: Language, output: Path, quantize: bool = False) -> Dict
         srsly.write_json(folder / "cfg", cfg)
         srsly.write_json(folder / FEATURIZER_FILE, pipe.model.attrs["featurizer"].to_dict())
         (folder / MODEL_FILE).write_bytes(graph_bytes)
-        block = {"factory": TORCH_FACTORIES[factory]}
+        block = {"factory": pipe.task.exported_factory}
         if factory != "rnn_intent":
             block["span_confidence"] = bool(getattr(pipe, "span_confidence", True))
         config["components"][name] = block
-        summary[name] = {"factory": TORCH_FACTORIES[factory], "outputs": output_names, "quantized": quantize, "bytes": len(graph_bytes)}
+        summary[name] = {"factory": pipe.task.exported_factory, "outputs": output_names, "quantized": quantize, "bytes": len(graph_bytes)}
     config.to_disk(output / "config.cfg")
     return summary
 

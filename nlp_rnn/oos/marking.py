@@ -1,9 +1,9 @@
 """Out-of-scope decisions at prediction time, in numpy: the score of each doc, whether it is
 rejected, and ``doc._.oos_score`` / ``doc._.out_of_scope``.
 
-The torch components (:mod:`nlp_rnn.pipeline.intent`, :mod:`nlp_rnn.pipeline.joint`) and the
-exported ONNX components (:mod:`nlp_rnn.export.onnx_components`) both call :func:`oos_scores` and
-:func:`mark_docs` with numpy arrays, so an exported pipeline decides exactly as the torch one and
+The intent and joint tasks (:mod:`nlp_rnn.pipeline.intent_task`, :mod:`nlp_rnn.pipeline.joint_task`)
+call :func:`oos_scores` and :func:`mark_docs` with numpy arrays for the torch pipe and the exported
+ONNX pipe alike, so an exported pipeline decides exactly as the torch one and
 needs no torch. The fitting (temperature, Gaussians, standardization, threshold on dev) is torch
 code in :mod:`nlp_rnn.pipeline.out_of_scope`.
 

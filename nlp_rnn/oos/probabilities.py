@@ -44,3 +44,12 @@ def final_probabilities(cfg: Dict, logits: numpy.ndarray) -> numpy.ndarray:
     """An exclusive component's probabilities (n, C) float64 from member logits (n, n_members, C)
     and its cfg: softmax, mean over members, prior correction, temperature."""
     return corrected_and_calibrated(member_softmax_mean(logits), cfg)
+
+
+def member_probabilities(logits: numpy.ndarray, cfg: Dict, exclusive: bool = True) -> numpy.ndarray:
+    """Member logits (n, n_members, C) → the component's (n, C) float32 scores: softmax (or, not
+    exclusive, sigmoid) per member averaged over members, then (exclusive only) the prior
+    correction and temperature: what the exported components compute from their graph's logits."""
+    if not exclusive:
+        return (1.0 / (1.0 + numpy.exp(-logits.astype("float64")))).mean(axis=1).astype("float32")
+    return corrected_and_calibrated(member_softmax_mean(logits).astype("float32"), cfg)

@@ -1,5 +1,6 @@
 """``rnn_lm``: a character-level recurrent language model trained by spaCy's loop with truncated
-backpropagation through time (TBPTT), scored by cross-entropy, and used by ``nlp-rnn generate``.
+backpropagation through time (TBPTT), scored by cross-entropy, and used by ``nlp-rnn generate``:
+the factory and the torch half of :class:`~nlp_rnn.pipeline.lm_task.LMTask`.
 
 Each Doc is a document or a chunk of one. Chunks from the :mod:`nlp_rnn.pipeline.lm_corpus`
 reader carry their lane and position in ``doc.user_data``; the component keeps one hidden state
@@ -18,22 +19,24 @@ Each scored Doc gets ``doc._.lm_log_loss`` (summed nats of its characters) and
 ``doc._.lm_chars`` (their number).
 """
 
-import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Hashable, List, Optional, Tuple
 
 import torch
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example
 from thinc.api import ArgsKwargs, Config, Model
 
 from ..architectures.lm import BOUNDARY, PAD, CharVocab, get_lm_state, lm_module, lm_shim, lm_vocab, set_lm_state
-from ..extensions import install_extensions
 from ..generation.torch_steps import TorchLMSteps
 from ..nn.char_lm import State, detach_state, select_state
 from .lm_corpus import END, LANE, PREVIOUS, RESET
-from .rnn_pipe import RNNPipe, refuse_drop
+from .lm_task import LMPredictions, LMTask
+from .rnn_pipe import RNNPipe
+from .torch_task import TorchTask
+
+__all__ = ["LMTorchTask", "make_rnn_lm"]
 
 EVAL_CHUNK = 512  #: characters per forward pass when scoring a whole document
 MAX_POSITIONS = 16384  #: rows x steps per forward pass when scoring (bounds the logits' memory)
@@ -51,9 +54,9 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_LM_MODEL)["model"]
     default_config={"model": DEFAULT_MODEL},
     default_score_weights={"lm_char_prob": 1.0, "lm_cross_entropy": 0.0, "lm_bits_per_char": None, "lm_perplexity": None},
 )
-def make_rnn_lm(nlp: Language, name: str, model: Model) -> "RNNLanguageModel":
+def make_rnn_lm(nlp: Language, name: str, model: Model) -> RNNPipe:
     """Character language model (see the module docstring)."""
-    return RNNLanguageModel(nlp.vocab, model, name)
+    return RNNPipe(nlp.vocab, model, name, LMTorchTask())
 
 
 @dataclass(frozen=True)
@@ -166,97 +169,70 @@ class ChunkOutputs:
     total: int
 
 
-class RNNLanguageModel(RNNPipe):
-    """Character LM component (see the module docstring). Training is stateful (TBPTT), so it
-    keeps its own :meth:`update`; serialization and :meth:`get_loss`'s contract are RNNPipe's."""
+class LMTorchTask(TorchTask, LMTask):
+    """The language model's torch half (see the module docstring). Training is stateful (TBPTT), so
+    it has its own :meth:`update`; ``pipe.module`` is the torch module."""
 
-    def __init__(self, vocab, model: Model, name: str = "rnn_lm"):
-        install_extensions()
-        self.vocab = vocab
-        self.model = model
-        self.name = name
-        self.cfg: Dict[str, Any] = {}
+    exposes = (*LMTask.exposes, "module")
+
+    def __init__(self) -> None:
         self.train_states = LaneStates()
         self.eval_states = LaneStates()
 
-    @property
-    def char_vocab(self) -> CharVocab:
-        return lm_vocab(self.model)
+    def char_vocab(self, pipe) -> CharVocab:
+        return lm_vocab(pipe.model)
 
-    @property
-    def module(self):
-        return lm_module(self.model)
+    def module(self, pipe):
+        return lm_module(pipe.model)
 
-    @property
-    def is_ready(self) -> bool:
-        """Whether the model has weights (is initialized or loaded)."""
-        return self._model_is_built()
+    def is_ready(self, pipe) -> bool:
+        return self.is_built(pipe)
 
-    def sampling_steps(self) -> TorchLMSteps:
-        """The step API that :mod:`nlp_rnn.generation.generator` samples from (a context manager)."""
-        return TorchLMSteps(self.module)
+    def sampling_steps(self, pipe) -> TorchLMSteps:
+        return TorchLMSteps(lm_module(pipe.model))
 
     # --- training ----------------------------------------------------------------------------
 
-    def initialize(
-        self,
-        get_examples: Callable[[], Iterable[Example]],
-        *,
-        nlp: Optional[Language] = None,
-        chars: Optional[List[str]] = None,
-    ) -> None:
+    def initialize(self, pipe, examples: List[Example], *, chars: Optional[List[str]] = None) -> None:
         """Build the character vocabulary from the examples' texts (or take ``chars``)."""
-        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         if chars is not None:
-            self.model.attrs["vocab"] = CharVocab(chars).to_dict()
-            self.model.initialize()
+            pipe.model.attrs["vocab"] = CharVocab(chars).to_dict()
+            pipe.model.initialize()
         else:
-            texts = [eg.reference.text for eg in get_examples()]
+            texts = [eg.reference.text for eg in examples]
             if not any(texts):
-                raise ValueError(f"{self.name!r} found no text in the training examples")
-            self.model.initialize(X=texts)
+                raise ValueError(f"{pipe.name!r} found no text in the training examples")
+            pipe.model.initialize(X=texts)
         self.train_states.clear()
         self.eval_states.clear()
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
+    def update(self, pipe, examples: List[Example], sgd, losses: Dict[str, float]) -> Dict[str, float]:
         """One TBPTT step: each chunk starts from its lane's carried state; the loss is the mean
-        next-character cross-entropy over the batch (dropout is in the model config; a ``drop``
-        other than 0 is refused)."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, f"{type(self).__name__}.update")
-        refuse_drop(self.name, drop)
-        vocab = self.char_vocab
+        next-character cross-entropy over the batch."""
+        vocab = self.char_vocab(pipe)
         pieces = [p for i, eg in enumerate(examples) for p in doc_pieces(eg.predicted, i, vocab)]
         pieces = [p for p in pieces if p.inputs]
         total = sum(len(p.targets) for p in pieces)
         if not total:
             return losses
-        shim = lm_shim(self.model)
+        shim = lm_shim(pipe.model)
         device = shim.device
+        module = lm_module(pipe.model)
         batch_loss = 0.0
         for group in sub_batches(pieces):
             inputs, targets, lengths = pad_pieces(group, device)
-            state = self.train_states.gather(self.module, group, device)
+            state = self.train_states.gather(module, group, device)
             (logits, new_state), backprop = shim.begin_update(ArgsKwargs(args=(inputs, state, lengths), kwargs={}))
-            loss, d_loss = self.get_loss(examples, ChunkOutputs(logits, targets, total))
+            loss, d_loss = pipe.get_loss(examples, ChunkOutputs(logits, targets, total))
             backprop(ArgsKwargs(args=(d_loss,), kwargs={"grad_tensors": torch.ones_like(d_loss)}))
             self.train_states.store(group, new_state, [p.targets[-1] != BOUNDARY for p in group])
             batch_loss += loss
         if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += batch_loss
+            pipe.finish_update(sgd)
+        losses[pipe.name] += batch_loss
         return losses
 
-    def get_loss(self, examples: Iterable[Example], outputs: ChunkOutputs) -> Tuple[float, torch.Tensor]:
+    def get_loss(self, pipe, examples: List[Example], outputs: ChunkOutputs) -> Tuple[float, torch.Tensor]:
         """The chunk's share of the batch's mean next-character cross-entropy: (float, the scalar
         tensor backprop takes)."""
         logits = outputs.logits
@@ -267,21 +243,20 @@ class RNNLanguageModel(RNNPipe):
 
     # --- prediction (scoring) ----------------------------------------------------------------
 
-    def predict(self, docs: Iterable[Doc]) -> List[Tuple[float, int]]:
+    def predict(self, pipe, docs: List[Doc]) -> LMPredictions:
         """(summed nats of the text's characters, number of characters) per Doc."""
-        docs = list(docs)
         results = [[0.0, 0] for _ in docs]
-        if not docs or not self.model.layers:
+        if not docs or not self.is_built(pipe):
             return [(0.0, 0) for _ in docs]
-        vocab = self.char_vocab
+        vocab = self.char_vocab(pipe)
         pieces = [p for i, doc in enumerate(docs) for p in doc_pieces(doc, i, vocab)]
         # whole documents: their k-th pieces side by side; chunk Docs keep their order
         pieces = sorted(
             (p for p in pieces if p.inputs),
             key=lambda p: (0, 0, 0) if p.lane[0] == "lane" else (1, p.position, p.doc),
         )
-        module = self.module
-        device = lm_shim(self.model).device
+        module = lm_module(pipe.model)
+        device = lm_shim(pipe.model).device
         was_training = module.training
         module.eval()
         try:
@@ -304,38 +279,10 @@ class RNNLanguageModel(RNNPipe):
             module.train(was_training)
         return [(nats, count) for nats, count in results]
 
-    def set_annotations(self, docs: Iterable[Doc], predictions: List[Tuple[float, int]]) -> None:
-        for doc, (nats, count) in zip(docs, predictions):
-            doc._.lm_log_loss = nats
-            doc._.lm_chars = count
+    # --- weights (the torch pipe's files: cfg, model.json, model.safetensors) -----------------
 
-    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-        """Cross-entropy over all scored characters of ``examples`` (see the module docstring)."""
-        nats, count = 0.0, 0
-        for eg in examples:
-            if eg.predicted._.lm_chars:
-                nats += eg.predicted._.lm_log_loss
-                count += eg.predicted._.lm_chars
-        return lm_scores(nats, count)
+    def model_state(self, pipe) -> Tuple[Dict[str, Any], bytes]:
+        return get_lm_state(pipe.model)
 
-    # --- serialization (RNNPipe's files: cfg, model.json, model.safetensors) --------------------
-
-    def model_state(self) -> Tuple[Dict[str, Any], bytes]:
-        return get_lm_state(self.model)
-
-    def load_model_state(self, config: Dict[str, Any], weights: bytes) -> None:
-        set_lm_state(self.model, config, weights)
-
-
-def lm_scores(nats: float, count: int) -> Dict[str, Any]:
-    """``lm_cross_entropy`` (nats/char), ``lm_bits_per_char``, ``lm_perplexity``, ``lm_char_prob``
-    from summed nats over ``count`` characters (all None when ``count`` is 0)."""
-    if not count:
-        return {"lm_cross_entropy": None, "lm_bits_per_char": None, "lm_perplexity": None, "lm_char_prob": None}
-    ce = nats / count
-    return {
-        "lm_cross_entropy": ce,
-        "lm_bits_per_char": ce / math.log(2),
-        "lm_perplexity": math.exp(ce),
-        "lm_char_prob": math.exp(-ce),
-    }
+    def load_model_state(self, pipe, config: Dict[str, Any], weights: bytes) -> None:
+        set_lm_state(pipe.model, config, weights)

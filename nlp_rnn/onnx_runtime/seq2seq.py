@@ -11,7 +11,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy
 
-from .onnx_session import NEXT, OnnxGraph
+from .session import NEXT, OnnxGraph
 
 
 State = Dict[str, numpy.ndarray]
@@ -39,3 +39,11 @@ class OnnxSeq2Seq:
             if name.startswith(NEXT):
                 state[name[len(NEXT):]] = value
         return outputs["top_log_probs"], outputs["top_ids"], state, outputs.get("weights")
+
+
+class TranslatorRuntime:
+    """An exported translator: the featurizer (Doc → source ids) and the two graphs."""
+
+    def __init__(self, featurizer, encoder_bytes: bytes, step_bytes: bytes):
+        self.featurizer = featurizer
+        self.model = OnnxSeq2Seq(encoder_bytes, step_bytes)
