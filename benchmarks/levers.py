@@ -43,6 +43,11 @@ LEVERS: Dict[str, Dict[str, object]] = {
     "two_layers": {"components.rnn_joint.model.encoder.num_layers": 2},
     # a Conv1D front end over the embeddings (local n-gram features before the BiLSTM; one state per token)
     "conv_front_end": {"components.rnn_joint.model.encoder.conv_filters": 256, "components.rnn_joint.model.encoder.conv_kernel": 3},
+    # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
+    "tuned_cais": {"components.rnn_joint.model.encoder.dropout": 0.38985602878810444,
+                   "components.rnn_joint.model.encoder.word_dropout": 0.17328033469311066,
+                   "components.rnn_joint.model.encoder.hidden_size": 384,
+                   "training.optimizer.learn_rate.initial_rate": 0.0048139716194275945, "training.batcher.size": 64},
 }
 METRICS = ("intent_accuracy", "span_f1", "exact_match")
 TIMING = ("seconds_to_best_dev", "best_step", "final_step", "train_seconds")

@@ -20,10 +20,10 @@ from spacy.training import Example
 
 from ..extensions import install_extensions
 from ..onnx_runtime.parts import BYTES
-from ..pipeline.task import Task, set_task_attribute, task_attribute
+from ..pipeline.task import Task, TaskAttributes
 
 
-class ExportedPipe(Pipe):
+class ExportedPipe(TaskAttributes, Pipe):
     """Runs a task's exported runtime (loaded from a folder written by ``nlp-rnn export``)."""
 
     def __init__(self, vocab, name: str, task: Task):
@@ -34,21 +34,6 @@ class ExportedPipe(Pipe):
         self.cfg: Dict[str, Any] = {}
         self.runtime: Any = None
         self.parts_data: Dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return task_attribute(self, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not set_task_attribute(self, name, value):
-            super().__setattr__(name, value)
-
-    @property
-    def labels(self) -> tuple:
-        return self.task.labels(self)
-
-    @property
-    def label_data(self) -> Any:
-        return self.task.label_data(self)
 
     @property
     def is_trainable(self) -> bool:

@@ -28,7 +28,7 @@ from thinc.api import Model
 from ..extensions import install_extensions
 from ..featurizer import FeaturizedBatch
 from ..training.example_cache import BatchCompute, ExampleCache
-from .task import set_task_attribute, task_attribute
+from .task import TaskAttributes
 from .torch_task import TorchTask
 
 
@@ -50,7 +50,7 @@ def refuse_drop(name: str, drop: float) -> None:
         )
 
 
-class RNNPipe(TrainablePipe):
+class RNNPipe(TaskAttributes, TrainablePipe):
     """The torch component of every head: a :class:`~nlp_rnn.pipeline.torch_task.TorchTask` says
     what differs (labels, gold, predictions, annotations, scores); this class is spaCy's side of it
     (initialize, the training step, predict / set_annotations, disk and bytes serialization)."""
@@ -62,21 +62,6 @@ class RNNPipe(TrainablePipe):
         self.name = name
         self.task = task
         self.cfg = task.new_cfg()
-
-    def __getattr__(self, name: str) -> Any:
-        return task_attribute(self, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not set_task_attribute(self, name, value):
-            super().__setattr__(name, value)
-
-    @property
-    def labels(self) -> tuple:
-        return self.task.labels(self)
-
-    @property
-    def label_data(self) -> Any:
-        return self.task.label_data(self)
 
     def add_label(self, label: str) -> int:
         return self.task.add_label(self, label)

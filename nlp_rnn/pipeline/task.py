@@ -112,3 +112,25 @@ def set_task_attribute(pipe, name: str, value: Any) -> bool:
         return False
     setattr(task, name, value)
     return True
+
+
+class TaskAttributes:
+    """What both pipes take from their ``task``: ``labels``, ``label_data`` and the attributes the
+    task exposes (:func:`task_attribute`; run-time settings are set on the task)."""
+
+    task: Task
+
+    def __getattr__(self, name: str) -> Any:
+        return task_attribute(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not set_task_attribute(self, name, value):
+            super().__setattr__(name, value)
+
+    @property
+    def labels(self) -> tuple:
+        return self.task.labels(self)
+
+    @property
+    def label_data(self) -> Any:
+        return self.task.label_data(self)
