@@ -43,6 +43,9 @@ LEVERS: Dict[str, Dict[str, object]] = {
     "two_layers": {"components.rnn_joint.model.encoder.num_layers": 2},
     # a Conv1D front end over the embeddings (local n-gram features before the BiLSTM; one state per token)
     "conv_front_end": {"components.rnn_joint.model.encoder.conv_filters": 256, "components.rnn_joint.model.encoder.conv_kernel": 3},
+    # SoftLexicon-style jieba dictionary words over each character (begin / inside / end, roles), beside joint_zh's features
+    "lexicon": {"components.rnn_joint.model.encoder.features": ["ORTH", "SOFTWORD", "JIEBA_WORD", "BIGRAM", "LEX_B", "LEX_M", "LEX_E", "LEX_ROLES"],
+                "components.rnn_joint.model.encoder.feature_widths": [128, 16, 64, 64, 32, 32, 32, 16]},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"components.rnn_joint.model.encoder.dropout": 0.38985602878810444,
                    "components.rnn_joint.model.encoder.word_dropout": 0.17328033469311066,

@@ -22,8 +22,11 @@ STRING_ATTRS = ("ORTH", "LOWER", "NORM", "PREFIX", "SUFFIX", "SHAPE")
 # of each token and the jieba word itself, for character-level Chinese (see softword.py), and the
 # token with the one after it (character bigrams in character-level Chinese)
 JIEBA_FEATURES = ("SOFTWORD", "JIEBA_WORD")
+# every jieba dictionary word over the text (not only the segmentation): the most frequent word
+# beginning at, holding, ending at each token, and its roles (SoftLexicon-style; see softword.py)
+LEXICON_FEATURES = ("LEX_B", "LEX_M", "LEX_E", "LEX_ROLES")
 BIGRAM_FEATURE = "BIGRAM"
-COMPUTED_FEATURES = JIEBA_FEATURES + (BIGRAM_FEATURE,)
+COMPUTED_FEATURES = JIEBA_FEATURES + LEXICON_FEATURES + (BIGRAM_FEATURE,)
 END_OF_DOC = "</s>"
 # the characters of each token, read by a character CNN (nn/char_cnn.py); must be the last feature
 CHAR_FEATURE = "CHARS"
@@ -35,6 +38,7 @@ def token_feature_strings(doc: Doc, attrs: Sequence[str]) -> List[List[str]]:
     """The feature strings of every token: one list per attribute."""
     columns = []
     computed = None
+    lexicon = None
     for attr in attrs:
         if attr == CHAR_FEATURE:
             columns.append([token.text[:CHARS_PER_TOKEN] for token in doc])
@@ -47,6 +51,12 @@ def token_feature_strings(doc: Doc, attrs: Sequence[str]) -> List[List[str]]:
 
                 computed = dict(zip(JIEBA_FEATURES, jieba_word_features(doc)))
             columns.append(computed[attr])
+        elif attr in LEXICON_FEATURES:
+            if lexicon is None:
+                from .softword import jieba_lexicon_features
+
+                lexicon = dict(zip(LEXICON_FEATURES, jieba_lexicon_features(doc)))
+            columns.append(lexicon[attr])
         else:
             name = attr.lower() + "_"
             columns.append([getattr(token, name) for token in doc])

@@ -59,3 +59,59 @@ def jieba_word_features(doc: Doc) -> Tuple[List[str], List[str]]:
         positions.append("S" if begins and ends else "B" if begins else "E" if ends else "M")
         containing.append(word)
     return positions, containing
+
+
+#: the lexicon features of a character (SoftLexicon-style, Ma et al. 2020, from jieba's dictionary)
+LEXICON_ROLES = ("B", "M", "E")
+NO_WORD = "-"
+
+
+@lru_cache(maxsize=65536)
+def _lexicon(text: str) -> Tuple[Tuple[str, ...], Tuple[str, ...], Tuple[str, ...], Tuple[str, ...]]:
+    """For each character of ``text``: the most frequent dictionary word (of two or more characters)
+    that begins there, that holds it inside, that ends there (:data:`NO_WORD` for none), and the
+    set of roles it has (``"BME"`` letters, plus ``"S"`` when the character is a word itself)."""
+    tokenizer = _jieba()
+    tokenizer.check_initialized()
+    freq = tokenizer.FREQ
+    n = len(text)
+    best = {role: [(0, NO_WORD)] * n for role in LEXICON_ROLES}
+    for start, ends in tokenizer.get_DAG(text).items():
+        for end in ends:
+            if end <= start:
+                continue
+            word = text[start : end + 1]
+            count = freq.get(word, 0)
+            if not count:
+                continue
+            for position in range(start, end + 1):
+                role = "B" if position == start else "E" if position == end else "M"
+                if count > best[role][position][0]:
+                    best[role][position] = (count, word)
+    words = tuple(tuple(word for _, word in best[role]) for role in LEXICON_ROLES)
+    roles = tuple(
+        "".join(role for role, column in zip(LEXICON_ROLES, words) if column[i] != NO_WORD) + ("S" if freq.get(text[i], 0) else "")
+        for i in range(n)
+    )
+    return words[0], words[1], words[2], roles
+
+
+def jieba_lexicon_features(doc: Doc) -> Tuple[List[str], List[str], List[str], List[str]]:
+    """For each token: the lexicon word that begins at its first character, holds its first
+    character inside, ends at its last character, and the roles of its first character (see
+    :func:`_lexicon`). Every dictionary word over the text counts, not only jieba's segmentation:
+    the model sees the competing words a character-level Chinese tagger would otherwise miss."""
+    begins, inside, ends, roles = _lexicon(doc.text)
+    columns: Tuple[List[str], List[str], List[str], List[str]] = ([], [], [], [])
+    n = len(doc.text)
+    for token in doc:
+        first, last = token.idx, token.idx + len(token.text) - 1
+        if first >= n or last < first:
+            for column in columns:
+                column.append(NO_WORD)
+            continue
+        columns[0].append(begins[first])
+        columns[1].append(inside[first])
+        columns[2].append(ends[last])
+        columns[3].append(roles[first] or NO_WORD)
+    return columns

@@ -51,3 +51,19 @@ def test_bigram_feature_pairs_each_token_with_the_next():
     featurizer = DocFeaturizer.from_docs([nlp("北京大学")], ["ORTH", "BIGRAM"], min_freq=1, max_length=512)
     ids, _ = featurizer([nlp("北京"), nlp("京北")])
     assert ids[0, 0, 1] > UNK_ID and ids[1, 0, 1] == UNK_ID  # "北 京" seen, "京 北" not
+
+
+def test_lexicon_features_name_every_dictionary_word_over_a_character():
+    """Character-level Chinese: each character gets the most frequent jieba dictionary word that
+    begins there, holds it inside, ends there, and its roles; words jieba's segmentation would not
+    cut count too (SoftLexicon-style)."""
+    nlp = spacy.blank("zh")  # character segmentation
+    doc = nlp("南京市长江大桥")
+    begins, inside, ends, roles = token_feature_strings(doc, ["LEX_B", "LEX_M", "LEX_E", "LEX_ROLES"])
+    assert begins[0] == "南京" and ends[1] == "南京" and ends[2] == "南京市"
+    assert begins[2] == "市长" and ends[3] == "市长"  # the competing word the segmentation leaves out
+    assert inside[4] == inside[5] == "长江大桥" and ends[6] == "长江大桥"
+    assert roles[0] == "BS" and "E" in roles[6] and all(r != "-" for r in roles)
+    latin = nlp("ok 👍")
+    assert token_feature_strings(latin, ["LEX_B", "LEX_ROLES"]) == [["-"] * len(latin), ["-"] * len(latin)]
+    assert token_feature_strings(nlp(""), ["LEX_E"]) == [[]]

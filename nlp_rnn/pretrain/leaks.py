@@ -16,7 +16,8 @@ handled where they arise:
     ``j - left - 1`` (:mod:`.targets`). ``conv_stride > 1`` is refused (a state is no longer a token).
 (c) features computed from other tokens (:data:`CONTEXT_FEATURES`): ``BIGRAM`` holds the next
     token itself; ``JIEBA_WORD`` the jieba word around a character (in ``北京`` the feature of
-    ``北`` names ``京``) and ``SOFTWORD`` whether that word goes on. Their ids are replaced by the
+    ``北`` names ``京``) and ``SOFTWORD`` whether that word goes on; the ``LEX_*`` features name
+    dictionary words over the neighbours. Their ids are replaced by the
     padding id (0, a zero vector) during pretraining (:meth:`.bilm.BiLanguageModel.states`), so
     they carry nothing and get no gradient; the task learns their embeddings. The other features
     (``ORTH``/``NORM``/affixes/``SHAPE``/``CHARS``) describe the token alone and are trained.
@@ -28,10 +29,10 @@ tells a little about the next token; the same holds for every word-level LM.
 from typing import List, Sequence, Tuple
 
 from ..architectures.encoder_config import TextEncoderSettings
-from ..featurizer import BIGRAM_FEATURE, JIEBA_FEATURES
+from ..featurizer import BIGRAM_FEATURE, JIEBA_FEATURES, LEXICON_FEATURES
 
 #: features whose value for a token is computed from its neighbours
-CONTEXT_FEATURES = (BIGRAM_FEATURE,) + tuple(JIEBA_FEATURES)
+CONTEXT_FEATURES = (BIGRAM_FEATURE,) + tuple(JIEBA_FEATURES) + tuple(LEXICON_FEATURES)
 
 
 def check_pretrainable(settings: TextEncoderSettings) -> None:
