@@ -25,8 +25,8 @@ from common import RESULTS, rel, write_results
 
 #: the figure of the issue: the pruned search's best dev score within this many points of the unpruned
 SAME_BEST_WITHIN = 0.2
-#: candidates, mildest first: Optuna's PercentilePruner keeps trials at or above this percentile of
-#: the complete trials' dev scores at the same step (50: the median pruner)
+#: candidates, mildest first: Optuna's PercentilePruner keeps a trial while its dev score is in the
+#: top (this) % of the complete trials' at the same step (50: the median pruner)
 PERCENTILES = (50.0, 40.0, 33.0, 25.0)
 STARTUP_TRIALS = (3,)
 STUDY_NAME = "nlp-rnn-tune"
@@ -110,7 +110,7 @@ def markdown(results: Dict[str, Any]) -> str:
         lines += [f"## {study['study']}", "",
                   f"{study['trials']} complete trials, {study['steps_unpruned']:,} steps unpruned, "
                   f"best dev {100 * study['best_dev_unpruned']:.2f}", "",
-                  "| percentile kept | startup trials | pruned | steps trained | saving | best dev | gap (points) | best kept |",
+                  "| top % kept | startup trials | pruned | steps trained | saving | best dev | gap (points) | best kept |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in study["candidates"]:
             lines.append(f"| {r['percentile']:g} | {r['startup_trials']} | {r['pruned']} | {r['steps_trained']:,} | "
@@ -121,7 +121,7 @@ def markdown(results: Dict[str, Any]) -> str:
     if chosen["percentile"] is None:
         lines.append("Choice: none of the candidates keeps the best dev score in every study.")
     else:
-        lines.append(f"Choice: percentile {chosen['percentile']:g}, {chosen['startup_trials']} startup trials "
+        lines.append(f"Choice: percentile {chosen['percentile']:g} (the top {chosen['percentile']:g} % go on), {chosen['startup_trials']} startup trials "
                      f"(mean saving {100 * chosen['mean_saving']:.1f}% with the best dev score within "
                      f"{SAME_BEST_WITHIN} points in every study).")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ pruning save, and how many trials an hour each engine runs.
 SET: ``snips`` (pipelines/joint_en.cfg), ``cais`` (pipelines/joint_zh.cfg), or ``sample`` (the
 bundled data/en with joint_en, a smoke run). Every step is the command a user types:
 
-- ``search``: ``nlp-rnn tune CONFIG --trials N --paths.train TRAIN --paths.dev DEV`` (TPE, median
+- ``search``: ``nlp-rnn tune CONFIG --trials N --paths.train TRAIN --paths.dev DEV`` (TPE, percentile
   pruning; the first trial is the config's own values, so its dev score is the shipped default's);
 - ``noprune``: the same search with ``--no-prune`` (same sampler seed): minutes saved by pruning,
   and whether it finds the same best config or a dev score within 0.2 points;
@@ -103,7 +103,7 @@ def search_figures(report: Dict[str, Any]) -> Dict[str, Any]:
         "minutes": report.get("minutes"), "minutes_in_trials": minutes_trained, "counts": report.get("counts"),
         "steps_trained": sum(t.get("steps") or 0 for t in trials),
         "best_trial": best.get("trial"), "best_dev_score": best.get("dev_score"), "best_params": best.get("params"),
-        "best_config": best.get("config"),
+        "best_config": best.get("config"), "pruner": report.get("pruner"),
         "baseline_dev_score": None if baseline is None or baseline.get("state") != "complete" else baseline.get("dev_score"),
     }
 
@@ -217,7 +217,7 @@ def markdown(results: Dict[str, Any]) -> str:
              f"seeds: {results['seeds']}", ""]
     if results.get("fixed"):
         lines += [f"**Reduced run**: every training with {', '.join(f'`{k} = {v}`' for k, v in results['fixed'].items())}.", ""]
-    searches = [(label, results.get(key)) for label, key in (("median pruning", "search"), ("no pruning", "noprune"))]
+    searches = [(label, results.get(key)) for label, key in (("pruned", "search"), ("no pruning", "noprune"))]
     if any(found for _, found in searches):
         lines += ["| search | minutes in trials | complete / pruned / failed | steps trained | best trial | best dev | baseline dev |",
                   "|---|---|---|---|---|---|---|"]
@@ -230,7 +230,8 @@ def markdown(results: Dict[str, Any]) -> str:
                          f"{_points(found.get('best_dev_score'))} | {_points(found.get('baseline_dev_score'))} |")
         best = (results.get("search") or {}).get("best_params")
         if best:
-            lines += ["", "Best settings (median pruning): " + ", ".join(f"`{k.split('.')[-1]}` = {_value(v)}" for k, v in best.items())]
+            lines += ["", "Best settings (pruned search): " + ", ".join(f"`{k.split('.')[-1]}` = {_value(v)}" for k, v in best.items())]
+        lines += ["", f"Pruner of the pruned search: {(results.get('search') or {}).get('pruner') or 'median (3 startup trials)'}."]
         lines.append("")
     again = results.get("retrain") or {}
     if again:

@@ -33,7 +33,7 @@ def pruner_name(prune: bool, ray_address: Optional[str]) -> str:
         return "none"
     if ray_address is not None:
         return "asynchronous successive halving (Ray Tune ASHA)"
-    return f"percentile (a trial goes on while in the top {100 - PRUNE_PERCENTILE:g} % of the complete trials at a step)"
+    return f"percentile (a trial goes on while in the top {PRUNE_PERCENTILE:g} % of the complete trials at a step)"
 
 
 def absolute_paths(overrides: Dict[str, Any]) -> Dict[str, Any]:

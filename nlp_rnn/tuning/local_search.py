@@ -9,7 +9,7 @@ the SQLite study (each with ``threads`` torch threads). The study is the record 
 - when the config's own values lie in the space, the first trial trains them (the baseline), so
   the best config is never below the config as it is, on dev;
 - each dev score a trial's training reports goes to ``trial.report``; the pruner stops a trial
-  whose best score so far is below the :data:`PRUNE_PERCENTILE` percentile of the complete trials'
+  whose best score so far is outside the top :data:`PRUNE_PERCENTILE` % of the complete trials'
   scores at the same step (Optuna's ``PercentilePruner``; 50 would be the median pruner).
 """
 
@@ -25,10 +25,11 @@ from .trial import SearchSetup, one_line, run_trial, trial_folder
 STUDY_NAME = "nlp-rnn-tune"
 #: complete trials before the pruner may stop one (it needs scores to compare with)
 PRUNER_STARTUP_TRIALS = 3
-#: a trial goes on while its dev score is in the top (100 - this) % of the complete trials' at the
-#: same step, i.e. in their top quarter. Chosen on dev by ``benchmarks/pruner_replay.py`` (the
-#: unpruned SNIPS search's learning curves replayed through each candidate: the median saved 18.8 %
-#: of the steps, this 29.2 %, both keeping the best trial; ``benchmarks/results/pruner_replay.md``)
+#: a trial goes on while its dev score is in the top (this) % of the complete trials' at the same
+#: step: their top quarter (Optuna's PercentilePruner, direction maximize). Chosen on dev by
+#: ``benchmarks/pruner_replay.py`` (an unpruned SNIPS search's learning curves replayed through
+#: each candidate: the median saved 18.8 % of the steps, this 29.2 %, both keeping the best trial;
+#: ``benchmarks/results/pruner_replay.md``)
 PRUNE_PERCENTILE = 25.0
 
 
