@@ -11,6 +11,7 @@ machine the ratio is the figure). With identical weights and scores, every READM
 markdown in ``benchmarks/results``.
 
     python benchmarks/task_parity.py --base c3c4491 [--steps 100] [--heads intent_en joint_en ...]
+    python benchmarks/task_parity.py --speed-rounds 3 [--heads ...]   # words/s again, interleaved
 
 The installed entry points are the head's: a base commit whose modules lack one of the exported
 factories they name gets a re-export line in its worktree (written into the worktree only).
@@ -20,13 +21,14 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, data_dir, rel, write_results  # noqa: E402
+from common import RESULTS, ROOT, WORK, data_dir, rel, write_results  # noqa: E402
 
 # head → (config, converter format, language, (train, dev, test) inside the data folder, extra train overrides)
 HEADS = {
@@ -38,7 +40,7 @@ HEADS = {
 }
 CONVERT_OPTIONS = {"text": ["--doc-per", "file"]}
 #: evaluate figures that are not accuracy (they differ run to run)
-NOT_ACCURACY = ("words_per_second", "seconds", "speed")
+NOT_ACCURACY = ("per_second", "seconds", "speed")
 #: exported factories the installed entry points name, and the module of the base that may lack them
 ENTRY_POINT_SHIMS = {
     "make_rnn_translator_onnx": ".onnx_translator",
@@ -89,6 +91,13 @@ def accuracy_figures(metrics: Dict) -> Dict:
     return {key: value for key, value in metrics.items() if not any(word in key for word in NOT_ACCURACY)}
 
 
+def compare(row: Dict) -> None:
+    """Whether the two runs of a head agree: same weights, same accuracy figures (which differ)."""
+    base, head = accuracy_figures(row["base"]["accuracy"]), accuracy_figures(row["head"]["accuracy"])
+    differing = sorted(k for k in set(base) | set(head) if base.get(k) != head.get(k))
+    row.update(same_weights=row["base"]["weights"] == row["head"]["weights"], same_accuracy=not differing, differing=differing)
+
+
 def words_per_second(metrics: Dict):
     for key, value in metrics.items():
         if "words_per_second" in key and isinstance(value, (int, float)):
@@ -115,14 +124,32 @@ def train_and_score(label: str, root: Path, head: str, data: Path, steps: int) -
     return {"weights": weights_digest(model), "accuracy": accuracy_figures(metrics), "words_per_second": words_per_second(metrics)}
 
 
+def speed_rounds(roots: Dict[str, Path], head: str, rounds: int) -> Dict:
+    """words/s of ``nlp-rnn evaluate`` on the head's trained model with each package, A B A B over
+    ``rounds`` (the same model: the weights are identical), and the median of each."""
+    folder = WORK / "task_parity" / "head" / head
+    model, test = folder / "model" / "model-last", folder / "corpus" / "test.spacy"
+    found: Dict[str, List[float]] = {"base": [], "head": []}
+    for index in range(rounds):
+        for label in ("base", "head"):
+            out = WORK / "task_parity" / "speed" / head / f"{label}_{index}.json"
+            run(roots[label], ["evaluate", str(model), str(test), "--output", str(out)], out.with_suffix(".log"))
+            found[label].append(words_per_second(json.loads(out.read_text())))
+    return {label: {"runs": values, "median": statistics.median(values)} for label, values in found.items()}
+
+
 def render(results: Dict) -> str:
     lines = [f"# Same models and figures before and after a change: {results['base']} → {results['head']}", "",
              f"Each head: its shipped config trained {results['steps']} steps (seed of the config, one thread) by each commit's "
              "package, `model-last` scored by `nlp-rnn evaluate` on the test split.", "",
+             "words/s: the median of `--speed-rounds` interleaved `nlp-rnn evaluate` runs of the same model with each "
+             "package where measured, else the one run after training.", "",
              "| head | weights identical | accuracy figures equal | words/s base | words/s head | head / base |",
              "|---|---|---|---|---|---|"]
     for head, row in results["heads"].items():
         base, new = row["base"]["words_per_second"], row["head"]["words_per_second"]
+        if row.get("speed"):  # the interleaved rounds on one model, when measured
+            base, new = row["speed"]["base"]["median"], row["speed"]["head"]["median"]
         same_accuracy = "yes" if row["same_accuracy"] else "NO: " + ", ".join(row["differing"])
         speed = [f"{base:,.0f}", f"{new:,.0f}", f"{new / base:.2f}"] if base and new else ["—", "—", "—"]
         lines.append(f"| {head} | {'yes' if row['same_weights'] else 'NO'} | {same_accuracy} | " + " | ".join(speed) + " |")
@@ -137,15 +164,26 @@ def main() -> None:
     parser.add_argument("--heads", nargs="+", choices=list(HEADS), default=list(HEADS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--name", default="task_parity")
+    parser.add_argument("--render", action="store_true", help="train nothing: compare and render the JSON again")
+    parser.add_argument("--speed-rounds", type=int, default=0,
+                        help="train nothing: time evaluate of each trained head with both packages, interleaved, this many rounds")
     args = parser.parse_args()
+    if args.render or args.speed_rounds:
+        results = json.loads((RESULTS / f"{args.name}.json").read_text())
+        roots = {"base": package_root(results["base"]), "head": package_root(results["head"])}
+        for head, row in results["heads"].items():
+            compare(row)
+            if args.speed_rounds and head in args.heads:
+                row["speed"] = speed_rounds(roots, head, args.speed_rounds)
+                write_results(args.name, results, render(results))
+        write_results(args.name, results, render(results))
+        return
     data = data_dir(args.data_dir)
     roots = {"base": package_root(args.base), "head": package_root(args.head)}
     results = {"base": args.base, "head": args.head, "steps": args.steps, "heads": {}}
     for head in args.heads:
         row = {label: train_and_score(label, roots[label], head, data, args.steps) for label in ("base", "head")}
-        differing = sorted(k for k in set(row["base"]["accuracy"]) | set(row["head"]["accuracy"])
-                           if row["base"]["accuracy"].get(k) != row["head"]["accuracy"].get(k))
-        row.update(same_weights=row["base"]["weights"] == row["head"]["weights"], same_accuracy=not differing, differing=differing)
+        compare(row)
         results["heads"][head] = row
         write_results(args.name, results, render(results))
 
