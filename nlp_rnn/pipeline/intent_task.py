@@ -39,9 +39,6 @@ class IntentTask(Task):
     def new_cfg(self) -> Dict[str, Any]:
         return {"labels": [], **self.settings, "intent_prior": []}
 
-    def labels(self, pipe) -> tuple:
-        return tuple(pipe.cfg.get("labels", ()))
-
     def intents(self, pipe) -> List[str]:
         """The intent labels (the same as ``labels``; a joint task has slot labels besides)."""
         return list(self.labels(pipe))

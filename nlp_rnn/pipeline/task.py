@@ -1,7 +1,8 @@
 """The task contract: everything that differs between nlp_rnn's heads, in one object per component.
 
 A head (intent, joint intent + slots, tagger, translator, character language model) is an ``nn``
-module, a :class:`Task` and one line of :mod:`nlp_rnn.pipeline.tasks`. Two pipes run any task:
+module with its architecture, a :class:`Task` (and its torch half) and two factories, one for
+each pipe (an entry-point line each in ``pyproject.toml``). Two pipes run any task:
 :class:`nlp_rnn.pipeline.rnn_pipe.RNNPipe` (torch: trains, predicts, saves weights) and
 :class:`nlp_rnn.export.exported_pipe.ExportedPipe` (the ONNX export: predicts with onnxruntime and
 numpy, no torch). The pipes own what spaCy needs (``vocab``, ``name``, ``cfg``, ``model`` or the
@@ -10,9 +11,10 @@ exported runtime, serialization); the task says the rest:
 - **settings**: the component's ``cfg`` (:meth:`Task.new_cfg`, saved with the pipeline) and its
   run-time settings (attributes of the task, given by the factory: config.cfg, overridable at load);
 - **labels**: which labels it has (:meth:`Task.labels`) and collects at ``initialize``;
-- **training** (torch pipe): the model's input for a batch, gold tensors, which examples it learns
-  from, or a whole update step of its own (:meth:`Task.update`, the language model's TBPTT);
-- **prediction**: :meth:`Task.predict` (torch) and :meth:`Task.predict_exported` (numpy over the
+- **training** (torch pipe, :class:`~nlp_rnn.pipeline.torch_task.TorchTask`): the model's input for
+  a batch, gold tensors, which examples it learns from, or a whole update step of its own (the
+  language model's TBPTT);
+- **prediction**: ``TorchTask.predict`` (torch) and :meth:`Task.predict_exported` (numpy over the
   exported runtime's outputs) return the same predictions, which :meth:`Task.write` writes to the
   Docs for both pipes (records are read from the Docs by :mod:`nlp_rnn.records`);
 - **scoring**: :meth:`Task.score`, the same for both pipes;
@@ -31,6 +33,7 @@ from typing import Any, ClassVar, Dict, Iterable, List, Tuple
 
 from spacy.tokens import Doc
 from spacy.training import Example
+
 
 class Task:
     """Base class: what a head says about itself. One instance per component (it may keep the
