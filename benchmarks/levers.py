@@ -201,7 +201,8 @@ def run_test(results: Dict, lever: str, paths: Dict[str, Path], threads: int) ->
         for r in results["levers"][name]["runs"]:
             tag = f"levers_{results['dataset']}_{name}_s{r['seed']}"
             metrics = evaluate(Path(r["model"]), paths["test"], WORK / f"{tag}_test.json", threads)
-            runs.append(dict({key: metrics.get(key) for key in METRICS}, seed=r["seed"]))
+            speed = {key: value for key, value in metrics.items() if key.endswith("per_second")}
+            runs.append(dict({key: metrics.get(key) for key in METRICS}, seed=r["seed"], **speed))
         test["levers"][name] = runs
     results["test"] = test
     save(results)
