@@ -28,7 +28,7 @@ from nlp_rnn.pretrain.trainer import PretrainOptions, pretrain_encoder
 ROOT = Path(__file__).resolve().parents[1]
 ENCODER = "components.rnn_joint.model.encoder"
 SMALL_EN = {f"{ENCODER}.hidden_size": 16, f"{ENCODER}.feature_widths": [16, 8, 8, 4, 8]}
-SMALL_ZH = {f"{ENCODER}.hidden_size": 16, f"{ENCODER}.feature_widths": [16, 4, 8, 8]}
+SMALL_ZH = {f"{ENCODER}.hidden_size": 16, f"{ENCODER}.feature_widths": [16, 4, 8, 8, 4, 4, 4, 4]}
 runner = CliRunner()
 
 
@@ -257,7 +257,7 @@ def test_zh_with_bigram_pretrains_and_initializes_joint(tmp_path):
     result = cli_pretrain(ROOT / "pipelines/joint_zh.cfg", ROOT / "data/zh/train.jsonl", tmp_path / "zh", SMALL_ZH)
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "zh" / "encoder.json").read_text(encoding="utf8"))
-    assert record["training"]["masked_features"] == ["SOFTWORD", "JIEBA_WORD", "BIGRAM"]
+    assert record["training"]["masked_features"] == ["SOFTWORD", "JIEBA_WORD", "BIGRAM", "LEX_B", "LEX_M", "LEX_E", "LEX_ROLES"]
     config = util.load_config(ROOT / "pipelines/joint_zh.cfg", overrides=SMALL_ZH)
     nlp = util.load_model_from_config(config, auto_fill=True)
     examples = jsonl_examples(nlp, ROOT / "data/zh/train.jsonl", 40)
