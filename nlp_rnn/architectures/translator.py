@@ -107,14 +107,6 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
     )
 
 
-def target_vocab(model: Model) -> TargetVocab:
-    """The target vocabulary of an initialized translator model."""
-    data = model.attrs["build_info"].get("target_vocab")
-    if data is None:
-        raise ValueError(f"model {model.name!r} is not initialized: call nlp.initialize() first")
-    return TargetVocab.from_dict(data)
-
-
 def set_target_vocab(model: Model, vocab: TargetVocab) -> None:
     """Store the vocabulary where :func:`build_torch_layer` and the saved JSON find it."""
     model.attrs["build_info"] = dict(model.attrs["build_info"], target_vocab=vocab.to_dict())

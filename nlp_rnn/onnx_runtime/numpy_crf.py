@@ -102,7 +102,8 @@ def _logsumexp(x: numpy.ndarray, axis: int) -> numpy.ndarray:
     return (numpy.log(numpy.exp(x - top).sum(axis=axis, keepdims=True)) + top).squeeze(axis)
 
 
-def softmax_scores(emissions: numpy.ndarray) -> numpy.ndarray:
-    """log-softmax over the last axis: the decoding scores of a tagger trained without a CRF."""
-    emissions = numpy.asarray(emissions, dtype="float64")
-    return emissions - _logsumexp(emissions, axis=-1)[..., None]
+def log_softmax(scores: numpy.ndarray) -> numpy.ndarray:
+    """log-softmax over the last axis, in float64: the decoding scores of a tagger trained without
+    a CRF, and the next-character log-probabilities of the exported language model."""
+    scores = numpy.asarray(scores, dtype="float64")
+    return scores - _logsumexp(scores, axis=-1)[..., None]

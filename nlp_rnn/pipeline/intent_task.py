@@ -17,7 +17,6 @@ from ..onnx_runtime.classifier import CLASSIFIER_PARTS, load_classifier_runtime
 from ..oos.flat_keys import nest_flat_keys
 from ..oos.marking import mark_docs, oos_scores
 from ..oos.probabilities import member_probabilities
-from ..oos.settings import oos_block
 from .spacy_scores import intent_table_scores
 from .task import Task
 
@@ -76,8 +75,6 @@ class IntentTask(Task):
         outputs = pipe.runtime.run(docs)
         exclusive = self.exclusive(pipe)
         scores = member_probabilities(outputs["intent_logits"], pipe.cfg, exclusive)
-        if oos_block(pipe.cfg)["score"] == "none":
-            return scores, None
         return scores, oos_scores(pipe.cfg, outputs["intent_logits"], scores, outputs.get("features"), exclusive)
 
     def write(self, pipe, docs: List[Doc], predictions: IntentPredictions) -> None:

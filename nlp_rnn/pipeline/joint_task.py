@@ -17,11 +17,10 @@ from spacy.tokens import Doc
 from ..evaluation.intent_metrics import cats_to_labels, intent_scores
 from ..evaluation.span_metrics import doc_spans, exact_match, span_scores
 from ..onnx_runtime.classifier import CLASSIFIER_PARTS, load_classifier_runtime
-from ..onnx_runtime.numpy_crf import softmax_scores
+from ..onnx_runtime.numpy_crf import log_softmax
 from ..oos.flat_keys import nest_flat_keys
 from ..oos.marking import mark_docs, oos_scores
 from ..oos.probabilities import member_probabilities
-from ..oos.settings import oos_block
 from ..slot_tags import SlotTagSet
 from .spacy_scores import intent_table_scores, span_table_scores
 from .task import Task
@@ -81,12 +80,11 @@ class JointTask(Task):
         out_of_scope = None
         if intents:
             probs = member_probabilities(outputs["intent_logits"], pipe.cfg)
-            if oos_block(pipe.cfg)["score"] != "none":
-                out_of_scope = oos_scores(pipe.cfg, outputs["intent_logits"], probs, outputs.get("features"))
+            out_of_scope = oos_scores(pipe.cfg, outputs["intent_logits"], probs, outputs.get("features"))
         tag_ids: List[List[int]] = [[] for _ in docs]
         confidences: List[Optional[List[float]]] = [None for _ in docs]
         if "emissions" in outputs:
-            scores = outputs["emissions"] if pipe.cfg.get("use_crf", True) else softmax_scores(outputs["emissions"])
+            scores = outputs["emissions"] if pipe.cfg.get("use_crf", True) else log_softmax(outputs["emissions"])
             for i, doc in enumerate(docs):
                 n = max(1, min(len(doc), runtime.featurizer.max_length))
                 path = runtime.crf.viterbi(scores[i, :n])

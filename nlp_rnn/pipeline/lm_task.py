@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 
 from ..char_vocab import BOUNDARY, CharVocab
 from ..onnx_runtime.lm_steps import OnnxLMSteps
+from ..onnx_runtime.numpy_crf import log_softmax
 from ..onnx_runtime.parts import BYTES, JSON, LM_FILE, VOCAB_FILE
 from ..onnx_runtime.session import OnnxGraph
 from .task import Task
@@ -72,23 +73,18 @@ class LMTask(Task):
         for start in range(0, len(docs), EXPORTED_SCORING_ROWS):
             rows = list(range(start, min(len(docs), start + EXPORTED_SCORING_ROWS)))
             encoded = [runtime.chars.encode(docs[i].text) for i in rows]
-            longest = max(len(ids) for ids in encoded) + 1
-            inputs = numpy.full((len(rows), longest), BOUNDARY, dtype="int64")
-            targets = numpy.full((len(rows), longest), -1, dtype="int64")  # -1: not a character of the text
+            steps = max(len(ids) for ids in encoded)  # step t reads BOUNDARY or character t - 1, predicts character t
+            inputs = numpy.full((len(rows), steps), BOUNDARY, dtype="int64")
+            targets = numpy.full((len(rows), steps), -1, dtype="int64")  # -1: past the end of the text
             for row, ids in enumerate(encoded):
-                inputs[row, 1 : len(ids) + 1] = ids
+                inputs[row, 1 : len(ids)] = ids[:-1]
                 targets[row, : len(ids)] = ids
             nats = numpy.zeros(len(rows), dtype="float64")
             state = runtime.steps.zero_state(len(rows))
-            for t in range(longest):
-                if not (targets[:, t:] >= 0).any():
-                    break
+            for t in range(steps):
                 logits, state = runtime.steps.step(inputs[:, t : t + 1], state)
-                logits = logits.astype("float64")
-                peak = logits.max(axis=1, keepdims=True)
-                log_probs = logits - peak - numpy.log(numpy.exp(logits - peak).sum(axis=1, keepdims=True))
                 counted = targets[:, t] >= 0
-                nats[counted] -= log_probs[counted, targets[counted, t]]
+                nats[counted] -= log_softmax(logits[counted])[numpy.arange(int(counted.sum())), targets[counted, t]]
             for row, i in enumerate(rows):
                 results[i] = (float(nats[row]), len(encoded[row]))
         return results

@@ -23,7 +23,7 @@ from thinc.api import Model
 
 from ..architectures.encoder_config import encoder_block
 from ..architectures.torch_model import decode, featurize
-from ..architectures.translator import TargetVocab, set_target_vocab, target_vocab
+from ..architectures.translator import TargetVocab, set_target_vocab
 from ..nn.outputs import Seq2SeqGold
 from ..nn.target_ids import make_targets
 from ..translation_output import Prediction
@@ -88,12 +88,6 @@ class TranslatorTorchTask(TorchTask, TranslatorTask):
 
     def target_data(self, pipe) -> Any:
         return pipe.model.attrs["build_info"].get("target_vocab")
-
-    def target_vocab(self, pipe) -> TargetVocab:
-        data = self.target_data(pipe)
-        if self._target is None or data is not self._target_data:
-            self._target, self._target_data = target_vocab(pipe.model), data
-        return self._target
 
     def source_max_length(self, pipe) -> Optional[int]:
         return pipe.model.attrs["featurizer"].max_length if self.is_built(pipe) else None

@@ -69,6 +69,8 @@ class TranslatorTask(DecodingOptions, Task):
     def target_vocab(self, pipe) -> TargetVocab:
         """The target vocabulary (cached; rebuilt when a loaded model brings another)."""
         data = self.target_data(pipe)
+        if data is None:
+            raise ValueError(f"{pipe.name!r} is not initialized: call nlp.initialize() first, or load a trained pipeline")
         if self._target is None or data is not self._target_data:
             self._target, self._target_data = TargetVocab.from_dict(data), data
         return self._target
