@@ -13,6 +13,53 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 WORK = RESULTS / "work"
 
+# The installed package's entry points name this checkout's functions; an older checkout may lack
+# some of them. This sitecustomize makes a failing entry point fall back to what the older code
+# registers itself when its modules are imported: one name asked for (``get_entry_point``) and all
+# of a namespace at once (``get_entry_points``, what spaCy loads whenever it creates a pipeline).
+ENTRY_POINT_FALLBACK = """
+import catalogue
+_get_entry_point = catalogue.Registry.get_entry_point
+def get_entry_point(self, name, default=None):
+    try:
+        return _get_entry_point(self, name, default)
+    except (AttributeError, ImportError):
+        return default
+def get_entry_points(self):
+    result = {}
+    for entry_point in self._get_entry_points():
+        try:
+            result[entry_point.name] = entry_point.load()
+        except (AttributeError, ImportError):
+            pass
+    return result
+catalogue.Registry.get_entry_point = get_entry_point
+catalogue.Registry.get_entry_points = get_entry_points
+"""
+
+
+def worktree(rev: str, under: Path) -> Path:
+    """A detached ``git worktree`` of ``rev`` in ``under/checkout_REV`` (made once): the package of
+    an earlier commit, measured beside this one without touching this checkout."""
+    path = under / f"checkout_{rev}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True, capture_output=True)
+    return path
+
+
+def package_environment(code_root: Path, threads: int = 1) -> Dict[str, str]:
+    """The environment whose ``nlp_rnn`` is the one at ``code_root`` (this checkout or a
+    :func:`worktree`), with ``threads`` torch threads; another checkout's entry points fall back as
+    :data:`ENTRY_POINT_FALLBACK` says."""
+    path = str(code_root)
+    if Path(code_root).resolve() != ROOT:
+        site = WORK / "previous_site"
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "sitecustomize.py").write_text(ENTRY_POINT_FALLBACK)
+        path = f"{site}{os.pathsep}{code_root}"
+    return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS=str(threads), NLP_RNN_THREADS=str(threads))
+
 
 def add_run_options(parser) -> None:
     """The options every accuracy driver shares: data folder, skipping or reusing models, peer budget."""

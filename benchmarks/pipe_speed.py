@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from common import ROOT, WORK, cli, convert_splits, data_dir, spacy_cli, spacy_default_config, write_results
+from common import ROOT, WORK, cli, convert_splits, data_dir, package_environment, spacy_cli, spacy_default_config, worktree, write_results
 
 MEASURE = """
 import json, sys, time, spacy
@@ -35,40 +35,6 @@ start = time.perf_counter()
 words = sum(len(doc) for doc in nlp.pipe(texts, batch_size=256))
 print(json.dumps({"words": words, "words_per_second": words / (time.perf_counter() - start)}))
 """
-
-
-def previous_checkout(rev: str) -> Path:
-    """A detached ``git worktree`` of ``rev`` under the work folder (made once)."""
-    path = WORK / f"checkout_{rev}"
-    if not path.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True, capture_output=True)
-    return path
-
-
-# The installed package's entry points name this checkout's functions; an older checkout may lack
-# some of them. This sitecustomize makes a failing entry point fall back to what the older code
-# registers itself when its modules are imported.
-ENTRY_POINT_FALLBACK = """
-import catalogue
-_get_entry_point = catalogue.Registry.get_entry_point
-def get_entry_point(self, name, default=None):
-    try:
-        return _get_entry_point(self, name, default)
-    except (AttributeError, ImportError):
-        return default
-catalogue.Registry.get_entry_point = get_entry_point
-"""
-
-
-def with_code(code_root: Path) -> Dict[str, str]:
-    """The environment that imports nlp_rnn from ``code_root`` (one torch thread)."""
-    path = str(code_root)
-    if code_root != ROOT:
-        site = WORK / "previous_site"
-        site.mkdir(parents=True, exist_ok=True)
-        (site / "sitecustomize.py").write_text(ENTRY_POINT_FALLBACK)
-        path = f"{site}{os.pathsep}{code_root}"
-    return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", NLP_RNN_THREADS="1")
 
 
 def train_briefly(command: List[str], out: Path, paths: Dict[str, Path], steps: int, env: Dict[str, str], cwd: Path) -> Path:
@@ -86,7 +52,7 @@ def export(model: Path, out: Path, quantize: bool) -> Path:
     """``nlp-rnn export MODEL OUT --format onnx [--quantize]`` (once)."""
     if not (out / "config.cfg").exists():
         command = cli("export", model, out, "--format", "onnx", "--threads", "1", *(["--quantize"] if quantize else []))
-        subprocess.run([str(c) for c in command], env=with_code(ROOT), cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([str(c) for c in command], env=package_environment(ROOT), cwd=ROOT, check=True, capture_output=True)
     return out
 
 
@@ -141,23 +107,23 @@ def main() -> None:
     paths = convert_splits("snips", "en", "snips", ("snips/train", "snips/valid", "snips/test"), root)
     texts = root / "snips" / "train" / "seq.in"
     work = WORK / "pipe_speed"
-    current = train_briefly(cli("train", ROOT / "pipelines" / "joint_en.cfg"), work / "current", paths, args.steps, with_code(ROOT), ROOT)
+    current = train_briefly(cli("train", ROOT / "pipelines" / "joint_en.cfg"), work / "current", paths, args.steps, package_environment(ROOT), ROOT)
     no_confidence = lambda name: {"components": {name: {"span_confidence": False}}}  # noqa: E731
     onnx, onnx_int8 = export(current, work / "onnx", False), export(current, work / "onnx_int8", True)
     systems = {  # name: (model, environment, config overrides at load)
-        "current": (current, with_code(ROOT), {}),
-        "current_no_span_confidence": (current, with_code(ROOT), no_confidence("rnn_joint")),
-        "onnx": (onnx, with_code(ROOT), {}),
-        "onnx_no_span_confidence": (onnx, with_code(ROOT), no_confidence("rnn_joint")),
-        "onnx_int8": (onnx_int8, with_code(ROOT), {}),
-        "onnx_int8_no_span_confidence": (onnx_int8, with_code(ROOT), no_confidence("rnn_joint")),
+        "current": (current, package_environment(ROOT), {}),
+        "current_no_span_confidence": (current, package_environment(ROOT), no_confidence("rnn_joint")),
+        "onnx": (onnx, package_environment(ROOT), {}),
+        "onnx_no_span_confidence": (onnx, package_environment(ROOT), no_confidence("rnn_joint")),
+        "onnx_int8": (onnx_int8, package_environment(ROOT), {}),
+        "onnx_int8_no_span_confidence": (onnx_int8, package_environment(ROOT), no_confidence("rnn_joint")),
     }
     if not args.no_previous:
-        old = previous_checkout(args.previous)
-        systems["previous"] = (train_briefly(cli("train", old / "pipelines" / "joint_en.cfg"), work / "previous", paths, args.steps, with_code(old), old),
-                               with_code(old), {})
+        old = worktree(args.previous, WORK)
+        systems["previous"] = (train_briefly(cli("train", old / "pipelines" / "joint_en.cfg"), work / "previous", paths, args.steps, package_environment(old), old),
+                               package_environment(old), {})
     peer_config = spacy_default_config("en", "textcat,ner")
-    systems["spacy"] = (train_briefly(spacy_cli("train", peer_config), work / "spacy", paths, args.steps, with_code(ROOT), ROOT), with_code(ROOT), {})
+    systems["spacy"] = (train_briefly(spacy_cli("train", peer_config), work / "spacy", paths, args.steps, package_environment(ROOT), ROOT), package_environment(ROOT), {})
     load = os.getloadavg()
     rounds: Dict[str, List[float]] = {name: [] for name in systems}
     for round_number in range(args.rounds):

@@ -13,14 +13,13 @@ markdown in ``benchmarks/results``.
     python benchmarks/task_parity.py --base c3c4491 [--steps 100] [--heads intent_en joint_en ...]
     python benchmarks/task_parity.py --speed-rounds 3 [--heads ...]   # words/s again, interleaved
 
-The installed entry points are the head's: a base commit whose modules lack one of the exported
-factories they name gets a re-export line in its worktree (written into the worktree only).
+Each commit's package runs from its own worktree (``common.worktree``, ``common.package_environment``:
+entry points an older commit lacks fall back to what its modules register).
 """
 
 import argparse
 import hashlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, WORK, data_dir, rel, write_results  # noqa: E402
+from common import RESULTS, ROOT, WORK, data_dir, package_environment, rel, worktree, write_results  # noqa: E402
 
 # head → (config, converter format, language, (train, dev, test) inside the data folder, extra train overrides)
 HEADS = {
@@ -41,32 +40,9 @@ HEADS = {
 CONVERT_OPTIONS = {"text": ["--doc-per", "file"]}
 #: evaluate figures that are not accuracy (they differ run to run)
 NOT_ACCURACY = ("per_second", "seconds", "speed")
-#: exported factories the installed entry points name, and the module of the base that may lack them
-ENTRY_POINT_SHIMS = {
-    "make_rnn_translator_onnx": ".onnx_translator",
-    "make_rnn_lm_onnx": ".onnx_lm",
-}
-
-
 def package_root(commit: str) -> Path:
     """This checkout for ``.``, else a worktree of ``commit`` in the work folder (made once)."""
-    if commit == ".":
-        return ROOT
-    folder = WORK / "task_parity" / f"checkout_{commit}"
-    if not folder.exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT, check=True)
-    components = folder / "nlp_rnn" / "export" / "onnx_components.py"
-    text = components.read_text(encoding="utf8")
-    for name, module in ENTRY_POINT_SHIMS.items():
-        if f"def {name}" not in text and f"import {name}" not in text and (components.parent / f"{module[1:]}.py").exists():
-            text += f"\nfrom {module} import {name}  # noqa: E402,F401  (the installed entry points name it here)\n"
-    components.write_text(text, encoding="utf8")
-    return folder
-
-
-def environment(root: Path) -> Dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(root), NLP_RNN_THREADS="1", OMP_NUM_THREADS="1")
+    return ROOT if commit == "." else worktree(commit, WORK / "task_parity")
 
 
 def run(root: Path, args: List[str], log: Path) -> None:
@@ -74,7 +50,7 @@ def run(root: Path, args: List[str], log: Path) -> None:
     print("$", " ".join(command), f"(package {rel(root)})", flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as handle:
-        result = subprocess.run(command, cwd=root, env=environment(root), stdout=handle, stderr=subprocess.STDOUT)
+        result = subprocess.run(command, cwd=root, env=package_environment(root), stdout=handle, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         sys.exit(f"failed, see {log}:\n{log.read_text()[-3000:]}")
 

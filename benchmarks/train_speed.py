@@ -15,7 +15,6 @@ seconds; then the ratios of the head commit to the base. JSON → markdown in ``
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, WORK, data_dir, rel, write_results  # noqa: E402
+from common import ROOT, WORK, data_dir, package_environment, rel, worktree, write_results  # noqa: E402
 
 # name → (config, data set folder, converter format, language, (train, dev) inside the data folder)
 RUNS = {
@@ -31,20 +30,6 @@ RUNS = {
     "intent_en": ("pipelines/intent_en.cfg", "snips", "snips", "en", ("snips/train", "snips/valid")),
     "ner_zh": ("pipelines/ner_zh.cfg", "resume", "bmes", "zh", ("resume_ner/train.char.bmes", "resume_ner/dev.char.bmes")),
 }
-
-
-def checkout(commit: str) -> Path:
-    """A worktree of ``commit`` in the work folder (made once)."""
-    folder = WORK / "train_speed" / f"checkout_{commit}"
-    if not folder.exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT, check=True)
-    return folder
-
-
-def environment(package_root: Path, threads: int) -> Dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(package_root), NLP_RNN_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    return env
 
 
 def convert(package_root: Path, label: str, data: Path, name: str) -> Dict[str, Path]:
@@ -56,7 +41,7 @@ def convert(package_root: Path, label: str, data: Path, name: str) -> Dict[str, 
         if not out.exists():
             out.parent.mkdir(parents=True, exist_ok=True)
             command = [sys.executable, "-m", "nlp_rnn", "convert", str(data / relative), str(out), "--format", fmt, "--lang", lang]
-            subprocess.run(command, cwd=package_root, env=environment(package_root, 1), check=True, capture_output=True)
+            subprocess.run(command, cwd=package_root, env=package_environment(package_root, 1), check=True, capture_output=True)
         paths[split] = out
     return paths
 
@@ -67,7 +52,7 @@ def probe(package_root: Path, name: str, paths: Dict[str, Path], threads: int, s
                "--train", str(paths["train"]), "--dev", str(paths["dev"]),
                "--steps", str(steps), "--eval-frequency", str(eval_frequency)]
     print("$", " ".join(command), f"(threads {threads}, package {rel(package_root)})", flush=True)
-    result = subprocess.run(command, cwd=package_root, env=environment(package_root, threads), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=package_root, env=package_environment(package_root, threads), capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"probe failed:\n{result.stderr[-3000:]}")
     line = json.loads(result.stdout.strip().splitlines()[-1])
@@ -146,7 +131,7 @@ def main() -> None:
         return
     data = data_dir(args.data_dir)
     head = subprocess.run(["git", "rev-parse", "--short", args.head], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    roots = {"base": checkout(args.base), "head": checkout(head)}
+    roots = {"base": worktree(args.base, WORK / "train_speed"), "head": worktree(head, WORK / "train_speed")}
     results = {
         "command": " ".join(sys.argv[1:]), "base": args.base, "head": head,
         "steps": args.steps, "eval_frequency": args.eval_frequency, "repeats": args.repeats, "configs": {},
