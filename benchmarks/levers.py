@@ -2,7 +2,7 @@
 once per seed, scored on the dev split; test is read only with ``--test``, once, for the chosen
 lever and the baseline.
 
-    python benchmarks/levers.py [--dataset cais] [--levers baseline averages label_smoothing]
+    python benchmarks/levers.py [--dataset cais|snips|atis|resume] [--levers baseline averages label_smoothing]
                                 [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
     python benchmarks/levers.py --dataset cais --test LEVER
 
@@ -28,28 +28,37 @@ from typing import Dict, List, Optional
 from common import RESULTS, WORK, cli, convert_splits, data_dir, rel, run, train_model, write_results
 
 DATASETS = {
-    # name: (lang, convert format, config, train, dev, test) relative to the data folder
-    "cais": ("zh", "cais", "pipelines/joint_zh.cfg", "cais/train", "cais/valid", "cais/test"),
-    "snips": ("en", "snips", "pipelines/joint_en.cfg", "snips/train", "snips/valid", "snips/test"),
-    "atis": ("en", "snips", "pipelines/joint_en.cfg", "atis/train", "atis/valid", "atis/test"),
+    # name: (lang, convert format, config, component, train, dev, test) relative to the data folder
+    "cais": ("zh", "cais", "pipelines/joint_zh.cfg", "rnn_joint", "cais/train", "cais/valid", "cais/test"),
+    "snips": ("en", "snips", "pipelines/joint_en.cfg", "rnn_joint", "snips/train", "snips/valid", "snips/test"),
+    "atis": ("en", "snips", "pipelines/joint_en.cfg", "rnn_joint", "atis/train", "atis/valid", "atis/test"),
+    "resume": ("zh", "bmes", "pipelines/ner_zh.cfg", "rnn_tagger",
+               "resume_ner/train.char.bmes", "resume_ner/dev.char.bmes", "resume_ner/test.char.bmes"),
 }
+# Overrides: a key starting with COMPONENT is under the data set's component (``components.rnn_joint.``
+# or ``components.rnn_tagger.``), any other key is a config path as it stands.
+COMPONENT = "component."
 LEVERS: Dict[str, Dict[str, object]] = {
     "baseline": {},
     # Polyak-style parameter averaging: evaluated and saved with the averages (averaging_shim.py)
     "averages": {"training.optimizer.use_averages": True},
     # label smoothing ε of the intent cross-entropy (and of the slot one without a CRF; the CRF is not smoothed)
-    "label_smoothing": {"components.rnn_joint.model.label_smoothing": 0.1},
+    "label_smoothing": {"component.model.label_smoothing": 0.1},
     # a second stacked BiLSTM layer (dropout between the layers is the encoder's)
-    "two_layers": {"components.rnn_joint.model.encoder.num_layers": 2},
+    "two_layers": {"component.model.encoder.num_layers": 2},
     # a Conv1D front end over the embeddings (local n-gram features before the BiLSTM; one state per token)
-    "conv_front_end": {"components.rnn_joint.model.encoder.conv_filters": 256, "components.rnn_joint.model.encoder.conv_kernel": 3},
-    # SoftLexicon-style jieba dictionary words over each character (begin / inside / end, roles), beside joint_zh's features
-    "lexicon": {"components.rnn_joint.model.encoder.features": ["ORTH", "SOFTWORD", "JIEBA_WORD", "BIGRAM", "LEX_B", "LEX_M", "LEX_E", "LEX_ROLES"],
-                "components.rnn_joint.model.encoder.feature_widths": [128, 16, 64, 64, 32, 32, 32, 16]},
+    "conv_front_end": {"component.model.encoder.conv_filters": 256, "component.model.encoder.conv_kernel": 3},
+    # SoftLexicon-style jieba dictionary words over each character (begin / inside / end, roles), beside
+    # the Chinese configs' features
+    "lexicon": {"component.model.encoder.features": ["ORTH", "SOFTWORD", "JIEBA_WORD", "BIGRAM", "LEX_B", "LEX_M", "LEX_E", "LEX_ROLES"],
+                "component.model.encoder.feature_widths": [128, 16, 64, 64, 32, 32, 32, 16]},
+    # the Chinese configs without the lexicon features (the baseline of a config that ships them)
+    "no_lexicon": {"component.model.encoder.features": ["ORTH", "SOFTWORD", "JIEBA_WORD", "BIGRAM"],
+                   "component.model.encoder.feature_widths": [128, 16, 64, 64]},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
-    "tuned_cais": {"components.rnn_joint.model.encoder.dropout": 0.38985602878810444,
-                   "components.rnn_joint.model.encoder.word_dropout": 0.17328033469311066,
-                   "components.rnn_joint.model.encoder.hidden_size": 384,
+    "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
+                   "component.model.encoder.word_dropout": 0.17328033469311066,
+                   "component.model.encoder.hidden_size": 384,
                    "training.optimizer.learn_rate.initial_rate": 0.0048139716194275945, "training.batcher.size": 64},
 }
 METRICS = ("intent_accuracy", "span_f1", "exact_match")
@@ -67,6 +76,12 @@ def load_results(dataset: str) -> Dict:
     return {"dataset": dataset, "levers": {}}
 
 
+def resolve(lever: str, component: str) -> Dict[str, object]:
+    """The lever's overrides as config paths of ``component`` (see :data:`COMPONENT`)."""
+    return {(f"components.{component}.{key[len(COMPONENT):]}" if key.startswith(COMPONENT) else key): value
+            for key, value in LEVERS[lever].items()}
+
+
 def override_args(overrides: Dict[str, object]) -> List[str]:
     """``{"a.b": true}`` → ``["--a.b", "true"]`` (values as JSON, the way spaCy parses overrides)."""
     args: List[str] = []
@@ -80,19 +95,19 @@ def evaluate(model: Path, data: Path, out: Path, threads: int) -> Dict:
     return json.loads(out.read_text())
 
 
-def train_lever(dataset: str, config: str, lever: str, seed: int, paths: Dict[str, Path],
+def train_lever(dataset: str, config: str, lever: str, overrides: Dict[str, object], seed: int, paths: Dict[str, Path],
                 minutes: Optional[float], threads: int) -> Dict:
-    """One training of ``lever`` with ``seed``, scored on dev."""
+    """One training of ``lever`` (its resolved ``overrides``) with ``seed``, scored on dev."""
     name = f"levers_{dataset}_{lever}_s{seed}"
     out_dir = WORK / "models" / f"levers_{dataset}" / lever / f"s{seed}"
-    command = cli("train", config, "--threads", str(threads), "--system.seed", str(seed), *override_args(LEVERS[lever]))
+    command = cli("train", config, "--threads", str(threads), "--system.seed", str(seed), *override_args(overrides))
     if minutes is not None:
         command += ["--max-minutes", str(minutes)]
     timing = train_model(command, out_dir, paths, WORK / "logs" / f"train_{name}.log")
     meta = json.loads((out_dir / "model-best" / "meta.json").read_text())["training"]
     metrics = evaluate(out_dir / "model-best", paths["dev"], WORK / f"{name}_dev.json", threads)
     return dict(
-        {key: metrics.get(key) for key in METRICS}, seed=seed, overrides=LEVERS[lever], max_minutes=minutes,
+        {key: metrics.get(key) for key in METRICS}, seed=seed, overrides=overrides, max_minutes=minutes,
         best_step=meta["step"], final_step=meta["final_step"], model=rel(out_dir / "model-best"), **timing,
     )
 
@@ -171,8 +186,9 @@ def markdown(results: Dict) -> str:
     for name, entry in levers.items():
         for r in entry["runs"]:
             cap = " (stopped at the cap)" if r.get("stopped_at_deadline") else ""
-            lines.append(f"- {name} seed {r['seed']}: {100 * r['intent_accuracy']:.2f} / {100 * r['span_f1']:.2f} / "
-                         f"{100 * r['exact_match']:.2f}, step {r['best_step']} / {r['final_step']}, {r['seconds_to_best_dev']:.0f} s{cap}")
+            figures = " / ".join("—" if r.get(key) is None else f"{100 * r[key]:.2f}" for key in METRICS)
+            lines.append(f"- {name} seed {r['seed']}: {figures}, step {r['best_step']} / {r['final_step']}, "
+                         f"{r['seconds_to_best_dev']:.0f} s{cap}")
     if results.get("test"):
         test = results["test"]
         lines += ["", f"## Test split, read once for the lever dev chose (`--test {test['lever']}`) and the baseline", "",
@@ -219,23 +235,24 @@ def main() -> None:
                         help="train nothing: evaluate LEVER's and baseline's dev-run models on test, once")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
-    lang, fmt, config, *splits = DATASETS[args.dataset]
+    lang, fmt, config, component, *splits = DATASETS[args.dataset]
     paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
     results = load_results(args.dataset)
     results.update(config=config, threads=args.threads)
     if args.test:
         run_test(results, args.test, paths, args.threads)
         return
+    overrides = {lever: resolve(lever, component) for lever in args.levers}
     for lever in args.levers:
-        entry = results["levers"].setdefault(lever, {"overrides": LEVERS[lever], "runs": []})
-        if entry["overrides"] != LEVERS[lever]:  # the lever was redefined: its old runs measure something else
-            entry.update(overrides=LEVERS[lever], runs=[])
+        entry = results["levers"].setdefault(lever, {"overrides": overrides[lever], "runs": []})
+        if entry["overrides"] != overrides[lever]:  # the lever was redefined: its old runs measure something else
+            entry.update(overrides=overrides[lever], runs=[])
     for seed in args.seeds:  # seed-major, so a cut run leaves every lever with the same seeds
         for lever in args.levers:
             entry = results["levers"][lever]
             if any(r["seed"] == seed and r.get("max_minutes") == args.max_minutes for r in entry["runs"]):
                 continue
-            record = train_lever(args.dataset, config, lever, seed, paths, args.max_minutes, args.threads)
+            record = train_lever(args.dataset, config, lever, overrides[lever], seed, paths, args.max_minutes, args.threads)
             entry["runs"] = sorted([r for r in entry["runs"] if r["seed"] != seed] + [record], key=lambda r: r["seed"])
             save(results)
     save(results)  # the table again, also when every run was already there
