@@ -55,6 +55,9 @@ LEVERS: Dict[str, Dict[str, object]] = {
     # the Chinese configs without the lexicon features (the baseline of a config that ships them)
     "no_lexicon": {"component.model.encoder.features": ["ORTH", "SOFTWORD", "JIEBA_WORD", "BIGRAM"],
                    "component.model.encoder.feature_widths": [128, 16, 64, 64]},
+    # Stack-Propagation's intent → slot link: the slot head reads each token's intent distribution
+    # (the token-level intent vote, which the joint configs already have)
+    "intent_to_slot": {"component.model.intent_to_slot": True},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,

@@ -71,6 +71,7 @@ JOINT_VARIANTS = {
         "ngram_size": 3, "token_intent": True, "slot_to_intent": True, "pooling": "attention",
     },
     "rnn-unidirectional-last": {"cell": "rnn", "bidirectional": False, "pooling": "last"},
+    "vote-intent2slot": {"token_intent": True, "intent_to_slot": True, "slot_to_intent": True},
 }
 
 

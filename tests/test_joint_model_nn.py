@@ -34,13 +34,15 @@ def build_joint(n_intents=3, use_crf=True, slots=True, **options):
     head = None
     if slots:
         allowed, start, end = allowed_transitions(TAGS, "BILUO")
-        head = SlotHead(encoder.width, len(TAGS), use_crf=use_crf, allowed=allowed, allowed_start=start, allowed_end=end)
+        width = encoder.width + (n_intents if options.get("intent_to_slot") else 0)
+        head = SlotHead(width, len(TAGS), use_crf=use_crf, allowed=allowed, allowed_start=start, allowed_end=end)
     return JointIntentSlotModel(encoder, head, n_intents, **dict(JOINT, **options))
 
 
 @pytest.mark.parametrize(
     "options, members",
-    [({}, 1), ({"token_intent": True}, 2), ({"slot_to_intent": True, "token_intent": True}, 2)],
+    [({}, 1), ({"token_intent": True}, 2), ({"slot_to_intent": True, "token_intent": True}, 2),
+     ({"token_intent": True, "intent_to_slot": True, "slot_to_intent": True}, 2)],
 )
 def test_joint_forward_shapes(options, members):
     model = build_joint(**options).eval()
@@ -57,6 +59,20 @@ def test_joint_with_bag_of_ngrams_adds_a_member():
     assert logits.shape == (2, 3, 3)
 
 
+def test_intent_to_slot_feeds_the_token_intents_to_the_slot_head():
+    """The slot emissions change with the token-intent layer's weights (and only with
+    intent_to_slot); asking for the link without token-level intents is an error."""
+    ids, lengths = padded_ids([4, 2]), torch.tensor([4, 2])
+    for linked in (True, False):
+        model = build_joint(token_intent=True, intent_to_slot=linked).eval()
+        before = model(ids, lengths).emissions
+        with torch.no_grad():
+            model.token_intent_output.weight.add_(torch.randn_like(model.token_intent_output.weight))
+        assert torch.allclose(before, model(ids, lengths).emissions) is not linked
+    with pytest.raises(ValueError, match="intent_to_slot"):
+        build_joint(token_intent=False, intent_to_slot=True)
+
+
 def test_tagger_without_intents_and_intents_without_slots():
     tagger = build_joint(n_intents=0).eval()
     logits, emissions, _, _ = tagger(padded_ids([4, 2]), torch.tensor([4, 2]))
@@ -66,7 +82,8 @@ def test_tagger_without_intents_and_intents_without_slots():
     assert logits.shape == (2, 1, 3) and emissions.shape == (2, 4, 0)
 
 
-@pytest.mark.parametrize("options", [{}, {"slot_to_intent": True, "token_intent": True, "pooling": "attention"}])
+@pytest.mark.parametrize("options", [{}, {"slot_to_intent": True, "token_intent": True, "pooling": "attention"},
+                                     {"token_intent": True, "intent_to_slot": True}])
 def test_joint_outputs_do_not_depend_on_padding(options):
     """A sentence gets the same intent logits and emissions alone and inside a padded batch."""
     model = build_joint(**options).eval()

@@ -35,6 +35,7 @@ def build_joint_intent_slot(
     token_intent: bool = False,
     n_intents: Optional[int] = None,
     label_smoothing: float = 0.0,
+    intent_to_slot: bool = False,
 ) -> Model[List[Doc], Any]:
     """Joint intent + slots. The slot head predicts BILUO tags, decoded with constraints so
     spans are always well formed; ``use_crf`` trains transition scores. ``slot_to_intent`` feeds
@@ -42,14 +43,18 @@ def build_joint_intent_slot(
     word 1..n-grams as a second intent member; ``token_intent`` a member where every token votes.
     ``label_smoothing`` is the ε of the intent cross-entropy and, without ``use_crf``, of the
     per-token slot cross-entropy (with the CRF it smooths the intent loss only); this signature is
-    where its default (0, off) is written. Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
+    where its default (0, off) is written. ``intent_to_slot`` (needs ``token_intent``) lets the slot
+    head read each token's intent distribution (Stack-Propagation's intent → slot link). Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing}")
+    if intent_to_slot and not token_intent:
+        raise ValueError("intent_to_slot reads the token-level intents: set token_intent = true too")
     encoder.check_one_state_per_token("JointIntentSlot")
     hparams = dict(encoder.hparams(), pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent,
-                   ngram_size=ngram_size, token_intent=token_intent, label_smoothing=label_smoothing)
+                   ngram_size=ngram_size, token_intent=token_intent, label_smoothing=label_smoothing,
+                   intent_to_slot=intent_to_slot)
     return make_lazy_torch_model("rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents})
 
 
@@ -67,11 +72,12 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
     text_encoder = text_encoder_from_hparams(hparams, featurizer)
     n_intents = dims.get("n_intents") or 0
     tags = hparams.get("tags") or []
+    intent_to_slot = bool(hparams.get("intent_to_slot")) and n_intents > 0 and bool(tags)
     slot_head = None
     if tags:
         allowed, start, end = allowed_transitions(tags, MODEL_SCHEME)
         slot_head = SlotHead(
-            text_encoder.width, len(tags), use_crf=hparams["use_crf"],
+            text_encoder.width + (n_intents if intent_to_slot else 0), len(tags), use_crf=hparams["use_crf"],
             allowed=torch.as_tensor(allowed), allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end),
         )
     elif not n_intents:
@@ -84,4 +90,5 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
         slot_to_intent=hparams["slot_to_intent"], dropout=hparams["dropout"], bag_of_ngrams=bag,
         token_intent=hparams.get("token_intent", False),
         label_smoothing=hparams.get("label_smoothing", 0.0),  # the tagger has none: off
+        intent_to_slot=intent_to_slot,
     )

@@ -29,6 +29,9 @@ class JointIntentSlotModel(nn.Module):
         token_intent: add a token-level intent member (stack-propagation style voting): every
             token's state predicts the sentence's intent, and the member's logits are the mean of
             the tokens' log-probabilities (a normalised geometric-mean vote).
+        intent_to_slot: the slot head reads each token's intent distribution beside its state
+            (Stack-Propagation's intent → slot link; needs ``token_intent`` and a slot head whose
+            width is the encoder's plus ``n_intents``). The slot loss trains the token intents too.
         label_smoothing: ε of the intent cross-entropy (every member) and, with a softmax slot
             head, of the per-token slot cross-entropy; a CRF slot head's sequence likelihood is not
             smoothed, so with ``use_crf`` ε acts on the intent loss only (0: off).
@@ -46,8 +49,11 @@ class JointIntentSlotModel(nn.Module):
         token_intent: bool,
         label_smoothing: float,
         bag_of_ngrams: Optional[BagOfNgrams] = None,
+        intent_to_slot: bool = False,
     ):
         super().__init__()
+        if intent_to_slot and not (token_intent and n_intents and slot_head is not None):
+            raise ValueError("intent_to_slot needs token_intent, intents and a slot head")
         self.label_smoothing = label_smoothing
         self.bag_of_ngrams = bag_of_ngrams if n_intents else None
         self.text_encoder = text_encoder
@@ -59,6 +65,7 @@ class JointIntentSlotModel(nn.Module):
             extra = slot_head.emission.out_features if self.slot_to_intent else 0
             self.intent_output = nn.Linear(text_encoder.width + extra, n_intents)
         self.token_intent_output = nn.Linear(text_encoder.width, n_intents) if token_intent and n_intents else None
+        self.intent_to_slot = intent_to_slot
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> JointOutputs:
@@ -72,9 +79,12 @@ class JointIntentSlotModel(nn.Module):
         """
         outputs, final, mask = self.text_encoder(ids, lengths)
         batch, steps = mask.shape
+        # computed here only when the slots read them, so without intent_to_slot dropout draws in the order it always did
+        token_log_probs = self._token_log_probs(outputs) if self.intent_to_slot else None
         emissions = outputs.new_zeros((batch, steps, 0))
         if self.slot_head is not None:
-            emissions = self.slot_head(outputs)
+            slot_input = torch.cat([outputs, token_log_probs.exp()], dim=-1) if self.intent_to_slot else outputs
+            emissions = self.slot_head(slot_input)
         intent_logits = outputs.new_zeros((batch, 1, 0))
         pooled = outputs.new_zeros((batch, 0))
         if self.n_intents:
@@ -86,7 +96,8 @@ class JointIntentSlotModel(nn.Module):
             if self.bag_of_ngrams is not None:
                 members.append(self.bag_of_ngrams(ids[:, :, 0]))
             if self.token_intent_output is not None:
-                members.append(self._token_vote(outputs, mask))
+                token_log_probs = self._token_log_probs(outputs) if token_log_probs is None else token_log_probs
+                members.append(self._token_vote(token_log_probs, mask))
             intent_logits = torch.stack(members, dim=1)
         return JointOutputs(intent_logits, emissions, mask, pooled)
 
@@ -125,9 +136,13 @@ class JointIntentSlotModel(nn.Module):
         confidences = [None] * batch if confidence is None else [row[:n] for row, n in zip(confidence.cpu().tolist(), lengths)]
         return JointPredictions(probs, [row[:n] for row, n in zip(tags, lengths)], confidences)
 
-    def _token_vote(self, outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """outputs (batch, T, width), mask (batch, T) → (batch, n_intents): the mean over real tokens
-        of each token's intent log-probabilities."""
-        log_probs = torch.log_softmax(self.token_intent_output(self.dropout(outputs)), dim=-1)
+    def _token_log_probs(self, outputs: torch.Tensor) -> torch.Tensor:
+        """outputs (batch, T, width) → (batch, T, n_intents): each token's intent log-probabilities."""
+        return torch.log_softmax(self.token_intent_output(self.dropout(outputs)), dim=-1)
+
+    @staticmethod
+    def _token_vote(log_probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log_probs (batch, T, n_intents) of each token's intent, mask (batch, T) → (batch,
+        n_intents): their mean over real tokens."""
         weights = mask.unsqueeze(-1).to(log_probs.dtype)
         return (log_probs * weights).sum(1) / weights.sum(1).clamp(min=1)
