@@ -58,6 +58,8 @@ LEVERS: Dict[str, Dict[str, object]] = {
     # Stack-Propagation's intent → slot link: the slot head reads each token's intent distribution
     # (the token-level intent vote, which the joint configs already have)
     "intent_to_slot": {"component.model.intent_to_slot": True},
+    # an intent–slot co-attention layer between the BiLSTM and the heads (nlp_rnn/nn/co_attention.py)
+    "co_attention": {"component.model.co_attention": True},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,

@@ -72,6 +72,7 @@ JOINT_VARIANTS = {
     },
     "rnn-unidirectional-last": {"cell": "rnn", "bidirectional": False, "pooling": "last"},
     "vote-intent2slot": {"token_intent": True, "intent_to_slot": True, "slot_to_intent": True},
+    "co-attention": {"co_attention": True, "token_intent": True},
 }
 
 

@@ -42,7 +42,8 @@ def build_joint(n_intents=3, use_crf=True, slots=True, **options):
 @pytest.mark.parametrize(
     "options, members",
     [({}, 1), ({"token_intent": True}, 2), ({"slot_to_intent": True, "token_intent": True}, 2),
-     ({"token_intent": True, "intent_to_slot": True, "slot_to_intent": True}, 2)],
+     ({"token_intent": True, "intent_to_slot": True, "slot_to_intent": True}, 2),
+     ({"co_attention": True, "token_intent": True, "pooling": "attention"}, 2)],
 )
 def test_joint_forward_shapes(options, members):
     model = build_joint(**options).eval()
@@ -73,6 +74,19 @@ def test_intent_to_slot_feeds_the_token_intents_to_the_slot_head():
         build_joint(token_intent=False, intent_to_slot=True)
 
 
+def test_co_attention_lets_the_slots_read_the_intent_view():
+    """The slot emissions move with the co-attention's intent view (the slot states attend over
+    the intent states); the layer needs both heads."""
+    ids, lengths = padded_ids([4, 2]), torch.tensor([4, 2])
+    model = build_joint(co_attention=True).eval()
+    before = model(ids, lengths).emissions
+    with torch.no_grad():
+        model.co_attention.intent_view.weight.add_(torch.randn_like(model.co_attention.intent_view.weight))
+    assert not torch.allclose(before, model(ids, lengths).emissions)
+    with pytest.raises(ValueError, match="co_attention"):
+        build_joint(n_intents=0, co_attention=True)
+
+
 def test_tagger_without_intents_and_intents_without_slots():
     tagger = build_joint(n_intents=0).eval()
     logits, emissions, _, _ = tagger(padded_ids([4, 2]), torch.tensor([4, 2]))
@@ -83,7 +97,8 @@ def test_tagger_without_intents_and_intents_without_slots():
 
 
 @pytest.mark.parametrize("options", [{}, {"slot_to_intent": True, "token_intent": True, "pooling": "attention"},
-                                     {"token_intent": True, "intent_to_slot": True}])
+                                     {"token_intent": True, "intent_to_slot": True},
+                                     {"co_attention": True, "token_intent": True, "intent_to_slot": True}])
 def test_joint_outputs_do_not_depend_on_padding(options):
     """A sentence gets the same intent logits and emissions alone and inside a padded batch."""
     model = build_joint(**options).eval()

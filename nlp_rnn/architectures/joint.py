@@ -36,6 +36,7 @@ def build_joint_intent_slot(
     n_intents: Optional[int] = None,
     label_smoothing: float = 0.0,
     intent_to_slot: bool = False,
+    co_attention: bool = False,
 ) -> Model[List[Doc], Any]:
     """Joint intent + slots. The slot head predicts BILUO tags, decoded with constraints so
     spans are always well formed; ``use_crf`` trains transition scores. ``slot_to_intent`` feeds
@@ -44,7 +45,8 @@ def build_joint_intent_slot(
     ``label_smoothing`` is the ε of the intent cross-entropy and, without ``use_crf``, of the
     per-token slot cross-entropy (with the CRF it smooths the intent loss only); this signature is
     where its default (0, off) is written. ``intent_to_slot`` (needs ``token_intent``) lets the slot
-    head read each token's intent distribution (Stack-Propagation's intent → slot link). Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
+    head read each token's intent distribution (Stack-Propagation's intent → slot link);
+    ``co_attention`` puts an intent–slot co-attention layer between the encoder and the heads. Outputs :class:`~nlp_rnn.nn.outputs.JointOutputs`."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
     if not 0.0 <= label_smoothing < 1.0:
@@ -54,7 +56,7 @@ def build_joint_intent_slot(
     encoder.check_one_state_per_token("JointIntentSlot")
     hparams = dict(encoder.hparams(), pooling=pooling, use_crf=use_crf, slot_to_intent=slot_to_intent,
                    ngram_size=ngram_size, token_intent=token_intent, label_smoothing=label_smoothing,
-                   intent_to_slot=intent_to_slot)
+                   intent_to_slot=intent_to_slot, co_attention=co_attention)
     return make_lazy_torch_model("rnn_joint_intent_slot", hparams, _build_module, {"n_intents": n_intents})
 
 
@@ -91,4 +93,5 @@ def _build_module(hparams: Dict[str, Any], featurizer: DocFeaturizer, dims: Dict
         token_intent=hparams.get("token_intent", False),
         label_smoothing=hparams.get("label_smoothing", 0.0),  # the tagger has none: off
         intent_to_slot=intent_to_slot,
+        co_attention=bool(hparams.get("co_attention")) and n_intents > 0 and bool(tags),
     )

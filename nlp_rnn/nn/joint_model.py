@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
+from .co_attention import IntentSlotCoAttention
 from .losses import intent_member_loss, mixup_outlier_loss
 from .outputs import JointGold, JointOutputs, JointPredictions
 from .pooling import build_pooling
@@ -32,6 +33,9 @@ class JointIntentSlotModel(nn.Module):
         intent_to_slot: the slot head reads each token's intent distribution beside its state
             (Stack-Propagation's intent → slot link; needs ``token_intent`` and a slot head whose
             width is the encoder's plus ``n_intents``). The slot loss trains the token intents too.
+        co_attention: an :class:`IntentSlotCoAttention` layer over the encoder states: the intent
+            pooling and token vote read its intent states, the slot head its slot states (both
+            heads present; the encoder's width either way).
         label_smoothing: ε of the intent cross-entropy (every member) and, with a softmax slot
             head, of the per-token slot cross-entropy; a CRF slot head's sequence likelihood is not
             smoothed, so with ``use_crf`` ε acts on the intent loss only (0: off).
@@ -50,10 +54,13 @@ class JointIntentSlotModel(nn.Module):
         label_smoothing: float,
         bag_of_ngrams: Optional[BagOfNgrams] = None,
         intent_to_slot: bool = False,
+        co_attention: bool = False,
     ):
         super().__init__()
         if intent_to_slot and not (token_intent and n_intents and slot_head is not None):
             raise ValueError("intent_to_slot needs token_intent, intents and a slot head")
+        if co_attention and not (n_intents and slot_head is not None):
+            raise ValueError("co_attention needs both intents and a slot head")
         self.label_smoothing = label_smoothing
         self.bag_of_ngrams = bag_of_ngrams if n_intents else None
         self.text_encoder = text_encoder
@@ -66,6 +73,7 @@ class JointIntentSlotModel(nn.Module):
             self.intent_output = nn.Linear(text_encoder.width + extra, n_intents)
         self.token_intent_output = nn.Linear(text_encoder.width, n_intents) if token_intent and n_intents else None
         self.intent_to_slot = intent_to_slot
+        self.co_attention = IntentSlotCoAttention(text_encoder.width) if co_attention else None
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> JointOutputs:
@@ -79,16 +87,19 @@ class JointIntentSlotModel(nn.Module):
         """
         outputs, final, mask = self.text_encoder(ids, lengths)
         batch, steps = mask.shape
+        intent_states = slot_states = outputs
+        if self.co_attention is not None:
+            intent_states, slot_states = self.co_attention(outputs, mask)
         # computed here only when the slots read them, so without intent_to_slot dropout draws in the order it always did
-        token_log_probs = self._token_log_probs(outputs) if self.intent_to_slot else None
+        token_log_probs = self._token_log_probs(intent_states) if self.intent_to_slot else None
         emissions = outputs.new_zeros((batch, steps, 0))
         if self.slot_head is not None:
-            slot_input = torch.cat([outputs, token_log_probs.exp()], dim=-1) if self.intent_to_slot else outputs
+            slot_input = torch.cat([slot_states, token_log_probs.exp()], dim=-1) if self.intent_to_slot else slot_states
             emissions = self.slot_head(slot_input)
         intent_logits = outputs.new_zeros((batch, 1, 0))
         pooled = outputs.new_zeros((batch, 0))
         if self.n_intents:
-            pooled = self.pooling(outputs, final, mask)
+            pooled = self.pooling(intent_states, final, mask)
             if self.slot_to_intent:
                 tag_probs = torch.softmax(emissions, dim=-1) * mask.unsqueeze(-1)
                 pooled = torch.cat([pooled, tag_probs.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)], dim=-1)
@@ -96,7 +107,7 @@ class JointIntentSlotModel(nn.Module):
             if self.bag_of_ngrams is not None:
                 members.append(self.bag_of_ngrams(ids[:, :, 0]))
             if self.token_intent_output is not None:
-                token_log_probs = self._token_log_probs(outputs) if token_log_probs is None else token_log_probs
+                token_log_probs = self._token_log_probs(intent_states) if token_log_probs is None else token_log_probs
                 members.append(self._token_vote(token_log_probs, mask))
             intent_logits = torch.stack(members, dim=1)
         return JointOutputs(intent_logits, emissions, mask, pooled)
