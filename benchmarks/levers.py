@@ -60,6 +60,9 @@ LEVERS: Dict[str, Dict[str, object]] = {
     "intent_to_slot": {"component.model.intent_to_slot": True},
     # an intent–slot co-attention layer between the BiLSTM and the heads (nlp_rnn/nn/co_attention.py)
     "co_attention": {"component.model.co_attention": True},
+    # a slower schedule: early stopping after 2,000 steps without a better dev score (not 1,000) and the
+    # learning rate halved after 4 evaluations without one (not 2): for runs whose best dev comes early
+    "patient_schedule": {"training.patience": 2000, "training.optimizer.learn_rate.patience": 4},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,
