@@ -5,6 +5,7 @@ lever and the baseline.
     python benchmarks/levers.py [--dataset cais|snips|atis|resume] [--levers baseline averages label_smoothing]
                                 [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
     python benchmarks/levers.py --dataset cais --test LEVER
+    python benchmarks/levers.py --dataset resume --merge OTHER_WORKTREE/benchmarks/results/levers_resume.json
 
 Every run is ``nlp-rnn train CONFIG --system.seed S --KEY VALUE …`` (the overrides of its lever,
 see LEVERS) into benchmarks/results/work/models/levers_DATASET/LEVER/sSEED, then ``nlp-rnn evaluate``
@@ -232,6 +233,20 @@ def run_test(results: Dict, lever: str, paths: Dict[str, Path], threads: int) ->
     save(results)
 
 
+def merge_runs(results: Dict, other: Dict) -> None:
+    """Add ``other``'s runs that ``results`` lacks (same lever and overrides; a seed and cap not there yet)."""
+    if other["dataset"] != results["dataset"]:
+        raise SystemExit(f"{other['dataset']!r} results cannot merge into {results['dataset']!r} ones")
+    for lever, entry in other["levers"].items():
+        mine = results["levers"].setdefault(lever, {"overrides": entry["overrides"], "runs": []})
+        if mine["overrides"] != entry["overrides"]:
+            raise SystemExit(f"lever {lever!r} has other overrides in the two files")
+        have = {(r["seed"], r.get("max_minutes")) for r in mine["runs"]}
+        mine["runs"] = sorted(mine["runs"] + [r for r in entry["runs"] if (r["seed"], r.get("max_minutes")) not in have],
+                              key=lambda r: r["seed"])
+    save(results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cais", choices=list(DATASETS))
@@ -241,12 +256,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of every command (default 1)")
     parser.add_argument("--test", metavar="LEVER", default=None, choices=list(LEVERS),
                         help="train nothing: evaluate LEVER's and baseline's dev-run models on test, once")
+    parser.add_argument("--merge", metavar="JSON", default=None,
+                        help="train nothing: add the runs of another levers_DATASET.json (a run in another worktree) "
+                             "that this one lacks, and rewrite the table")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     lang, fmt, config, component, *splits = DATASETS[args.dataset]
     paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
     results = load_results(args.dataset)
     results.update(config=config, threads=args.threads)
+    if args.merge:
+        merge_runs(results, json.loads(Path(args.merge).read_text(encoding="utf8")))
+        return
     if args.test:
         run_test(results, args.test, paths, args.threads)
         return
