@@ -1,0 +1,125 @@
+"""How far a seed ensemble of a joint model gets on dev: the ceiling of distilling it into one
+model of the shipped size (issue 26's "accuracy mode that stays fast").
+
+    python benchmarks/ensemble_ceiling.py --dataset snips [--lever baseline] [--root WORKTREE]
+
+Reads ``levers_DATASET.json`` (``benchmarks/levers.py``, in ``--root``'s benchmarks/results; default
+this checkout) and loads the lever's model-best of every seed. Each model and then the ensemble
+score the dev split the way ``nlp-rnn evaluate`` does (its intent decisions, span P/R/F, exact match):
+the ensemble's intent probabilities are the mean of the members' (each after its own prior
+correction and calibration), its slots the best well-formed BILUO path through the mean of the
+members' CRF tag marginals. Writes benchmarks/results/ensemble_DATASET.json and .md.
+"""
+
+import argparse
+import json
+import platform
+from pathlib import Path
+from typing import Dict, List
+
+import spacy
+import torch
+
+from common import RESULTS, convert_splits, data_dir, write_results
+from levers import DATASETS, METRICS
+
+from nlp_rnn.architectures.torch_model import decode, predict_outputs, torch_module
+from nlp_rnn.evaluation.evaluate import intent_results, intent_settings, read_gold_docs, slot_results, spans_key
+from nlp_rnn.evaluation.intent_decisions import decided_intents, top_intents
+from nlp_rnn.evaluation.intent_metrics import cats_to_labels
+from nlp_rnn.nn.slot_head import SlotHead
+from nlp_rnn.nn.tag_constraints import allowed_transitions
+from nlp_rnn.oos.probabilities import corrected_and_calibrated
+from nlp_rnn.tag_schemes import MODEL_SCHEME
+
+BATCH = 256
+
+
+def member_outputs(nlp, component: str, docs) -> Dict[str, torch.Tensor]:
+    """One member over ``docs``: intent probabilities (B, I) as the component writes them and the
+    CRF tag marginals (B, T, K) with the mask (B, T)."""
+    pipe = nlp.get_pipe(component)
+    outputs = predict_outputs(pipe.model, docs)
+    probs = corrected_and_calibrated(decode(pipe.model, outputs, span_confidence=False).intent_probs.cpu().numpy(), pipe.cfg)
+    slot_head = torch_module(pipe.model).slot_head
+    scores = outputs.emissions if slot_head.use_crf else torch.log_softmax(outputs.emissions, dim=-1)
+    return {"probs": torch.as_tensor(probs), "marginals": slot_head.crf.marginals(scores, outputs.mask), "mask": outputs.mask}
+
+
+def score(members: List, component: str, gold_docs) -> Dict:
+    """The mean of the members' outputs written into fresh docs by the first member's component,
+    scored as ``nlp-rnn evaluate`` scores."""
+    nlp = members[0]
+    pipe = nlp.get_pipe(component)
+    tags = pipe.tag_set.tags
+    allowed, start, end = allowed_transitions(tags, MODEL_SCHEME)
+    # no transition scores: the constraints alone, over the log of the mean marginals
+    path_head = SlotHead(1, len(tags), use_crf=False, allowed=torch.as_tensor(allowed),
+                         allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end))
+    predicted = [nlp.make_doc(doc.text) for doc in gold_docs]
+    for begin in range(0, len(predicted), BATCH):
+        docs = predicted[begin:begin + BATCH]
+        outputs = [member_outputs(member, component, docs) for member in members]
+        probs = torch.stack([o["probs"] for o in outputs]).mean(0).numpy()
+        marginals = torch.stack([o["marginals"] for o in outputs]).mean(0)
+        mask = outputs[0]["mask"]
+        path, _ = path_head.decode(torch.log(marginals.clamp(min=1e-12)), mask, confidences=False)
+        lengths = mask.sum(1).tolist()
+        tag_ids = [row[:n] for row, n in zip(path.tolist(), lengths)]
+        pipe.set_annotations(docs, (probs, tag_ids, [None] * len(docs), None))
+    exclusive, threshold = intent_settings(nlp)
+    gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
+    decided = decided_intents(predicted, exclusive, threshold)
+    results = intent_results(gold, decided, top_intents(predicted, exclusive, threshold))
+    results.update(slot_results(gold_docs, predicted, spans_key(nlp)[1], (gold, decided)))
+    return {key: results.get(key) for key in METRICS}
+
+
+def markdown(results: Dict) -> str:
+    lines = [
+        f"# Seed ensemble of `{results['lever']}`, {results['dataset']} (dev split)", "",
+        "`python benchmarks/ensemble_ceiling.py`: each seed's model-best from `benchmarks/levers.py`, then their",
+        "ensemble (mean intent probabilities; best well-formed path through the mean CRF tag marginals), scored",
+        "on **dev** as `nlp-rnn evaluate` scores. The ensemble row bounds what distilling it into one model",
+        "of the shipped size can give.", "",
+        "Seed rows: the members alone through the same path (no CRF transition scores at decoding); the",
+        "figures `nlp-rnn evaluate` gives them (Viterbi with the transitions) are in `levers_DATASET.md`.", "",
+        "| model | intent acc | slot F1 | exact match |", "|---|---|---|---|",
+    ]
+
+    def row(name: str, figures: Dict) -> str:
+        return f"| {name} | " + " | ".join("—" if figures.get(k) is None else f"{100 * figures[k]:.2f}" for k in METRICS) + " |"
+
+    for seed, figures in results["members"].items():
+        lines.append(row(f"seed {seed}", figures))
+    lines.append(row("mean of the seeds", results["member_mean"]))
+    lines.append(row(f"ensemble of {len(results['members'])}", results["ensemble"]))
+    lines += ["", f"Machine: {platform.machine()}, torch threads {torch.get_num_threads()}", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="snips", choices=[k for k, v in DATASETS.items() if v[3] == "rnn_joint"])
+    parser.add_argument("--lever", default="baseline")
+    parser.add_argument("--root", type=Path, default=None, help="the worktree whose levers results and models to read")
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    root = (args.root or RESULTS.parents[1]).resolve()
+    lang, fmt, _, component, *splits = DATASETS[args.dataset]
+    dev = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))["dev"]
+    levers = json.loads((root / "benchmarks" / "results" / f"levers_{args.dataset}.json").read_text(encoding="utf8"))
+    runs = levers["levers"][args.lever]["runs"]
+    members = [spacy.load(root / run["model"]) for run in runs]
+    gold_docs = read_gold_docs(members[0], dev)
+    results = {"dataset": args.dataset, "lever": args.lever, "root": str(root),
+               "members": {str(run["seed"]): score([m], component, gold_docs) for run, m in zip(runs, members)}}
+    results["member_mean"] = {k: sum(f[k] for f in results["members"].values()) / len(runs)
+                              for k in METRICS if all(f.get(k) is not None for f in results["members"].values())}
+    results["ensemble"] = score(members, component, gold_docs)
+    write_results(f"ensemble_{args.dataset}", results, markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
