@@ -23,27 +23,24 @@ import torch
 from common import RESULTS, convert_splits, data_dir, write_results
 from levers import DATASETS, METRICS
 
-from nlp_rnn.architectures.torch_model import decode, predict_outputs, torch_module
 from nlp_rnn.evaluation.evaluate import intent_results, intent_settings, read_gold_docs, slot_results, spans_key
 from nlp_rnn.evaluation.intent_decisions import decided_intents, top_intents
 from nlp_rnn.evaluation.intent_metrics import cats_to_labels
 from nlp_rnn.nn.slot_head import SlotHead
 from nlp_rnn.nn.tag_constraints import allowed_transitions
 from nlp_rnn.oos.probabilities import corrected_and_calibrated
+from nlp_rnn.pipeline.distillation import member_outputs
 from nlp_rnn.tag_schemes import MODEL_SCHEME
 
 BATCH = 256
 
 
-def member_outputs(nlp, component: str, docs) -> Dict[str, torch.Tensor]:
-    """One member over ``docs``: intent probabilities (B, I) as the component writes them and the
-    CRF tag marginals (B, T, K) with the mask (B, T)."""
-    pipe = nlp.get_pipe(component)
-    outputs = predict_outputs(pipe.model, docs)
-    probs = corrected_and_calibrated(decode(pipe.model, outputs, span_confidence=False).intent_probs.cpu().numpy(), pipe.cfg)
-    slot_head = torch_module(pipe.model).slot_head
-    scores = outputs.emissions if slot_head.use_crf else torch.log_softmax(outputs.emissions, dim=-1)
-    return {"probs": torch.as_tensor(probs), "marginals": slot_head.crf.marginals(scores, outputs.mask), "mask": outputs.mask}
+def corrected_member_outputs(nlp, component: str, docs) -> Dict[str, torch.Tensor]:
+    """:func:`member_outputs` with the intent probabilities as the component writes them (after
+    its prior correction and calibration)."""
+    outputs = member_outputs(nlp, component, docs)
+    outputs["probs"] = torch.as_tensor(corrected_and_calibrated(outputs["probs"].cpu().numpy(), nlp.get_pipe(component).cfg))
+    return outputs
 
 
 def score(members: List, component: str, gold_docs) -> Dict:
@@ -59,7 +56,7 @@ def score(members: List, component: str, gold_docs) -> Dict:
     predicted = [nlp.make_doc(doc.text) for doc in gold_docs]
     for begin in range(0, len(predicted), BATCH):
         docs = predicted[begin:begin + BATCH]
-        outputs = [member_outputs(member, component, docs) for member in members]
+        outputs = [corrected_member_outputs(member, component, docs) for member in members]
         probs = torch.stack([o["probs"] for o in outputs]).mean(0).numpy()
         marginals = torch.stack([o["marginals"] for o in outputs]).mean(0)
         mask = outputs[0]["mask"]

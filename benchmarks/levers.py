@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from common import RESULTS, WORK, cli, convert_splits, data_dir, rel, run, train_model, write_results
+from common import RESULTS, ROOT, WORK, cli, convert_splits, data_dir, rel, run, train_model, write_results
 
 DATASETS = {
     # name: (lang, convert format, config, component, train, dev, test) relative to the data folder
@@ -37,8 +37,11 @@ DATASETS = {
                "resume_ner/train.char.bmes", "resume_ner/dev.char.bmes", "resume_ner/test.char.bmes"),
 }
 # Overrides: a key starting with COMPONENT is under the data set's component (``components.rnn_joint.``
-# or ``components.rnn_tagger.``), any other key is a config path as it stands.
+# or ``components.rnn_tagger.``), INIT_COMPONENT under its initialize settings; any other key is a config
+# path as it stands. The value TEACHER_MODELS stands for the model-best of every ``baseline`` run.
 COMPONENT = "component."
+INIT_COMPONENT = "initialize.component."
+TEACHER_MODELS = "<baseline models>"
 LEVERS: Dict[str, Dict[str, object]] = {
     "baseline": {},
     # Polyak-style parameter averaging: evaluated and saved with the averages (averaging_shim.py)
@@ -64,6 +67,9 @@ LEVERS: Dict[str, Dict[str, object]] = {
     # a slower schedule: early stopping after 2,000 steps without a better dev score (not 1,000) and the
     # learning rate halved after 4 evaluations without one (not 2): for runs whose best dev comes early
     "patient_schedule": {"training.patience": 2000, "training.optimizer.learn_rate.patience": 4},
+    # distillation of the baseline's seeds (their mean intent probabilities and tag marginals as soft
+    # targets beside the gold, weight 1; nlp_rnn/pipeline/distillation.py): one model of the shipped size
+    "distill": {"initialize.component.teachers": TEACHER_MODELS},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,
@@ -85,10 +91,21 @@ def load_results(dataset: str) -> Dict:
     return {"dataset": dataset, "levers": {}}
 
 
-def resolve(lever: str, component: str) -> Dict[str, object]:
-    """The lever's overrides as config paths of ``component`` (see :data:`COMPONENT`)."""
-    return {(f"components.{component}.{key[len(COMPONENT):]}" if key.startswith(COMPONENT) else key): value
-            for key, value in LEVERS[lever].items()}
+def resolve(lever: str, component: str, results: Dict) -> Dict[str, object]:
+    """The lever's overrides as config paths of ``component`` (see :data:`COMPONENT`), with
+    :data:`TEACHER_MODELS` replaced by the absolute paths of the baseline runs' model-best."""
+    resolved = {}
+    for key, value in LEVERS[lever].items():
+        for prefix, section in ((COMPONENT, "components"), (INIT_COMPONENT, "initialize.components")):
+            if key.startswith(prefix):
+                key = f"{section}.{component}.{key[len(prefix):]}"
+        if value == TEACHER_MODELS:
+            runs = results["levers"].get("baseline", {}).get("runs", [])
+            if not runs:
+                raise SystemExit(f"lever {lever!r} distils the baseline's models: run --levers baseline first")
+            value = [str(ROOT / run["model"]) for run in runs]
+        resolved[key] = value
+    return resolved
 
 
 def override_args(overrides: Dict[str, object]) -> List[str]:
@@ -271,7 +288,7 @@ def main() -> None:
     if args.test:
         run_test(results, args.test, paths, args.threads)
         return
-    overrides = {lever: resolve(lever, component) for lever in args.levers}
+    overrides = {lever: resolve(lever, component, results) for lever in args.levers}
     for lever in args.levers:
         entry = results["levers"].setdefault(lever, {"overrides": overrides[lever], "runs": []})
         if entry["overrides"] != overrides[lever]:  # the lever was redefined: its old runs measure something else

@@ -7,8 +7,8 @@ from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
 from .co_attention import IntentSlotCoAttention
-from .losses import intent_member_loss, mixup_outlier_loss
-from .outputs import JointGold, JointOutputs, JointPredictions
+from .losses import intent_member_loss, mixup_outlier_loss, soft_tag_loss
+from .outputs import IntentGold, JointGold, JointOutputs, JointPredictions
 from .pooling import build_pooling
 from .shapes import check_same_batch
 from .slot_head import SlotHead
@@ -115,7 +115,9 @@ class JointIntentSlotModel(nn.Module):
     def loss(self, outputs: JointOutputs, gold: JointGold) -> torch.Tensor:
         """``intent_weight`` × intent cross-entropy (every member on its own, explicit
         out-of-scope docs towards uniform) + ``slot_weight`` × slot NLL (CRF or per token), the
-        cross-entropies smoothed by ``label_smoothing`` (the CRF NLL never).
+        cross-entropies smoothed by ``label_smoothing`` (the CRF NLL never); with ``gold.distill``,
+        plus its weight × (the cross-entropy of every intent member to the teachers' intent
+        probabilities + that of the per-token softmax of the emissions to their tag marginals).
         gold.tag_ids (B, T') is cut or padded to the T steps of the outputs."""
         loss = outputs.emissions.new_zeros(())
         batch, steps = outputs.mask.shape
@@ -131,6 +133,23 @@ class JointIntentSlotModel(nn.Module):
             width = min(steps, gold.tag_ids.shape[1])
             tags[:, :width] = gold.tag_ids[:, :width]
             loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask, label_smoothing=self.label_smoothing)
+        if gold.distill is not None:
+            loss = loss + gold.distill.weight * self._distill_loss(outputs, gold.distill)
+        return loss
+
+    def _distill_loss(self, outputs: JointOutputs, distill) -> torch.Tensor:
+        """Soft cross-entropies to the teachers' intent probabilities (B, C) and tag marginals
+        (B, T', K), T' cut or padded to the outputs' T steps."""
+        loss = outputs.emissions.new_zeros(())
+        batch, steps = outputs.mask.shape
+        if self.n_intents:
+            teacher = IntentGold(distill.intent.to(outputs.intent_logits.dtype), outputs.mask.new_ones(batch, dtype=outputs.intent_logits.dtype), True)
+            loss = loss + intent_member_loss(outputs.intent_logits, teacher, label_smoothing=0.0)
+        if self.slot_head is not None:
+            tags = outputs.emissions.new_zeros(outputs.emissions.shape)
+            width = min(steps, distill.tags.shape[1])
+            tags[:, :width] = distill.tags[:, :width]
+            loss = loss + soft_tag_loss(outputs.emissions, tags, outputs.mask)
         return loss
 
     def decode(self, outputs: JointOutputs, span_confidence: bool = True) -> JointPredictions:

@@ -45,6 +45,13 @@ def intent_member_loss(logits: torch.Tensor, gold: IntentGold, *, label_smoothin
     return (per_label * mask).sum() / n
 
 
+def soft_tag_loss(emissions: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the per-token softmax of ``emissions`` (B, T, K) to target distributions
+    (B, T, K) (a teacher's tag marginals), mean over the real tokens of ``mask`` (B, T)."""
+    per_token = -(targets * torch.log_softmax(emissions, dim=-1)).sum(-1)
+    return (per_token * mask).sum() / mask.sum().clamp(min=1)
+
+
 def mixup_outlier_loss(features: torch.Tensor, classify: Callable[[torch.Tensor], torch.Tensor], gold: IntentGold) -> torch.Tensor:
     """Outlier exposure on synthetic outliers made from in-scope data (exclusive intents only).
 

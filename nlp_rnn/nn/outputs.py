@@ -42,11 +42,20 @@ class JointOutputs(NamedTuple):
         return self.intent_logits
 
 
+class DistillTargets(NamedTuple):
+    """Soft targets from teacher models (:mod:`nlp_rnn.pipeline.distillation`)."""
+
+    intent: torch.Tensor  #: (B, C) the teachers' mean intent probabilities
+    tags: torch.Tensor  #: (B, T, K) their mean tag marginals (0 at padding)
+    weight: float  #: of the distillation loss, beside the gold loss's weight 1
+
+
 class JointGold(NamedTuple):
     intent: IntentGold  #: exclusive intent targets (unused without intents)
     tag_ids: torch.Tensor  #: (B, T) long gold tag per token (0 = O at padding)
     intent_weight: float = 1.0
     slot_weight: float = 1.0
+    distill: Optional[DistillTargets] = None  #: teachers' soft targets while distilling
 
 
 class JointPredictions(NamedTuple):

@@ -27,6 +27,7 @@ from ..oos.flat_keys import block_with_flat_keys
 from ..oos.probabilities import corrected_and_calibrated
 from ..oos.settings import OOS_DEFAULTS, oos_block
 from ..pretrain.init_encoder import use_pretrained_encoder
+from .distillation import distill_targets, load_teachers, teacher_rows
 from .intent_gold import intent_gold
 from .intent_prior import training_prior
 from .joint_task import JointPredictions, JointTask
@@ -90,11 +91,17 @@ class JointTorchTask(TorchTask, JointTask):
         # the one place the tag list goes to the model (its slot head is sized from it)
         pipe.model.attrs["build_info"] = {"tags": self.tag_set.tags if pipe.cfg["slot_labels"] else []}
 
+    teachers: List[Language] = []  # trained pipelines distilled into this one while it trains (never saved)
+    distill_weight = 0.0
+
     def initialize(self, pipe, examples: List[Example], *, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None,
-                   init_encoder: Optional[Union[str, Path]] = None) -> None:
+                   init_encoder: Optional[Union[str, Path]] = None, teachers: Optional[List[Union[str, Path]]] = None,
+                   distill_weight: float = 1.0) -> None:
         """Collect intents (from ``cats``) and slot labels (from the gold spans), build the model.
         ``init_encoder``: a folder written by ``nlp-rnn pretrain`` (``[initialize.components.NAME]
-        init_encoder``): its vocabularies and encoder weights are used (:mod:`nlp_rnn.pretrain.init_encoder`)."""
+        init_encoder``): its vocabularies and encoder weights are used (:mod:`nlp_rnn.pretrain.init_encoder`).
+        ``teachers``: trained pipelines of the same data (e.g. other seeds) whose mean predictions the
+        model also learns, with ``distill_weight`` beside the gold loss (:mod:`.distillation`)."""
         cfg = pipe.cfg
         key = cfg["spans_key"]
         if slot_labels is None:
@@ -114,6 +121,8 @@ class JointTorchTask(TorchTask, JointTask):
         cfg["intent_prior"] = training_prior(examples, intents) if intents else []
         if init_encoder is not None:
             use_pretrained_encoder(pipe.model, init_encoder, pipe.name)
+        self.teachers = load_teachers(teachers, pipe.name, intents, self.tag_set.tags) if teachers else []
+        self.distill_weight = distill_weight
         pipe.model.initialize(X=[eg.predicted for eg in examples])
 
     def predict(self, pipe, docs: List[Doc]) -> JointPredictions:
@@ -146,4 +155,8 @@ class JointTorchTask(TorchTask, JointTask):
             )
             tags = torch.from_numpy(pad_rows(rows, tags.shape[1]))
         intent = intent_gold(examples, self.intents(pipe), True, device, oos_block(cfg)["mixup_outliers"])
-        return JointGold(intent, tags.to(device), cfg["intent_weight"], cfg["slot_weight"])
+        distill = None
+        if self.teachers:
+            rows = pipe.cached_arrays(examples, "teachers", lambda egs: teacher_rows(self.teachers, pipe.name, [eg.predicted for eg in egs]))
+            distill = distill_targets(rows, len(self.intents(pipe)), len(self.tag_set), tags.shape[1], self.distill_weight, device)
+        return JointGold(intent, tags.to(device), cfg["intent_weight"], cfg["slot_weight"], distill)

@@ -71,16 +71,18 @@ class RNNPipe(TaskAttributes, TrainablePipe):
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[List[str]] = None, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None,
                    target_vocab: Optional[List[str]] = None, chars: Optional[List[str]] = None,
-                   init_encoder: Optional[Union[str, Path]] = None) -> None:
+                   init_encoder: Optional[Union[str, Path]] = None, teachers: Optional[List[str]] = None,
+                   distill_weight: Optional[float] = None) -> None:
         """Collect the labels and build the model (the task's ``initialize``). The settings of
         ``[initialize.components.NAME]`` (spaCy checks their names against this signature): labels
         given instead of collected (``labels`` for intents; ``intents`` and ``slot_labels`` for the
         joint task and the tagger; ``target_vocab`` for the translator; ``chars`` for the language
-        model) and ``init_encoder`` (a folder written by ``nlp-rnn pretrain``). A setting the task
-        does not take is one error naming it."""
+        model), ``init_encoder`` (a folder written by ``nlp-rnn pretrain``) and, for the joint task,
+        ``teachers`` / ``distill_weight`` (distillation; the default weight is the task's). A
+        setting the task does not take is one error naming it."""
         validate_get_examples(get_examples, f"{self.name}.initialize")
         given = {"labels": labels, "intents": intents, "slot_labels": slot_labels, "target_vocab": target_vocab, "chars": chars,
-                 "init_encoder": init_encoder}
+                 "init_encoder": init_encoder, "teachers": teachers, "distill_weight": distill_weight}
         given = {key: value for key, value in given.items() if value is not None}
         taken = inspect.signature(self.task.initialize).parameters
         unknown = sorted(key for key in given if key not in taken)

@@ -1,0 +1,94 @@
+"""Distilling trained joint pipelines (teachers) into a student: soft targets, loss, initialize settings."""
+
+import numpy
+import pytest
+import spacy
+import torch
+
+from nlp_rnn.architectures.encoder_config import nest_encoder_settings
+from nlp_rnn.nn.losses import soft_tag_loss
+from nlp_rnn.pipeline.distillation import distill_targets, member_outputs, teacher_rows
+
+from test_joint_component import JOINT_EN, SMALL, joint_examples
+
+
+def tiny_joint():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL, hidden_size=16))})
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def teacher_paths(tmp_path_factory):
+    """Two trained teachers (two seeds) saved to disk."""
+    paths = []
+    for seed in (0, 1):
+        nlp = tiny_joint()
+        examples = joint_examples(nlp, JOINT_EN)
+        optimizer = nlp.initialize(lambda: examples)
+        torch.manual_seed(seed)
+        for _ in range(30):
+            nlp.update(examples, sgd=optimizer)
+        path = tmp_path_factory.mktemp("teachers") / f"s{seed}"
+        nlp.to_disk(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_teacher_rows_hold_mean_probabilities_and_marginals(teacher_paths):
+    teachers = [spacy.load(path) for path in teacher_paths]
+    docs = [teachers[0].make_doc(text) for text, _, _ in JOINT_EN] + [teachers[0].make_doc("")]
+    rows = teacher_rows(teachers, "rnn_joint", docs)
+    pipe = teachers[0].get_pipe("rnn_joint")
+    n_intents, n_tags = len(pipe.intents), len(pipe.tag_set)
+    assert [len(row) for row in rows] == [n_intents + len(doc) * n_tags for doc in docs]
+    for one in teachers:
+        assert member_outputs(one, "rnn_joint", docs[:1])["probs"].shape == (1, n_intents)
+    targets = distill_targets(rows, n_intents, n_tags, steps=8, weight=0.5, device=torch.device("cpu"))
+    assert targets.intent.shape == (len(docs), n_intents) and targets.tags.shape == (len(docs), 8, n_tags)
+    torch.testing.assert_close(targets.intent.sum(-1), torch.ones(len(docs)))
+    lengths = [len(doc) for doc in docs]
+    real = torch.arange(8)[None, :] < torch.tensor(lengths)[:, None]
+    torch.testing.assert_close(targets.tags.sum(-1)[real], torch.ones(int(real.sum())), atol=1e-5, rtol=0)
+    assert float(targets.tags.sum(-1)[~real].abs().sum()) == 0.0
+    mean = (member_outputs(teachers[0], "rnn_joint", docs[:1])["probs"] + member_outputs(teachers[1], "rnn_joint", docs[:1])["probs"]) / 2
+    numpy.testing.assert_allclose(rows[0][:n_intents], mean[0].numpy(), atol=1e-6)
+
+
+def test_soft_tag_loss_is_the_cross_entropy_over_real_tokens():
+    emissions = torch.randn(2, 3, 4)
+    targets = torch.softmax(torch.randn(2, 3, 4), dim=-1)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    expected = -(targets * torch.log_softmax(emissions, -1)).sum(-1)[mask].mean()
+    torch.testing.assert_close(soft_tag_loss(emissions, targets, mask), expected)
+    changed = emissions.clone()
+    changed[0, 2] += 10  # padding does not count
+    torch.testing.assert_close(soft_tag_loss(changed, targets, mask), expected)
+
+
+def test_student_trains_with_teachers_and_they_are_not_saved(teacher_paths, tmp_path):
+    """initialize(teachers=…) adds the distillation term to the training loss; the saved student
+    holds nothing of it and predicts the same after loading."""
+    losses = {}
+    for name, settings in (("plain", {}), ("distilled", {"teachers": teacher_paths, "distill_weight": 2.0})):
+        nlp = tiny_joint()
+        examples = joint_examples(nlp, JOINT_EN)
+        spacy.util.fix_random_seed(0)
+        nlp.get_pipe("rnn_joint").initialize(lambda: examples, nlp=nlp, **settings)
+        losses[name] = nlp.get_pipe("rnn_joint").update(examples)["rnn_joint"]
+        optimizer = nlp.create_optimizer()
+        for _ in range(30):
+            nlp.update(examples, sgd=optimizer)
+    assert losses["distilled"] > losses["plain"]  # the same first model, one more (positive) term
+    nlp.to_disk(tmp_path / "student")
+    assert "teachers" not in (tmp_path / "student" / "rnn_joint" / "cfg").read_text()
+    loaded = spacy.load(tmp_path / "student")
+    for text, _, _ in JOINT_EN:
+        assert loaded(text).cats == pytest.approx(nlp(text).cats, abs=1e-6)
+
+
+def test_a_teacher_of_other_data_is_one_clear_error(teacher_paths):
+    nlp = tiny_joint()
+    examples = joint_examples(nlp, JOINT_EN[:4])  # two intents, fewer slot labels than the teachers
+    with pytest.raises(ValueError, match="teacher .*not the student's"):
+        nlp.get_pipe("rnn_joint").initialize(lambda: examples, nlp=nlp, teachers=teacher_paths)
