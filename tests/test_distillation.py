@@ -92,3 +92,27 @@ def test_a_teacher_of_other_data_is_one_clear_error(teacher_paths):
     examples = joint_examples(nlp, JOINT_EN[:4])  # two intents, fewer slot labels than the teachers
     with pytest.raises(ValueError, match="teacher .*not the student's"):
         nlp.get_pipe("rnn_joint").initialize(lambda: examples, nlp=nlp, teachers=teacher_paths)
+
+
+def test_a_tagger_distils_its_teachers_tag_marginals(tmp_path):
+    """rnn_tagger (no intents) takes teachers too: its soft targets are the tag marginals alone."""
+    from test_joint_component import NER_ZH, SMALL_ZH, ner_examples
+
+    def tagger():
+        nlp = spacy.blank("zh")
+        nlp.add_pipe("rnn_tagger", config={"model": nest_encoder_settings(dict(SMALL_ZH, hidden_size=16))})
+        return nlp
+
+    teacher = tagger()
+    examples = ner_examples(teacher, NER_ZH)
+    optimizer = teacher.initialize(lambda: examples)
+    for _ in range(20):
+        teacher.update(examples, sgd=optimizer)
+    teacher.to_disk(tmp_path / "teacher")
+    student = tagger()
+    examples = ner_examples(student, NER_ZH)
+    student.get_pipe("rnn_tagger").initialize(lambda: examples, nlp=student, teachers=[str(tmp_path / "teacher")])
+    rows = teacher_rows(student.get_pipe("rnn_tagger").task.teachers, "rnn_tagger", [eg.predicted for eg in examples])
+    n_tags = len(teacher.get_pipe("rnn_tagger").tag_set)
+    assert [len(row) for row in rows] == [len(eg.predicted) * n_tags for eg in examples]
+    assert student.get_pipe("rnn_tagger").update(examples)["rnn_tagger"] > 0
