@@ -1,4 +1,4 @@
-"""How far a seed ensemble of a joint model gets on dev: the ceiling of distilling it into one
+"""How far a seed ensemble of a joint model (or tagger) gets on dev: the ceiling of distilling it into one
 model of the shipped size (issue 26's "accuracy mode that stays fast").
 
     python benchmarks/ensemble_ceiling.py --dataset snips [--lever baseline] [--root WORKTREE]
@@ -64,11 +64,14 @@ def score(members: List, component: str, gold_docs) -> Dict:
         lengths = mask.sum(1).tolist()
         tag_ids = [row[:n] for row, n in zip(path.tolist(), lengths)]
         pipe.set_annotations(docs, (probs, tag_ids, [None] * len(docs), None))
-    exclusive, threshold = intent_settings(nlp)
-    gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
-    decided = decided_intents(predicted, exclusive, threshold)
-    results = intent_results(gold, decided, top_intents(predicted, exclusive, threshold))
-    results.update(slot_results(gold_docs, predicted, spans_key(nlp)[1], (gold, decided)))
+    results, intent_sets = {}, None
+    if intent_settings(nlp) is not None:  # a tagger has none
+        exclusive, threshold = intent_settings(nlp)
+        gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
+        decided = decided_intents(predicted, exclusive, threshold)
+        results = intent_results(gold, decided, top_intents(predicted, exclusive, threshold))
+        intent_sets = (gold, decided)
+    results.update(slot_results(gold_docs, predicted, spans_key(nlp)[1], intent_sets))
     return {key: results.get(key) for key in METRICS}
 
 
@@ -97,7 +100,7 @@ def markdown(results: Dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="snips", choices=[k for k, v in DATASETS.items() if v[3] == "rnn_joint"])
+    parser.add_argument("--dataset", default="snips", choices=list(DATASETS))
     parser.add_argument("--lever", default="baseline")
     parser.add_argument("--root", type=Path, default=None, help="the worktree whose levers results and models to read")
     parser.add_argument("--data-dir", default=None)
