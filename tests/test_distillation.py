@@ -116,3 +116,26 @@ def test_a_tagger_distils_its_teachers_tag_marginals(tmp_path):
     n_tags = len(teacher.get_pipe("rnn_tagger").tag_set)
     assert [len(row) for row in rows] == [len(eg.predicted) * n_tags for eg in examples]
     assert student.get_pipe("rnn_tagger").update(examples)["rnn_tagger"] > 0
+
+
+def test_crf_soft_loss_matches_the_gold_loss_on_one_hot_targets_and_moves_marginals_to_targets():
+    """With one-hot targets of a well-formed path the CRF soft loss is the CRF NLL; its gradient
+    on the emissions is (the CRF's marginals − the targets) at real positions, 0 at padding."""
+    from nlp_rnn.nn.slot_head import SlotHead
+    from nlp_rnn.nn.tag_constraints import allowed_transitions
+
+    tags = ["O", "B-x", "I-x", "L-x", "U-x"]
+    allowed, start, end = allowed_transitions(tags, "BILUO")
+    torch.manual_seed(0)
+    head = SlotHead(4, len(tags), use_crf=True, allowed=torch.as_tensor(allowed),
+                    allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end))
+    torch.nn.init.normal_(head.crf.transitions)
+    emissions = torch.randn(2, 4, len(tags), requires_grad=True)
+    mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    gold = torch.tensor([[1, 3, 0, 4], [4, 0, 0, 0]])
+    one_hot = torch.nn.functional.one_hot(gold, len(tags)).float() * mask.unsqueeze(-1)
+    torch.testing.assert_close(head.soft_loss(emissions, one_hot, mask), head.crf.neg_log_likelihood(emissions, gold, mask))
+    targets = torch.softmax(torch.randn(2, 4, len(tags)), dim=-1) * mask.unsqueeze(-1)
+    head.soft_loss(emissions, targets, mask).backward()
+    expected = (head.crf.marginals(emissions.detach(), mask) - targets) / 2  # mean over the 2 sentences
+    torch.testing.assert_close(emissions.grad, expected * mask.unsqueeze(-1), atol=1e-5, rtol=1e-4)

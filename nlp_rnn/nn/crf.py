@@ -266,6 +266,26 @@ class CRF(nn.Module):
         last = tags.gather(1, (lengths - 1).clamp(min=0).unsqueeze(1)).squeeze(1)
         return total + torch.where(has_tokens, end[last], zero)
 
+    def expected_score(self, emissions: torch.Tensor, marginals: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The mean path score under per-token tag distributions taken as independent (e.g. a
+        teacher's marginals): Σ_t q_t·e_t + q_0·start + Σ_t q_tᵀ·transitions·q_t+1 + q_last·end,
+        allowed moves only (a forbidden move would add a constant, not a gradient).
+
+        emissions, marginals: (B, T, K); mask: (B, T) bool. Returns (B,); 0 for length 0.
+        ``log_partition − expected_score`` is the cross-entropy of the CRF to those distributions,
+        whose gradient on the emissions is (the CRF's marginals − ``marginals``).
+        """
+        emissions, mask = self._prepare(emissions, mask)
+        if emissions.shape[1] == 0:
+            return emissions.new_zeros(emissions.shape[0])
+        q = marginals.to(emissions.dtype).masked_fill(~mask.unsqueeze(-1), 0.0)
+        transitions, start, end = self._potentials(forbidden=0.0)
+        lengths = mask.sum(dim=1)
+        total = (q * emissions).sum(dim=(1, 2)) + q[:, 0] @ start
+        moves = torch.einsum("btk,kl,btl->bt", q[:, :-1], transitions, q[:, 1:])  # 0 past the end: q is 0 there
+        last = q.gather(1, (lengths - 1).clamp(min=0).view(-1, 1, 1).expand(-1, 1, q.shape[2])).squeeze(1)
+        return (total + moves.sum(dim=1) + last @ end).masked_fill(lengths == 0, 0.0)
+
     def neg_log_likelihood(
         self,
         emissions: torch.Tensor,

@@ -7,7 +7,7 @@ from torch import nn
 
 from .bag_of_ngrams import BagOfNgrams
 from .co_attention import IntentSlotCoAttention
-from .losses import intent_member_loss, mixup_outlier_loss, soft_tag_loss
+from .losses import intent_member_loss, mixup_outlier_loss
 from .outputs import IntentGold, JointGold, JointOutputs, JointPredictions
 from .pooling import build_pooling
 from .shapes import check_same_batch
@@ -117,7 +117,7 @@ class JointIntentSlotModel(nn.Module):
         out-of-scope docs towards uniform) + ``slot_weight`` × slot NLL (CRF or per token), the
         cross-entropies smoothed by ``label_smoothing`` (the CRF NLL never); with ``gold.distill``,
         plus its weight × (the cross-entropy of every intent member to the teachers' intent
-        probabilities + that of the per-token softmax of the emissions to their tag marginals).
+        probabilities + the slot head's cross-entropy to their tag marginals, :meth:`SlotHead.soft_loss`).
         gold.tag_ids (B, T') is cut or padded to the T steps of the outputs."""
         loss = outputs.emissions.new_zeros(())
         batch, steps = outputs.mask.shape
@@ -149,7 +149,7 @@ class JointIntentSlotModel(nn.Module):
             tags = outputs.emissions.new_zeros(outputs.emissions.shape)
             width = min(steps, distill.tags.shape[1])
             tags[:, :width] = distill.tags[:, :width]
-            loss = loss + soft_tag_loss(outputs.emissions, tags, outputs.mask)
+            loss = loss + self.slot_head.soft_loss(outputs.emissions, tags, outputs.mask)
         return loss
 
     def decode(self, outputs: JointOutputs, span_confidence: bool = True) -> JointPredictions:

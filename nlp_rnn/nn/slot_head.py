@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .crf import CRF
-from .losses import smooth_targets
+from .losses import smooth_targets, soft_tag_loss
 
 
 class SlotHead(nn.Module):
@@ -58,6 +58,15 @@ class SlotHead(nn.Module):
         else:
             picked = log_probs.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
         return -(picked * mask).sum() / mask.sum().clamp(min=1)
+
+    def soft_loss(self, emissions: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy to per-token tag distributions ``targets`` (B, T, K) (a teacher's
+        marginals), mean per sentence (CRF: ``log Z − expected score``, so the CRF's own marginals
+        move towards the targets) or per token (softmax)."""
+        if self.use_crf:
+            losses = self.crf.log_partition(emissions, mask) - self.crf.expected_score(emissions, targets, mask)
+            return losses.mean() if losses.numel() else losses.sum()
+        return soft_tag_loss(emissions, targets, mask)
 
     def decode(
         self, emissions: torch.Tensor, mask: torch.Tensor, confidences: bool = True
