@@ -25,7 +25,8 @@ def padded_ids(lengths, n_features=2, seed=0):
 #: the tiny models' settings (the nn modules have no defaults of their own)
 ENCODER = dict(cell="lstm", num_layers=1, bidirectional=True, dropout=0.0, embedding_dropout=0.0, word_dropout=0.0,
                conv_filters=0, conv_kernel=3, conv_stride=1)
-JOINT = dict(pooling="max", slot_to_intent=False, dropout=0.0, token_intent=False, label_smoothing=0.0)
+JOINT = dict(pooling="max", slot_to_intent=False, dropout=0.0, token_intent=False, label_smoothing=0.0, intent_to_slot=False,
+             co_attention=False)
 
 
 def build_joint(n_intents=3, use_crf=True, slots=True, **options):

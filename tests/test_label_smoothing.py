@@ -25,7 +25,7 @@ def joint(use_crf: bool, label_smoothing: float) -> JointIntentSlotModel:
     allowed, start, end = allowed_transitions(TAGS, "BILUO")
     head = SlotHead(encoder.width, len(TAGS), use_crf=use_crf, allowed=allowed, allowed_start=start, allowed_end=end)
     return JointIntentSlotModel(encoder, head, 3, pooling="max", slot_to_intent=False, dropout=0.0, token_intent=True,
-                                label_smoothing=label_smoothing).eval()
+                                label_smoothing=label_smoothing, intent_to_slot=False, co_attention=False).eval()
 
 
 def batch():

@@ -52,9 +52,9 @@ class JointIntentSlotModel(nn.Module):
         dropout: float,
         token_intent: bool,
         label_smoothing: float,
+        intent_to_slot: bool,
+        co_attention: bool,
         bag_of_ngrams: Optional[BagOfNgrams] = None,
-        intent_to_slot: bool = False,
-        co_attention: bool = False,
     ):
         super().__init__()
         if intent_to_slot and not (token_intent and n_intents and slot_head is not None):
