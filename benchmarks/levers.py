@@ -207,7 +207,8 @@ def markdown(results: Dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
-        overrides = ", ".join(f"`{k} = {json.dumps(v)}`" for k, v in levers[name]["overrides"].items()) or "(shipped config)"
+        overrides = ", ".join(f"`{k} = {json.dumps(TEACHER_MODELS if k.endswith('.teachers') else v)}`"
+                              for k, v in levers[name]["overrides"].items()) or "(shipped config)"
         lines.append(
             f"| {name} | {overrides} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, base, 'intent_accuracy')} "
             f"| {cell(s, 'span_f1')} | {delta(s, base, 'span_f1')} | {cell(s, 'exact_match')} | {delta(s, base, 'exact_match')} "
