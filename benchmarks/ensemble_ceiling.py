@@ -17,61 +17,19 @@ import platform
 from pathlib import Path
 from typing import Dict, List
 
-import spacy
 import torch
 
 from common import RESULTS, convert_splits, data_dir, write_results
 from levers import DATASETS, METRICS
 
-from nlp_rnn.evaluation.evaluate import intent_results, intent_settings, read_gold_docs, slot_results, spans_key
-from nlp_rnn.evaluation.intent_decisions import decided_intents, top_intents
-from nlp_rnn.evaluation.intent_metrics import cats_to_labels
-from nlp_rnn.nn.slot_head import SlotHead
-from nlp_rnn.nn.tag_constraints import allowed_transitions
-from nlp_rnn.oos.probabilities import corrected_and_calibrated
-from nlp_rnn.pipeline.distillation import member_outputs
-from nlp_rnn.tag_schemes import MODEL_SCHEME
-
-BATCH = 256
-
-
-def corrected_member_outputs(nlp, component: str, docs) -> Dict[str, torch.Tensor]:
-    """:func:`member_outputs` with the intent probabilities as the component writes them (after
-    its prior correction and calibration)."""
-    outputs = member_outputs(nlp, component, docs)
-    outputs["probs"] = torch.as_tensor(corrected_and_calibrated(outputs["probs"].cpu().numpy(), nlp.get_pipe(component).cfg))
-    return outputs
+from nlp_rnn.api import load_pipeline, predict_ensemble, read_gold_docs, score_docs
 
 
 def score(members: List, component: str, gold_docs) -> Dict:
-    """The mean of the members' outputs written into fresh docs by the first member's component,
-    scored as ``nlp-rnn evaluate`` scores."""
-    nlp = members[0]
-    pipe = nlp.get_pipe(component)
-    tags = pipe.tag_set.tags
-    allowed, start, end = allowed_transitions(tags, MODEL_SCHEME)
-    # no transition scores: the constraints alone, over the log of the mean marginals
-    path_head = SlotHead(1, len(tags), use_crf=False, allowed=torch.as_tensor(allowed),
-                         allowed_start=torch.as_tensor(start), allowed_end=torch.as_tensor(end))
-    predicted = [nlp.make_doc(doc.text) for doc in gold_docs]
-    for begin in range(0, len(predicted), BATCH):
-        docs = predicted[begin:begin + BATCH]
-        outputs = [corrected_member_outputs(member, component, docs) for member in members]
-        probs = torch.stack([o["probs"] for o in outputs]).mean(0).numpy()
-        marginals = torch.stack([o["marginals"] for o in outputs]).mean(0)
-        mask = outputs[0]["mask"]
-        path, _ = path_head.decode(torch.log(marginals.clamp(min=1e-12)), mask, confidences=False)
-        lengths = mask.sum(1).tolist()
-        tag_ids = [row[:n] for row, n in zip(path.tolist(), lengths)]
-        pipe.set_annotations(docs, (probs, tag_ids, [None] * len(docs), None))
-    results, intent_sets = {}, None
-    if intent_settings(nlp) is not None:  # a tagger has none
-        exclusive, threshold = intent_settings(nlp)
-        gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
-        decided = decided_intents(predicted, exclusive, threshold)
-        results = intent_results(gold, decided, top_intents(predicted, exclusive, threshold))
-        intent_sets = (gold, decided)
-    results.update(slot_results(gold_docs, predicted, spans_key(nlp)[1], intent_sets))
+    """:func:`predict_ensemble` of ``members`` (one member: that model alone) over the gold docs'
+    texts, scored as ``nlp-rnn evaluate`` scores."""
+    predicted = predict_ensemble(members, component, [doc.text for doc in gold_docs])
+    results = score_docs(members[0], gold_docs, predicted)
     return {key: results.get(key) for key in METRICS}
 
 
@@ -110,7 +68,7 @@ def main() -> None:
     dev = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))["dev"]
     levers = json.loads((root / "benchmarks" / "results" / f"levers_{args.dataset}.json").read_text(encoding="utf8"))
     runs = levers["levers"][args.lever]["runs"]
-    members = [spacy.load(root / run["model"]) for run in runs]
+    members = [load_pipeline(root / run["model"]) for run in runs]
     gold_docs = read_gold_docs(members[0], dev)
     results = {"dataset": args.dataset, "lever": args.lever, "root": str(root),
                "members": {str(run["seed"]): score([m], component, gold_docs) for run, m in zip(runs, members)}}

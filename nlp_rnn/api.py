@@ -24,6 +24,9 @@ _SOURCES: Dict[str, str] = {
     "prepare_threads": "nlp_rnn.threads",  # torch / BLAS thread settings, before torch loads
     # evaluation
     "evaluate": "nlp_rnn.evaluation.evaluate",  # what nlp-rnn evaluate computes, as a dict
+    "score_docs": "nlp_rnn.evaluation.evaluate",  # its intent and span figures of docs annotated any way
+    "read_gold_docs": "nlp_rnn.evaluation.evaluate",  # a .spacy DocBin's docs, with one clear error
+    "predict_ensemble": "nlp_rnn.pipeline.ensemble",  # a seed ensemble's predictions as docs (torch)
     "cats_to_labels": "nlp_rnn.evaluation.intent_metrics",
     "expected_calibration_error": "nlp_rnn.evaluation.calibration",
     "oos_metrics": "nlp_rnn.evaluation.oos_metrics",

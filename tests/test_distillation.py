@@ -139,3 +139,22 @@ def test_crf_soft_loss_matches_the_gold_loss_on_one_hot_targets_and_moves_margin
     head.soft_loss(emissions, targets, mask).backward()
     expected = (head.crf.marginals(emissions.detach(), mask) - targets) / 2  # mean over the 2 sentences
     torch.testing.assert_close(emissions.grad, expected * mask.unsqueeze(-1), atol=1e-5, rtol=1e-4)
+
+
+def test_the_ensemble_averages_the_members_intents_and_writes_their_slot_labels(teacher_paths):
+    from nlp_rnn.api import predict_ensemble, score_docs
+
+    members = [spacy.load(path) for path in teacher_paths]
+    texts = [text for text, _, _ in JOINT_EN] + ["", "weather 😀 in 北京"]
+    docs = predict_ensemble(members, "rnn_joint", texts)
+    for text, doc in zip(texts, docs):
+        alone = [nlp(text).cats for nlp in members]
+        assert doc.cats == pytest.approx({k: (alone[0][k] + alone[1][k]) / 2 for k in alone[0]}, abs=1e-6)
+        assert {e.label_ for e in doc.ents} <= set(members[0].get_pipe("rnn_joint").cfg["slot_labels"])
+        assert all(e._.confidence is None for e in doc.ents)
+    gold = [members[0].make_doc(text) for text, _, _ in JOINT_EN]
+    for doc, (_, intent, slots) in zip(gold, JOINT_EN):
+        doc.cats = {i: float(i == intent) for i in members[0].get_pipe("rnn_joint").intents}
+        doc.ents = [doc.char_span(s, e, label=l) for s, e, l in slots]
+    figures = score_docs(members[0], gold, docs[: len(gold)])
+    assert {"intent_accuracy", "span_f1", "exact_match"} <= set(figures)

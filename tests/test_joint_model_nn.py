@@ -216,3 +216,10 @@ def test_shape_checks_name_the_tensor():
     outputs = model(padded_ids([3, 3]), torch.tensor([3, 3]))
     with pytest.raises(ValueError, match="gold intents has batch size 3"):
         model.loss(outputs, _gold(3, 3, [0, 1, 2]))
+
+
+def test_a_softmax_slot_head_decodes_with_the_constraints_alone():
+    """Without use_crf the transition, start and end scores are zero, as documented (the CRF's
+    random start values would make two heads of the same emissions decode differently)."""
+    head = build_joint(n_intents=0, use_crf=False).slot_head
+    assert all(float(p.abs().sum()) == 0.0 and not p.requires_grad for p in head.crf.parameters())

@@ -2,10 +2,10 @@
 
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 
 from .intent_decisions import decided_intents, single_labels, top_intents
 from .intent_metrics import cats_to_labels, confusion_matrix, intent_scores
@@ -55,14 +55,12 @@ def evaluate(
         "words_per_second": n_words / seconds if seconds else 0.0,
         "warmup_seconds": timing["warmup_seconds"],
     }
-    intent_sets = None
+    results.update(score_docs(nlp, gold_docs, predicted))
     settings = intent_settings(nlp)
     if settings is not None:
         exclusive, threshold = settings
         gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
         pred = decided_intents(predicted, exclusive, threshold)
-        results.update(intent_results(gold, pred, top_intents(predicted, exclusive, threshold)))
-        intent_sets = (gold, pred)
         from .oos_evaluation import oos_evaluation  # out-of-scope metrics and calibration (ECE)
 
         results.update(oos_evaluation(nlp, gold_docs, predicted, batch_size, plots_dir))
@@ -73,13 +71,29 @@ def evaluate(
                 results["confusion_matrix_png"] = str(
                     plot_confusion_matrix(labels, counts, Path(plots_dir) / "intent_confusion.png")
                 )
-    has_spans, key = spans_key(nlp)
-    if has_spans:
-        results.update(slot_results(gold_docs, predicted, key, intent_sets))
     if translator_pipe(nlp) is not None:
         results.update(translation_results(nlp, gold_docs, predicted, seconds))
     if lm_component(nlp) is not None:
         results.update(lm_results(nlp, predicted, seconds))
+    return results
+
+
+def score_docs(nlp: Language, gold_docs: Sequence[Doc], predicted: Sequence[Doc]) -> Dict:
+    """The intent figures (:func:`intent_results` of the decisions ``nlp``'s intent component
+    makes) and the span figures (:func:`slot_results`, with ``exact_match`` when both) of
+    ``predicted`` docs, however they were annotated, against ``gold_docs``."""
+    results: Dict = {}
+    intent_sets = None
+    settings = intent_settings(nlp)
+    if settings is not None:
+        exclusive, threshold = settings
+        gold = [cats_to_labels(doc.cats, exclusive, 0.5) for doc in gold_docs]
+        pred = decided_intents(predicted, exclusive, threshold)
+        results.update(intent_results(gold, pred, top_intents(predicted, exclusive, threshold)))
+        intent_sets = (gold, pred)
+    has_spans, key = spans_key(nlp)
+    if has_spans:
+        results.update(slot_results(gold_docs, predicted, key, intent_sets))
     return results
 
 

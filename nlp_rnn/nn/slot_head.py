@@ -34,8 +34,9 @@ class SlotHead(nn.Module):
         self.use_crf = use_crf
         self.emission = nn.Linear(width, n_tags)
         self.crf = CRF(n_tags, allowed=allowed, allowed_start=allowed_start, allowed_end=allowed_end)
-        if not use_crf:
+        if not use_crf:  # constraints only: zero scores (not the CRF's small random start), never trained
             for parameter in self.crf.parameters():
+                nn.init.zeros_(parameter)
                 parameter.requires_grad_(False)
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
