@@ -226,7 +226,7 @@ def markdown(results: Dict) -> str:
                          f"{r['seconds_to_best_dev']:.0f} s{cap}")
     if results.get("test"):
         test = results["test"]
-        lines += ["", f"## Test split, read once for the lever dev chose (`--test {test['lever']}`) and the baseline", "",
+        lines += ["", f"## Test split, read once, for `{test['lever']}` and the baseline (`--test {test['lever']}`)", "",
                   "The same models as the dev rows (model-best of each seed), evaluated on test.", "",
                   "| lever | seeds | intent acc | Δ | slot F1 | Δ | exact match | Δ |", "|---|---|---|---|---|---|---|---|"]
         test_summaries = {name: summarize(runs, METRICS) for name, runs in test["levers"].items()}
@@ -235,7 +235,7 @@ def markdown(results: Dict) -> str:
             lines.append(f"| {name} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, test_base, 'intent_accuracy')} "
                          f"| {cell(s, 'span_f1')} | {delta(s, test_base, 'span_f1')} | {cell(s, 'exact_match')} "
                          f"| {delta(s, test_base, 'exact_match')} |")
-    lines += ["", f"Machine: {platform.machine()}, {results.get('threads', 1)} torch thread(s) per command, run one at a time", ""]
+    lines += ["", f"Machine: {platform.machine()}, {results.get('threads', 1)} torch thread(s) per command (at most two commands side by side on two cores)", ""]
     return "\n".join(lines)
 
 
