@@ -8,7 +8,7 @@ prediction time, makes ``slot_to_intent`` possible, and costs one encoder pass p
 """
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy
 import torch
@@ -86,13 +86,12 @@ class JointTorchTask(TorchTask, JointTask):
     """The joint task's (and the tagger's) torch half: labels and the model at ``initialize``,
     predictions in length-sorted sub-batches, gold intents and BILUO tags."""
 
+    teachers: Tuple[Language, ...] = ()  # trained pipelines distilled into this one while it trains (never saved)
+
     def on_cfg_loaded(self, pipe) -> None:
         super().on_cfg_loaded(pipe)
         # the one place the tag list goes to the model (its slot head is sized from it)
         pipe.model.attrs["build_info"] = {"tags": self.tag_set.tags if pipe.cfg["slot_labels"] else []}
-
-    teachers: List[Language] = []  # trained pipelines distilled into this one while it trains (never saved)
-    distill_weight = 0.0
 
     def initialize(self, pipe, examples: List[Example], *, intents: Optional[List[str]] = None, slot_labels: Optional[List[str]] = None,
                    init_encoder: Optional[Union[str, Path]] = None, teachers: Optional[List[Union[str, Path]]] = None,
@@ -121,7 +120,9 @@ class JointTorchTask(TorchTask, JointTask):
         cfg["intent_prior"] = training_prior(examples, intents) if intents else []
         if init_encoder is not None:
             use_pretrained_encoder(pipe.model, init_encoder, pipe.name)
-        self.teachers = load_teachers(teachers, pipe.name, intents, self.tag_set.tags) if teachers else []
+        if distill_weight < 0:
+            raise ValueError(f"[initialize.components.{pipe.name}] distill_weight must be >= 0, not {distill_weight}")
+        self.teachers = tuple(load_teachers(teachers, pipe.name, intents, self.tag_set.tags)) if teachers else ()
         self.distill_weight = distill_weight
         pipe.model.initialize(X=[eg.predicted for eg in examples])
 
