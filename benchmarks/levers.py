@@ -134,7 +134,10 @@ def train_lever(dataset: str, config: str, lever: str, overrides: Dict[str, obje
     command = cli("train", config, "--threads", str(threads), "--system.seed", str(seed), *override_args(overrides))
     if minutes is not None:
         command += ["--max-minutes", str(minutes)]
-    timing = train_model(command, out_dir, paths, WORK / "logs" / f"train_{name}.log")
+    log = WORK / "logs" / f"train_{name}.log"
+    timing = train_model(command, out_dir, paths, log)
+    # --max-minutes is nlp-rnn train's own deadline: its log says when it ended the run
+    timing["stopped_at_deadline"] = timing["stopped_at_deadline"] or "Stopped by --max-minutes" in log.read_text(encoding="utf8")
     meta = json.loads((out_dir / "model-best" / "meta.json").read_text())["training"]
     metrics = evaluate(out_dir / "model-best", paths["dev"], WORK / f"{name}_dev.json", threads)
     return dict(
