@@ -15,6 +15,14 @@ from .slot_head import SlotHead
 from .text_encoder import TextEncoder
 
 
+def fit_steps(per_step: torch.Tensor, steps: int) -> torch.Tensor:
+    """(B, T', ...) per-step targets cut or zero-padded to (B, steps, ...): the outputs' steps."""
+    fitted = per_step.new_zeros((per_step.shape[0], steps) + tuple(per_step.shape[2:]))
+    width = min(steps, per_step.shape[1])
+    fitted[:, :width] = per_step[:, :width]
+    return fitted
+
+
 class JointIntentSlotModel(nn.Module):
     """One encoder, two heads; either head may be absent (``n_intents = 0`` → a plain tagger).
 
@@ -129,9 +137,7 @@ class JointIntentSlotModel(nn.Module):
                 loss = loss + gold.intent_weight * gold.intent.mixup_outliers * outliers
         if self.slot_head is not None:
             check_same_batch("gold tags", gold.tag_ids, batch)
-            tags = outputs.mask.new_zeros((batch, steps), dtype=torch.long)
-            width = min(steps, gold.tag_ids.shape[1])
-            tags[:, :width] = gold.tag_ids[:, :width]
+            tags = fit_steps(gold.tag_ids.to(torch.long), steps)
             loss = loss + gold.slot_weight * self.slot_head.loss(outputs.emissions, tags, outputs.mask, label_smoothing=self.label_smoothing)
         if gold.distill is not None:
             loss = loss + gold.distill.weight * self._distill_loss(outputs, gold.distill)
@@ -146,9 +152,7 @@ class JointIntentSlotModel(nn.Module):
             teacher = IntentGold(distill.intent.to(outputs.intent_logits.dtype), outputs.mask.new_ones(batch, dtype=outputs.intent_logits.dtype), True)
             loss = loss + intent_member_loss(outputs.intent_logits, teacher, label_smoothing=0.0)
         if self.slot_head is not None:
-            tags = outputs.emissions.new_zeros(outputs.emissions.shape)
-            width = min(steps, distill.tags.shape[1])
-            tags[:, :width] = distill.tags[:, :width]
+            tags = fit_steps(distill.tags.to(outputs.emissions.dtype), steps)
             loss = loss + self.slot_head.soft_loss(outputs.emissions, tags, outputs.mask)
         return loss
 

@@ -69,6 +69,14 @@ class SlotHead(nn.Module):
             return losses.mean() if losses.numel() else losses.sum()
         return soft_tag_loss(emissions, targets, mask)
 
+    def _path_scores(self, emissions: torch.Tensor) -> torch.Tensor:
+        """What the CRF decodes: the emissions (CRF head) or their log-softmax (softmax head)."""
+        return emissions if self.use_crf else torch.log_softmax(emissions, dim=-1)
+
+    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """p(tag at t = k) under the head's constrained decoding, (batch, T, K), 0 at padding."""
+        return self.crf.marginals(self._path_scores(emissions), mask)
+
     def decode(
         self, emissions: torch.Tensor, mask: torch.Tensor, confidences: bool = True
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
@@ -77,10 +85,9 @@ class SlotHead(nn.Module):
         Returns tags (batch, T) long and confidences (batch, T) float, 0 at padding; ``None``
         for the confidences when ``confidences`` is False (the forward-backward pass is skipped).
         """
-        scores = emissions if self.use_crf else torch.log_softmax(emissions, dim=-1)
-        tags, _ = self.crf.viterbi_decode(scores, mask)
+        tags, _ = self.crf.viterbi_decode(self._path_scores(emissions), mask)
         if not confidences:
             return tags, None
-        marginals = self.crf.marginals(scores, mask)
+        marginals = self.marginals(emissions, mask)
         confidence = marginals.gather(-1, tags.unsqueeze(-1)).squeeze(-1) * mask
         return tags, confidence

@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..architectures.torch_model import decode, predict_outputs, torch_module
+from ..loading import load_pipeline
 from ..nn.outputs import DistillTargets
 
 
@@ -26,18 +27,15 @@ def member_outputs(nlp: Language, component: str, docs: Sequence[Doc]) -> Dict[s
     pipe = nlp.get_pipe(component)
     outputs = predict_outputs(pipe.model, list(docs))
     probs = decode(pipe.model, outputs, span_confidence=False).intent_probs
-    slot_head = torch_module(pipe.model).slot_head
-    scores = outputs.emissions if slot_head.use_crf else torch.log_softmax(outputs.emissions, dim=-1)
-    return {"probs": probs, "marginals": slot_head.crf.marginals(scores, outputs.mask), "mask": outputs.mask}
+    marginals = torch_module(pipe.model).slot_head.marginals(outputs.emissions, outputs.mask)
+    return {"probs": probs, "marginals": marginals, "mask": outputs.mask}
 
 
 def load_teachers(paths: Sequence[Union[str, Path]], component: str, intents: List[str], tags: List[str]) -> List[Language]:
     """The teacher pipelines, each checked to have ``component`` with the student's intents and tags."""
-    import spacy
-
     teachers = []
     for path in paths:
-        nlp = spacy.load(path)
+        nlp = load_pipeline(Path(path))
         if component not in nlp.pipe_names:
             raise ValueError(f"teacher {path}: no component {component!r} (it has {nlp.pipe_names})")
         pipe = nlp.get_pipe(component)
