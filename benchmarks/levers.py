@@ -2,15 +2,15 @@
 once per seed, scored on the dev split; test is read only with ``--test``, once, for the chosen
 lever and the baseline.
 
-    python benchmarks/levers.py [--dataset cais|snips|atis|resume] [--levers baseline averages label_smoothing]
+    python benchmarks/levers.py [--dataset cais|snips|atis|resume|tatoeba_zh_en] [--levers baseline averages label_smoothing]
                                 [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
     python benchmarks/levers.py --dataset cais --test LEVER
     python benchmarks/levers.py --dataset resume --merge OTHER_WORKTREE/benchmarks/results/levers_resume.json
 
 Every run is ``nlp-rnn train CONFIG --system.seed S --KEY VALUE …`` (the overrides of its lever,
 see LEVERS) into benchmarks/results/work/models/levers_DATASET/LEVER/sSEED, then ``nlp-rnn evaluate``
-of its model-best on dev: intent accuracy, slot (span) F1, exact match, seconds to best dev and the
-step of model-best. Runs already in benchmarks/results/levers_DATASET.json (same overrides, same
+of its model-best on dev: intent accuracy, slot (span) F1, exact match (a translator: BLEU and chrF
+with the pipeline's beam), seconds to best dev and the step of model-best. Runs already in benchmarks/results/levers_DATASET.json (same overrides, same
 cap) are kept, so a cut run resumes; each finished run rewrites the JSON and the markdown table
 (mean ± half the max − min spread over seeds, delta of the mean against ``baseline``).
 
@@ -35,6 +35,8 @@ DATASETS = {
     "atis": ("en", "snips", "pipelines/joint_en.cfg", "rnn_joint", "atis/train", "atis/valid", "atis/test"),
     "resume": ("zh", "bmes", "pipelines/ner_zh.cfg", "rnn_tagger",
                "resume_ner/train.char.bmes", "resume_ner/dev.char.bmes", "resume_ner/test.char.bmes"),
+    "tatoeba_zh_en": ("zh", "tatoeba", "pipelines/translate_zh_en.cfg", "rnn_translator",
+                      "tatoeba_cmn_eng/train.tsv", "tatoeba_cmn_eng/dev.tsv", "tatoeba_cmn_eng/test.tsv"),
 }
 # Overrides: a key starting with COMPONENT is under the data set's component (``components.rnn_joint.``
 # or ``components.rnn_tagger.``), INIT_COMPONENT under its initialize settings; any other key is a config
@@ -70,6 +72,12 @@ LEVERS: Dict[str, Dict[str, object]] = {
     # distillation of the baseline's seeds (their mean intent probabilities and tag marginals as soft
     # targets beside the gold, weight 1; nlp_rnn/pipeline/distillation.py): one model of the shipped size
     "distill": {"initialize.component.teachers": TEACHER_MODELS},
+    # a data-sized schedule for the translator: no step count (warmup_linear's total_steps = max_steps = 9,500,
+    # sized on test runs of an earlier version), the rate halved after 2 evaluations without a better dev
+    # BLEU (nlp_rnn.warmup_plateau.v1, as the other configs); early stopping after 3,000 steps as shipped
+    "plateau_schedule": {"training.max_steps": 0,
+                         "training.optimizer.learn_rate": {"@schedules": "nlp_rnn.warmup_plateau.v1", "initial_rate": 0.002,
+                                                           "warmup_steps": 200, "factor": 0.5, "patience": 2}},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,
@@ -82,6 +90,18 @@ RETIRED = {
                              "softmax of the CRF emissions, not the CRF's own marginals",
 }
 METRICS = ("intent_accuracy", "span_f1", "exact_match")
+TRANSLATION_METRICS = ("bleu", "chrf")
+# the figures each component's rows show, and those whose gain can change a default (see verdict)
+COMPONENT_METRICS = {"rnn_joint": (METRICS, ("intent_accuracy", "span_f1")),
+                     "rnn_tagger": (METRICS, ("intent_accuracy", "span_f1")),
+                     "rnn_translator": (TRANSLATION_METRICS, ("bleu",))}
+LABELS = {"intent_accuracy": "intent acc", "span_f1": "slot F1", "exact_match": "exact match",
+          "bleu": "BLEU", "chrf": "chrF"}
+
+
+def dataset_metrics(dataset: str):
+    """(figures shown, figures that decide) for the data set's component: :data:`COMPONENT_METRICS`."""
+    return COMPONENT_METRICS[DATASETS[dataset][3]]
 TIMING = ("seconds_to_best_dev", "best_step", "final_step", "train_seconds")
 
 
@@ -141,12 +161,12 @@ def train_lever(dataset: str, config: str, lever: str, overrides: Dict[str, obje
     meta = json.loads((out_dir / "model-best" / "meta.json").read_text())["training"]
     metrics = evaluate(out_dir / "model-best", paths["dev"], WORK / f"{name}_dev.json", threads)
     return dict(
-        {key: metrics.get(key) for key in METRICS}, seed=seed, overrides=overrides, max_minutes=minutes,
+        {key: metrics.get(key) for key in dataset_metrics(dataset)[0]}, seed=seed, overrides=overrides, max_minutes=minutes,
         best_step=meta["step"], final_step=meta["final_step"], model=rel(out_dir / "model-best"), **timing,
     )
 
 
-def summarize(runs: List[Dict], keys=METRICS + TIMING) -> Dict:
+def summarize(runs: List[Dict], keys) -> Dict:
     """Mean and max − min spread of each figure over the runs (seeds)."""
     out = {"seeds": [r["seed"] for r in runs], "mean": {}, "spread": {}}
     for key in keys:
@@ -170,13 +190,13 @@ def delta(summary: Dict, base: Optional[Dict], key: str) -> str:
     return f"{100 * (summary['mean'][key] - base['mean'][key]):+.2f}"
 
 
-def verdict(summary: Dict, base: Optional[Dict]) -> str:
+def verdict(summary: Dict, base: Optional[Dict], deciding) -> str:
     """Whether the mean dev gain of a figure is larger than the seed spread (max − min) of both
     the lever and the baseline: the rule for changing a default."""
     if not base or summary is base:
         return ""
     wins = []
-    for key in ("intent_accuracy", "span_f1"):
+    for key in deciding:
         if key in summary["mean"] and key in base["mean"]:
             gain = summary["mean"][key] - base["mean"][key]
             if gain > max(summary["spread"][key], base["spread"][key]):
@@ -187,7 +207,8 @@ def verdict(summary: Dict, base: Optional[Dict]) -> str:
 def markdown(results: Dict) -> str:
     dataset = results["dataset"]
     levers = results["levers"]
-    summaries = {name: summarize(entry["runs"]) for name, entry in levers.items() if entry["runs"]}
+    shown, deciding = dataset_metrics(dataset)
+    summaries = {name: summarize(entry["runs"], shown + TIMING) for name, entry in levers.items() if entry["runs"]}
     base = summaries.get("baseline")
     caps = sorted({str(r.get("max_minutes")) for e in levers.values() for r in e["runs"] if r.get("max_minutes")})
     stopped = sum(bool(r.get("stopped_at_deadline")) for e in levers.values() for r in e["runs"])
@@ -199,45 +220,46 @@ def markdown(results: Dict) -> str:
         "seeds; Δ is the lever's mean minus the baseline's. \"gain > spread\" names the figures whose mean gain is",
         "larger than the seed spread (max − min) of both the lever and the baseline — the rule for changing a default.",
         "Intent accuracy is that of the saved model-best, after the intent prior correction (`prior_weight`) that",
-        "`nlp-rnn train` chooses on dev, as a user gets it; slot F1 and exact match are span-exact, as in `nlp-rnn evaluate`.",
+        "`nlp-rnn train` chooses on dev, as a user gets it; slot F1 and exact match are span-exact, as in `nlp-rnn evaluate`."
+        if "intent_accuracy" in shown else
+        "BLEU and chrF are sacrebleu's (cased) over the pipeline's translations (its beam), as in `nlp-rnn evaluate`.",
         "",
     ]
     if caps:
         lines += [f"Each training capped with `--max-minutes {', '.join(caps)}`; {stopped} of the runs reached the cap "
                   "(model-best is then the best evaluation before it).", ""]
+    figure_heads = "".join(f" {LABELS[key]} | Δ |" for key in shown)
     lines += [
-        "| lever | overrides | seeds | intent acc | Δ | slot F1 | Δ | exact match | Δ | s to best dev | best step | gain > spread |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| lever | overrides | seeds |{figure_heads} s to best dev | best step | gain > spread |",
+        "|---|---|---|" + "---|---|" * len(shown) + "---|---|---|",
     ]
     for name, s in summaries.items():
         overrides = ", ".join(f"`{k} = {json.dumps(TEACHER_MODELS if k.endswith('.teachers') else v)}`"
                               for k, v in levers[name]["overrides"].items()) or "(shipped config)"
+        figures = "".join(f" {cell(s, key)} | {delta(s, base, key)} |" for key in shown)
         lines.append(
-            f"| {name} | {overrides} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, base, 'intent_accuracy')} "
-            f"| {cell(s, 'span_f1')} | {delta(s, base, 'span_f1')} | {cell(s, 'exact_match')} | {delta(s, base, 'exact_match')} "
-            f"| {cell(s, 'seconds_to_best_dev', 1.0, 0)} | {cell(s, 'best_step', 1.0, 0)} | {verdict(s, base)} |"
+            f"| {name} | {overrides} | {s['seeds']} |{figures} "
+            f"{cell(s, 'seconds_to_best_dev', 1.0, 0)} | {cell(s, 'best_step', 1.0, 0)} | {verdict(s, base, deciding)} |"
         )
     retired = [name for name in levers if name in RETIRED]
     if retired:
         lines += [""] + [f"- {name}: {RETIRED[name]}." for name in retired]
-    lines += ["", "Per seed (dev): intent acc / slot F1 / exact match, best step / final step, seconds to best dev", ""]
+    lines += ["", f"Per seed (dev): {' / '.join(LABELS[key] for key in shown)}, best step / final step, seconds to best dev", ""]
     for name, entry in levers.items():
         for r in entry["runs"]:
             cap = " (stopped at the cap)" if r.get("stopped_at_deadline") else ""
-            figures = " / ".join("—" if r.get(key) is None else f"{100 * r[key]:.2f}" for key in METRICS)
+            figures = " / ".join("—" if r.get(key) is None else f"{100 * r[key]:.2f}" for key in shown)
             lines.append(f"- {name} seed {r['seed']}: {figures}, step {r['best_step']} / {r['final_step']}, "
                          f"{r['seconds_to_best_dev']:.0f} s{cap}")
     if results.get("test"):
         test = results["test"]
         lines += ["", f"## Test split, read once, for `{test['lever']}` and the baseline (`--test {test['lever']}`)", "",
                   "The same models as the dev rows (model-best of each seed), evaluated on test.", "",
-                  "| lever | seeds | intent acc | Δ | slot F1 | Δ | exact match | Δ |", "|---|---|---|---|---|---|---|---|"]
-        test_summaries = {name: summarize(runs, METRICS) for name, runs in test["levers"].items()}
+                  f"| lever | seeds |{figure_heads}", "|---|---|" + "---|---|" * len(shown)]
+        test_summaries = {name: summarize(runs, shown) for name, runs in test["levers"].items()}
         test_base = test_summaries.get("baseline")
         for name, s in test_summaries.items():
-            lines.append(f"| {name} | {s['seeds']} | {cell(s, 'intent_accuracy')} | {delta(s, test_base, 'intent_accuracy')} "
-                         f"| {cell(s, 'span_f1')} | {delta(s, test_base, 'span_f1')} | {cell(s, 'exact_match')} "
-                         f"| {delta(s, test_base, 'exact_match')} |")
+            lines.append(f"| {name} | {s['seeds']} |" + "".join(f" {cell(s, key)} | {delta(s, test_base, key)} |" for key in shown))
     lines += ["", f"Machine: {platform.machine()}, {results.get('threads', 1)} torch thread(s) per command (at most two commands side by side on two cores)", ""]
     return "\n".join(lines)
 
@@ -256,7 +278,7 @@ def run_test(results: Dict, lever: str, paths: Dict[str, Path], threads: int) ->
             tag = f"levers_{results['dataset']}_{name}_s{r['seed']}"
             metrics = evaluate(Path(r["model"]), paths["test"], WORK / f"{tag}_test.json", threads)
             speed = {key: value for key, value in metrics.items() if key.endswith("per_second")}
-            runs.append(dict({key: metrics.get(key) for key in METRICS}, seed=r["seed"], **speed))
+            runs.append(dict({key: metrics.get(key) for key in dataset_metrics(results["dataset"])[0]}, seed=r["seed"], **speed))
         test["levers"][name] = runs
     results["test"] = test
     save(results)
