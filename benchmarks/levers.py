@@ -44,6 +44,8 @@ DATASETS = {
 COMPONENT = "component."
 INIT_COMPONENT = "initialize.component."
 TEACHER_MODELS = "<baseline models>"
+PRETRAINED_ENCODER = "<pretrained encoder>"  #: stands for the data set's encoder from `nlp-rnn pretrain` (made once)
+PRETRAIN_MINUTES = 20.0  #: its budget, as in benchmarks/pretrain.py
 LEVERS: Dict[str, Dict[str, object]] = {
     "baseline": {},
     # Polyak-style parameter averaging: evaluated and saved with the averages (averaging_shim.py)
@@ -69,6 +71,9 @@ LEVERS: Dict[str, Dict[str, object]] = {
     # a slower schedule: early stopping after 2,000 steps without a better dev score (not 1,000) and the
     # learning rate halved after 4 evaluations without one (not 2): for runs whose best dev comes early
     "patient_schedule": {"training.patience": 2000, "training.optimizer.learn_rate.patience": 4},
+    # a gentler start for runs whose best dev comes right after the warm-up (Resume NER: step 400-800 for half
+    # the runs, then early stopping): half the initial rate, twice the warm-up
+    "gentle_schedule": {"training.optimizer.learn_rate.initial_rate": 0.0015, "training.optimizer.learn_rate.warmup_steps": 400},
     # distillation of the baseline's seeds (their mean intent probabilities and tag marginals as soft
     # targets beside the gold, weight 1; nlp_rnn/pipeline/distillation.py): one model of the shipped size
     "distill": {"initialize.component.teachers": TEACHER_MODELS},
@@ -78,6 +83,10 @@ LEVERS: Dict[str, Dict[str, object]] = {
     "plateau_schedule": {"training.max_steps": 0,
                          "training.optimizer.learn_rate": {"@schedules": "nlp_rnn.warmup_plateau.v1", "initial_rate": 0.002,
                                                            "warmup_steps": 200, "factor": 0.5, "patience": 2}},
+    # the encoder pretrained as a bidirectional LM on the train split's texts (`nlp-rnn pretrain`, 20 min, seed 0)
+    # before the task trains on all the labels: benchmarks/pretrain.py measured -0.3 to -0.6 slot F1 at 100 %
+    # labels with one seed on test; this is the same arm with 3 seeds on dev
+    "pretrained_encoder": {"initialize.component.init_encoder": PRETRAINED_ENCODER},
     # the best trial of `nlp-rnn tune` on CAIS dev (benchmarks/results/tune_search_cais.md, one seed there)
     "tuned_cais": {"component.model.encoder.dropout": 0.38985602878810444,
                    "component.model.encoder.word_dropout": 0.17328033469311066,
@@ -116,9 +125,10 @@ def load_results(dataset: str) -> Dict:
     return {"dataset": dataset, "levers": {}}
 
 
-def resolve(lever: str, component: str, results: Dict) -> Dict[str, object]:
+def resolve(lever: str, component: str, results: Dict, encoder: Optional[Path] = None) -> Dict[str, object]:
     """The lever's overrides as config paths of ``component`` (see :data:`COMPONENT`), with
-    :data:`TEACHER_MODELS` replaced by the absolute paths of the baseline runs' model-best."""
+    :data:`TEACHER_MODELS` replaced by the absolute paths of the baseline runs' model-best and
+    :data:`PRETRAINED_ENCODER` by ``encoder`` (see :func:`pretrained_encoder`)."""
     resolved = {}
     for key, value in LEVERS[lever].items():
         for prefix, section in ((COMPONENT, "components"), (INIT_COMPONENT, "initialize.components")):
@@ -129,8 +139,23 @@ def resolve(lever: str, component: str, results: Dict) -> Dict[str, object]:
             if not runs:
                 raise SystemExit(f"lever {lever!r} distils the baseline's models: run --levers baseline first")
             value = [str(ROOT / run["model"]) for run in runs]
+        if value == PRETRAINED_ENCODER:
+            value = rel(encoder)
         resolved[key] = value
     return resolved
+
+
+def pretrained_encoder(dataset: str, config: str, train: Path, results: Dict, threads: int) -> Path:
+    """``nlp-rnn pretrain CONFIG TRAIN`` (its texts only, :data:`PRETRAIN_MINUTES`, seed 0) into
+    benchmarks/results/work/encoders/levers_DATASET, once; its training record goes into ``results``."""
+    out = WORK / "encoders" / f"levers_{dataset}"
+    if not (out / "encoder.json").exists():
+        run(cli("pretrain", config, train, out, "--max-steps", "0", "--max-minutes", str(PRETRAIN_MINUTES), "--seed", "0",
+                "--threads", str(threads)), WORK / "logs" / f"pretrain_levers_{dataset}.log")
+    training = json.loads((out / "encoder.json").read_text(encoding="utf8"))["training"]
+    results["pretraining"] = {key: training.get(key) for key in (
+        "steps", "epochs", "seconds", "best_step", "texts", "dev_perplexity_forward", "dev_perplexity_backward", "stopped_by")}
+    return out
 
 
 def override_args(overrides: Dict[str, object]) -> List[str]:
@@ -225,6 +250,12 @@ def markdown(results: Dict) -> str:
         "BLEU and chrF are sacrebleu's (cased) over the pipeline's translations (its beam), as in `nlp-rnn evaluate`.",
         "",
     ]
+    if results.get("pretraining"):
+        pre = results["pretraining"]
+        lines += [f"`pretrained_encoder`: `nlp-rnn pretrain` on the {pre['texts']} train texts, {pre['steps']} steps "
+                  f"({pre['epochs']} passes) in {pre['seconds'] / 60:.1f} min (stopped by {pre['stopped_by']}); held-out "
+                  f"perplexity {pre['dev_perplexity_forward']:.1f} forward / {pre['dev_perplexity_backward']:.1f} backward "
+                  f"(best step {pre['best_step']}).", ""]
     if caps:
         lines += [f"Each training capped with `--max-minutes {', '.join(caps)}`; {stopped} of the runs reached the cap "
                   "(model-best is then the best evaluation before it).", ""]
@@ -322,7 +353,9 @@ def main() -> None:
     if args.test:
         run_test(results, args.test, paths, args.threads)
         return
-    overrides = {lever: resolve(lever, component, results) for lever in args.levers}
+    needs_encoder = any(PRETRAINED_ENCODER in LEVERS[lever].values() for lever in args.levers)
+    encoder = pretrained_encoder(args.dataset, config, paths["train"], results, args.threads) if needs_encoder else None
+    overrides = {lever: resolve(lever, component, results, encoder) for lever in args.levers}
     for lever in args.levers:
         entry = results["levers"].setdefault(lever, {"overrides": overrides[lever], "runs": []})
         if entry["overrides"] != overrides[lever]:  # the lever was redefined: its old runs measure something else
