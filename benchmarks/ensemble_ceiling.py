@@ -2,20 +2,26 @@
 model of the shipped size (issue 26's "accuracy mode that stays fast").
 
     python benchmarks/ensemble_ceiling.py --dataset snips [--lever baseline] [--root WORKTREE]
+    python benchmarks/ensemble_ceiling.py --dataset snips --test      # the same models on test, once
 
 Reads ``levers_DATASET.json`` (``benchmarks/levers.py``, in ``--root``'s benchmarks/results; default
 this checkout) and loads the lever's model-best of every seed. Each model and then the ensemble
 score the dev split the way ``nlp-rnn evaluate`` does (its intent decisions, span P/R/F, exact match):
 the ensemble's intent probabilities are the mean of the members' (each after its own prior
 correction and calibration), its slots the best well-formed BILUO path through the mean of the
-members' CRF tag marginals. Writes benchmarks/results/ensemble_DATASET.json and .md.
+members' CRF tag marginals. Speed: words per second of one member's ``nlp.pipe`` (as a user runs
+the shipped model) and of the ensemble (tokenizing once, every member's forward pass, the path
+through the mean marginals), dev texts, best of three alternating passes, in the same process.
+``--test`` scores the same models on the test split instead, once (it refuses a second reading).
+Writes benchmarks/results/ensemble_DATASET.json and .md.
 """
 
 import argparse
 import json
 import platform
+import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import torch
 
@@ -33,6 +39,26 @@ def score(members: List, component: str, gold_docs) -> Dict:
     return {key: results.get(key) for key in METRICS}
 
 
+def words_per_second(runs: Dict[str, Callable[[], object]], words: int, repeats: int = 3) -> Dict[str, float]:
+    """Words per second of each callable (one pass over the texts), best of ``repeats`` passes taken in turn."""
+    best = {name: float("inf") for name in runs}
+    for _ in range(repeats):
+        for name, run_once in runs.items():
+            start = time.perf_counter()
+            run_once()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: words / seconds for name, seconds in best.items()}
+
+
+def split_rows(figures: Dict, k: int) -> List[str]:
+    def row(name: str, values: Dict) -> str:
+        return f"| {name} | " + " | ".join("—" if values.get(m) is None else f"{100 * values[m]:.2f}" for m in METRICS) + " |"
+
+    lines = ["| model | intent acc | slot F1 | exact match |", "|---|---|---|---|"]
+    lines += [row(f"seed {seed}", values) for seed, values in figures["members"].items()]
+    return lines + [row("mean of the seeds", figures["member_mean"]), row(f"ensemble of {k}", figures["ensemble"])]
+
+
 def markdown(results: Dict) -> str:
     lines = [
         f"# Seed ensemble of `{results['lever']}`, {results['dataset']} (dev split)", "",
@@ -42,16 +68,17 @@ def markdown(results: Dict) -> str:
         "of the shipped size can give.", "",
         "Seed rows: the members alone through the same path (no CRF transition scores at decoding); the",
         "figures `nlp-rnn evaluate` gives them (Viterbi with the transitions) are in `levers_DATASET.md`.", "",
-        "| model | intent acc | slot F1 | exact match |", "|---|---|---|---|",
     ]
-
-    def row(name: str, figures: Dict) -> str:
-        return f"| {name} | " + " | ".join("—" if figures.get(k) is None else f"{100 * figures[k]:.2f}" for k in METRICS) + " |"
-
-    for seed, figures in results["members"].items():
-        lines.append(row(f"seed {seed}", figures))
-    lines.append(row("mean of the seeds", results["member_mean"]))
-    lines.append(row(f"ensemble of {len(results['members'])}", results["ensemble"]))
+    k = len(results["members"])
+    lines += split_rows(results, k)
+    if results.get("speed"):
+        speed = results["speed"]
+        lines += ["", f"Speed (dev texts, {speed['words']} words, words per second, best of 3 passes in turn, one process): "
+                  f"one member's `nlp.pipe` {speed['member']:,.0f}, the ensemble of {k} {speed['ensemble']:,.0f} "
+                  f"({speed['ensemble'] / speed['member']:.2f}×)."]
+    if results.get("test"):
+        lines += ["", f"## Test split, read once ({results['test']['read_at']})", "", "The same models on test.", ""]
+        lines += split_rows(results["test"], k)
     lines += ["", f"Machine: {platform.machine()}, torch threads {torch.get_num_threads()}", ""]
     return "\n".join(lines)
 
@@ -61,20 +88,34 @@ def main() -> None:
     parser.add_argument("--dataset", default="snips", choices=list(DATASETS))
     parser.add_argument("--lever", default="baseline")
     parser.add_argument("--root", type=Path, default=None, help="the worktree whose levers results and models to read")
+    parser.add_argument("--test", action="store_true", help="score the same models on the test split, once")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     root = (args.root or RESULTS.parents[1]).resolve()
     lang, fmt, _, component, *splits = DATASETS[args.dataset]
-    dev = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))["dev"]
+    paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
     levers = json.loads((root / "benchmarks" / "results" / f"levers_{args.dataset}.json").read_text(encoding="utf8"))
     runs = levers["levers"][args.lever]["runs"]
     members = [load_pipeline(root / run["model"]) for run in runs]
-    gold_docs = read_gold_docs(members[0], dev)
-    results = {"dataset": args.dataset, "lever": args.lever, "root": str(root),
-               "members": {str(run["seed"]): score([m], component, gold_docs) for run, m in zip(runs, members)}}
-    results["member_mean"] = {k: sum(f[k] for f in results["members"].values()) / len(runs)
-                              for k in METRICS if all(f.get(k) is not None for f in results["members"].values())}
-    results["ensemble"] = score(members, component, gold_docs)
+    gold_docs = read_gold_docs(members[0], paths["test" if args.test else "dev"])
+    figures = {"members": {str(run["seed"]): score([m], component, gold_docs) for run, m in zip(runs, members)}}
+    figures["member_mean"] = {k: sum(f[k] for f in figures["members"].values()) / len(runs)
+                              for k in METRICS if all(f.get(k) is not None for f in figures["members"].values())}
+    figures["ensemble"] = score(members, component, gold_docs)
+    if args.test:
+        results = json.loads((RESULTS / f"ensemble_{args.dataset}.json").read_text(encoding="utf8"))
+        if results.get("test"):
+            raise SystemExit(f"test was already read for this ensemble ({results['test']['read_at']}): the rule is once")
+        if (results["lever"], results["root"]) != (args.lever, str(root)):
+            raise SystemExit("the dev results are of other models: run without --test first")
+        results["test"] = dict(figures, read_at=time.strftime("%Y-%m-%d %H:%M"))
+    else:
+        results = dict({"dataset": args.dataset, "lever": args.lever, "root": str(root)}, **figures)
+        texts = [doc.text for doc in gold_docs]
+        speed = words_per_second({"member": lambda: list(members[0].pipe(texts)),
+                                  "ensemble": lambda: predict_ensemble(members, component, texts)},
+                                 sum(len(doc) for doc in gold_docs))
+        results["speed"] = dict(speed, words=sum(len(doc) for doc in gold_docs))
     write_results(f"ensemble_{args.dataset}", results, markdown(results))
     print(markdown(results))
 
