@@ -27,6 +27,7 @@ _SOURCES: Dict[str, str] = {
     "score_docs": "nlp_rnn.evaluation.evaluate",  # its intent and span figures of docs annotated any way
     "read_gold_docs": "nlp_rnn.evaluation.evaluate",  # a .spacy DocBin's docs, with one clear error
     "predict_ensemble": "nlp_rnn.pipeline.ensemble",  # a seed ensemble's predictions as docs (torch)
+    "build_ensemble": "nlp_rnn.pipeline.ensemble_pipe",  # K trained pipelines as one (what nlp-rnn ensemble writes; torch)
     "cats_to_labels": "nlp_rnn.evaluation.intent_metrics",
     "expected_calibration_error": "nlp_rnn.evaluation.calibration",
     "oos_metrics": "nlp_rnn.evaluation.oos_metrics",

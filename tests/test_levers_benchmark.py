@@ -32,3 +32,26 @@ def test_table_deltas_and_verdict():
     assert table.rstrip().splitlines()[-1].startswith("Machine:")
     row = next(line for line in table.splitlines() if line.startswith("| averages |"))
     assert row.endswith("| 300 ± 0 | 1000 ± 0 | intent_accuracy |")
+
+
+def test_a_translator_data_set_shows_bleu_and_chrf_and_decides_on_bleu():
+    def translation_run(seed, bleu, chrf):
+        return {"seed": seed, "bleu": bleu, "chrf": chrf, "best_step": 9000, "final_step": 9500,
+                "seconds_to_best_dev": 3000.0, "train_seconds": 3100.0, "max_minutes": 70.0}
+
+    results = {"dataset": "tatoeba_zh_en", "config": "pipelines/translate_zh_en.cfg", "levers": {
+        "baseline": {"overrides": {}, "runs": [translation_run(0, 0.24, 0.43)]},
+        "plateau_schedule": {"overrides": levers.resolve("plateau_schedule", "rnn_translator", {}),
+                             "runs": [translation_run(0, 0.25, 0.44)]},
+    }}
+    table = levers.markdown(results)
+    assert "| lever | overrides | seeds | BLEU | Δ | chrF | Δ | s to best dev | best step | gain > spread |" in table
+    row = next(line for line in table.splitlines() if line.startswith("| plateau_schedule |"))
+    assert "| 25.00 | +1.00 | 44.00 | +1.00 |" in row and row.endswith("| bleu |")  # one seed: no spread
+    assert "intent acc" not in table and "- baseline seed 0: 24.00 / 43.00, step 9000 / 9500" in table
+
+
+def test_the_pretrained_encoder_lever_names_the_data_sets_encoder():
+    encoder = levers.WORK / "encoders" / "levers_snips"
+    assert levers.resolve("pretrained_encoder", "rnn_joint", {}, encoder) == {
+        "initialize.components.rnn_joint.init_encoder": "benchmarks/results/work/encoders/levers_snips"}

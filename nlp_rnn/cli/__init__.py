@@ -17,6 +17,7 @@ from . import tune  # noqa: F401  (nlp-rnn tune: hyperparameter search)
 from . import generate  # noqa: F401  (registers nlp-rnn generate)
 from . import export, serve  # noqa: F401  (ONNX export and the HTTP server)
 from . import pretrain  # noqa: F401  (nlp-rnn pretrain: encoder pretraining on raw text)
+from . import ensemble  # noqa: F401  (nlp-rnn ensemble: K trained pipelines as one)
 from .app import app, fail
 
 

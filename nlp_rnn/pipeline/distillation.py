@@ -31,20 +31,21 @@ def member_outputs(nlp: Language, component: str, docs: Sequence[Doc]) -> Dict[s
     return {"probs": probs, "marginals": marginals, "mask": outputs.mask}
 
 
-def load_teachers(paths: Sequence[Union[str, Path]], component: str, intents: List[str], tags: List[str]) -> List[Language]:
-    """The teacher pipelines, each checked to have ``component`` with the student's intents and tags."""
-    teachers = []
+def load_members(paths: Sequence[Union[str, Path]], component: str, intents: List[str], tags: List[str]) -> List[Language]:
+    """The pipelines of an ensemble (distillation teachers, ``nlp-rnn ensemble`` members), each
+    checked to have ``component`` with the given intents and tags (the student's, the first member's)."""
+    members = []
     for path in paths:
         nlp = load_pipeline(Path(path))
         if component not in nlp.pipe_names:
-            raise ValueError(f"teacher {path}: no component {component!r} (it has {nlp.pipe_names})")
+            raise ValueError(f"{path}: no component {component!r} (it has {nlp.pipe_names})")
         pipe = nlp.get_pipe(component)
         if list(pipe.intents) != list(intents) or list(pipe.tag_set.tags) != list(tags):
-            raise ValueError(f"teacher {path}: its intents and slot tags are not the student's (train it on the same data)")
-        teachers.append(nlp)
-    if not teachers:
-        raise ValueError("teachers: give at least one trained pipeline")
-    return teachers
+            raise ValueError(f"{path}: its intents and slot tags are not those of the model it joins (train it on the same data)")
+        members.append(nlp)
+    if not members:
+        raise ValueError("give at least one trained pipeline")
+    return members
 
 
 def teacher_rows(teachers: Sequence[Language], component: str, docs: Sequence[Doc]) -> List[numpy.ndarray]:

@@ -27,7 +27,7 @@ from ..oos.flat_keys import block_with_flat_keys
 from ..oos.probabilities import corrected_and_calibrated
 from ..oos.settings import OOS_DEFAULTS, oos_block
 from ..pretrain.init_encoder import use_pretrained_encoder
-from .distillation import distill_targets, load_teachers, teacher_rows
+from .distillation import distill_targets, load_members, teacher_rows
 from .intent_gold import intent_gold
 from .intent_prior import training_prior
 from .joint_task import JointPredictions, JointTask
@@ -122,7 +122,7 @@ class JointTorchTask(TorchTask, JointTask):
             use_pretrained_encoder(pipe.model, init_encoder, pipe.name)
         if distill_weight < 0:
             raise ValueError(f"[initialize.components.{pipe.name}] distill_weight must be >= 0, not {distill_weight}")
-        self.teachers = tuple(load_teachers(teachers, pipe.name, intents, self.tag_set.tags)) if teachers else ()
+        self.teachers = tuple(load_members(teachers, pipe.name, intents, self.tag_set.tags)) if teachers else ()
         self.distill_weight = distill_weight
         pipe.model.initialize(X=[eg.predicted for eg in examples])
 

@@ -1,0 +1,155 @@
+"""``rnn_joint_ensemble`` / ``rnn_tagger_ensemble``: a seed ensemble of trained ``rnn_joint`` (or
+``rnn_tagger``) components as one spaCy component — the accuracy mode (about 3× slower per doc for
+three members, no retraining).
+
+``nlp-rnn ensemble MODEL MODEL … --output DIR`` (:func:`build_ensemble`) writes the first member's
+pipeline with its component replaced by this one, under the same name, so ``doc.cats``,
+``doc.ents`` / ``doc.spans``, out-of-scope marking, ``nlp-rnn evaluate`` / ``predict`` / ``serve``
+/ ``annotate`` work as with one model. Predictions are :func:`~.ensemble.ensemble_predictions`;
+writing and scoring are the joint task's (:class:`~.joint_task.JointTask`), as for the torch and
+the exported pipes. The component folder holds ``cfg`` (JSON: the first member's settings and
+labels, ``member_component`` and ``members``) and each member's whole pipeline in ``member_I/``
+(weights and JSON, as ``nlp.to_disk`` writes them). An ensemble never trains and is not exported.
+"""
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from ..extensions import install_extensions
+from ..loading import load_pipeline
+from .distillation import load_members
+from .ensemble import ensemble_predictions
+from .joint_task import JointTask
+from .task import TaskAttributes
+
+ENSEMBLE_FACTORIES = {"rnn_joint": "rnn_joint_ensemble", "rnn_tagger": "rnn_tagger_ensemble"}  #: member factory → ensemble's
+
+
+class EnsemblePipe(TaskAttributes, Pipe):
+    """Predicts with the mean of its member pipelines' intent probabilities and tag marginals."""
+
+    def __init__(self, vocab, name: str, task: JointTask):
+        install_extensions()
+        self.vocab = vocab
+        self.name = name
+        self.task = task
+        self.cfg: Dict[str, Any] = {}
+        self.members: List[Language] = []
+
+    @property
+    def is_trainable(self) -> bool:
+        return False
+
+    def set_members(self, members: Sequence[Language], member_component: str) -> None:
+        """Use ``members`` (pipelines with ``member_component``, same labels; the first one's
+        settings are the ensemble's: out-of-scope marking, ``spans_key``)."""
+        if not members:
+            raise ValueError("an ensemble needs at least one member pipeline")
+        self.members = list(members)
+        first = members[0].get_pipe(member_component)
+        self.cfg = dict(self.task.saved_cfg(first.cfg), member_component=member_component, members=len(members))
+        self.task.on_cfg_loaded(self)
+
+    # --- prediction and scoring ----------------------------------------------------------------
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations([doc], self.predict([doc]))
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for docs in util.minibatch(stream, size=batch_size):
+            self.set_annotations(docs, self.predict(docs))
+            yield from docs
+
+    def predict(self, docs: Iterable[Doc]) -> Any:
+        if not self.members:
+            raise ValueError(f"{self.name!r} has no members: load it from a folder written by `nlp-rnn ensemble`")
+        return ensemble_predictions(self.members, self.cfg["member_component"], list(docs), self.task.span_confidence)
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Any) -> None:
+        self.task.write(self, list(docs), predictions)
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+        return self.task.score(self, list(examples))
+
+    # --- serialization -------------------------------------------------------------------------
+
+    def to_disk(self, path, *, exclude: Iterable[str] = tuple()) -> None:
+        path = util.ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg", self.cfg)
+        for i, member in enumerate(self.members):
+            member.to_disk(path / f"member_{i}")
+
+    def from_disk(self, path, *, exclude: Iterable[str] = tuple()):
+        path = Path(path)
+        try:
+            cfg = srsly.read_json(path / "cfg")
+            members = [load_pipeline(path / f"member_{i}") for i in range(cfg["members"])]
+        except Exception as error:  # OSError, JSON errors, a member's PipelineLoadError
+            raise ValueError(f"cannot load component {self.name!r} from {path}: {error}") from error
+        self.set_members(members, cfg["member_component"])
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        members = [{"config": member.config.to_str(), "bytes": member.to_bytes()} for member in self.members]
+        return srsly.msgpack_dumps({"cfg": self.cfg, "members": members})
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        msg = srsly.msgpack_loads(bytes_data)
+        members = []
+        for member in msg["members"]:
+            nlp = util.load_model_from_config(util.load_config_from_str(member["config"]), auto_fill=False, validate=False)
+            members.append(nlp.from_bytes(member["bytes"]))
+        self.set_members(members, msg["cfg"]["member_component"])
+        return self
+
+
+@Language.factory(
+    "rnn_joint_ensemble", assigns=["doc.cats", "doc.ents"], default_config={"span_confidence": True},
+    default_score_weights={"intent_acc": 0.5, "span_f": 0.5, "span_p": 0.0, "span_r": 0.0, "exact_match": 0.0},
+)
+def make_rnn_joint_ensemble(nlp: Language, name: str, span_confidence: bool) -> EnsemblePipe:
+    """A seed ensemble of ``rnn_joint`` components (``nlp-rnn ensemble``); ``span_confidence`` as for ``rnn_joint``."""
+    return EnsemblePipe(nlp.vocab, name, JointTask(with_intents=True, span_confidence=span_confidence))
+
+
+@Language.factory(
+    "rnn_tagger_ensemble", assigns=["doc.ents"], default_config={"span_confidence": True},
+    default_score_weights={"span_f": 1.0, "span_p": 0.0, "span_r": 0.0},
+)
+def make_rnn_tagger_ensemble(nlp: Language, name: str, span_confidence: bool) -> EnsemblePipe:
+    """A seed ensemble of ``rnn_tagger`` components (``nlp-rnn ensemble``)."""
+    return EnsemblePipe(nlp.vocab, name, JointTask(with_intents=False, span_confidence=span_confidence))
+
+
+def build_ensemble(paths: Sequence[Path], component: Optional[str] = None) -> Language:
+    """The pipeline in ``paths[0]`` with ``component`` (default: its only ``rnn_joint`` /
+    ``rnn_tagger``) replaced, under the same name, by an ensemble of that component in every
+    pipeline of ``paths`` (the same labels; each is loaded whole). Raises ``ValueError`` naming
+    the problem."""
+    if len(paths) < 2:
+        raise ValueError(f"an ensemble needs two or more trained pipelines, not {len(paths)}")
+    nlp = load_pipeline(paths[0])
+    factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
+    candidates = [name for name, factory in factories.items() if factory in ENSEMBLE_FACTORIES]
+    if component is None:
+        if len(candidates) != 1:
+            raise ValueError(f"{paths[0]}: name the component to ensemble (--component); candidates: {candidates or 'none'}")
+        component = candidates[0]
+    if component not in candidates:
+        raise ValueError(f"{paths[0]}: {component!r} is not an rnn_joint or rnn_tagger component (the pipeline has {factories})")
+    pipe = nlp.get_pipe(component)
+    members = load_members(paths, component, list(pipe.intents), list(pipe.tag_set.tags))
+    if any(member.get_pipe_meta(component).factory != factories[component] for member in members):
+        raise ValueError(f"every member's {component!r} must be a trained {factories[component]} component")
+    nlp.replace_pipe(component, ENSEMBLE_FACTORIES[factories[component]], config={"span_confidence": pipe.span_confidence})
+    nlp.get_pipe(component).set_members(members, component)
+    return nlp
