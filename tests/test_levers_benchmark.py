@@ -55,3 +55,18 @@ def test_the_pretrained_encoder_lever_names_the_data_sets_encoder():
     encoder = levers.WORK / "encoders" / "levers_snips"
     assert levers.resolve("pretrained_encoder", "rnn_joint", {}, encoder) == {
         "initialize.components.rnn_joint.init_encoder": "benchmarks/results/work/encoders/levers_snips"}
+
+
+def test_the_summary_checks_each_test_reading_against_the_issue_targets():
+    import levers_summary
+
+    assert levers_summary.target_check({"intent_accuracy": 0.98, "span_f1": 0.944, "exact_match": 0.9}, "snips") == \
+        "intent acc yes, slot F1 no, exact match yes"
+    row = {"dataset": "resume", "figures": ["span_f1"], "baseline": {"span_f1": 0.93}, "test": [],
+           "levers": [{"lever": "lexicon", "seeds": [0, 1], "mean": {"span_f1": 0.935}, "verdict": "no"}],
+           "ensemble": {"lever": "baseline", "member_mean": {"span_f1": 0.93}, "ensemble": {"span_f1": 0.94},
+                        "speed": {"member": 1000.0, "ensemble": 300.0},
+                        "test": {"member_mean": {"span_f1": 0.935}, "ensemble": {"span_f1": 0.946}}}}
+    table = levers_summary.markdown([row])
+    assert "| lexicon | [0, 1] | 93.50 | +0.50 | no |" in table
+    assert "| the ensemble of them (one ensemble) | 94.60 | slot F1 yes |" in table and "0.30×" in table
