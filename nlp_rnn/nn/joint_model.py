@@ -156,11 +156,17 @@ class JointIntentSlotModel(nn.Module):
             loss = loss + self.slot_head.soft_loss(outputs.emissions, tags, outputs.mask)
         return loss
 
+    @staticmethod
+    def intent_probabilities(outputs: JointOutputs) -> torch.Tensor:
+        """(B, C) member-averaged intent probabilities (softmax of the logits; calibration is the pipe's);
+        (B, 0) without intents."""
+        return torch.softmax(outputs.intent_logits, dim=-1).mean(dim=1)
+
     def decode(self, outputs: JointOutputs, span_confidence: bool = True) -> JointPredictions:
-        """Member-averaged intent probabilities (softmax of the logits; calibration is the pipe's) and, per doc,
-        the best well-formed tag ids with their marginal confidences (empty without slots;
-        ``None`` per doc with ``span_confidence`` False, which skips the forward-backward pass)."""
-        probs = torch.softmax(outputs.intent_logits, dim=-1).mean(dim=1)
+        """:meth:`intent_probabilities` and, per doc, the best well-formed tag ids with their marginal
+        confidences (empty without slots; ``None`` per doc with ``span_confidence`` False, which
+        skips the forward-backward pass)."""
+        probs = self.intent_probabilities(outputs)
         batch = outputs.mask.shape[0]
         if self.slot_head is None:
             return JointPredictions(probs, [[] for _ in range(batch)], [[] for _ in range(batch)])

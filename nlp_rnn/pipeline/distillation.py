@@ -15,7 +15,7 @@ import torch
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..architectures.torch_model import decode, predict_outputs, torch_module
+from ..architectures.torch_model import predict_outputs, torch_module
 from ..loading import load_pipeline
 from ..nn.outputs import DistillTargets
 
@@ -26,9 +26,10 @@ def member_outputs(nlp: Language, component: str, docs: Sequence[Doc]) -> Dict[s
     marginals ``marginals`` (B, T, K) (0 at padding) and the ``mask`` (B, T)."""
     pipe = nlp.get_pipe(component)
     outputs = predict_outputs(pipe.model, list(docs))
-    probs = decode(pipe.model, outputs, span_confidence=False).intent_probs
-    marginals = torch_module(pipe.model).slot_head.marginals(outputs.emissions, outputs.mask)
-    return {"probs": probs, "marginals": marginals, "mask": outputs.mask}
+    module = torch_module(pipe.model)
+    with torch.no_grad():
+        marginals = module.slot_head.marginals(outputs.emissions, outputs.mask)
+    return {"probs": module.intent_probabilities(outputs), "marginals": marginals, "mask": outputs.mask}
 
 
 def load_members(paths: Sequence[Union[str, Path]], component: str, intents: List[str], tags: List[str]) -> List[Language]:
