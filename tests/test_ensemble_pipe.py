@@ -114,4 +114,21 @@ def test_nlp_rnn_ensemble_writes_a_pipeline_and_names_each_problem(member_paths,
     result = runner.invoke(app, ["ensemble", str(member_paths[0]), str(tmp_path / "other"), "--output", str(tmp_path / "x")])
     assert result.exit_code != 0 and "not those of the model it joins" in result.output
     result = runner.invoke(app, ["ensemble", *map(str, member_paths), "--component", "ner", "--output", str(tmp_path / "y")])
-    assert result.exit_code != 0 and "not an rnn_joint or rnn_tagger component" in result.output
+    assert result.exit_code != 0 and "not an rnn_joint, rnn_tagger or rnn_intent component" in result.output
+
+
+def test_an_intent_ensemble_averages_the_members_scores(tmp_path):
+    from conftest import train_tiny_intent
+
+    paths = []
+    for seed in (0, 1):
+        train_tiny_intent("en", seed=seed, steps=15).to_disk(tmp_path / f"s{seed}")
+        paths.append(tmp_path / f"s{seed}")
+    nlp = build_ensemble(paths)
+    assert nlp.get_pipe_meta("rnn_intent").factory == "rnn_intent_ensemble"
+    members = [spacy.load(path) for path in paths]
+    for text in ["what time is it", "", "🙂 " * 300]:
+        alone = [member(text).cats for member in members]
+        assert nlp(text).cats == pytest.approx({k: (alone[0][k] + alone[1][k]) / 2 for k in alone[0]}, abs=1e-6)
+    nlp.to_disk(tmp_path / "ensemble")
+    assert spacy.load(tmp_path / "ensemble")("what time is it").cats == pytest.approx(nlp("what time is it").cats, abs=1e-6)

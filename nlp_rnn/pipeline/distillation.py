@@ -32,16 +32,16 @@ def member_outputs(nlp: Language, component: str, docs: Sequence[Doc]) -> Dict[s
     return {"probs": module.intent_probabilities(outputs), "marginals": marginals, "mask": outputs.mask}
 
 
-def load_members(paths: Sequence[Union[str, Path]], component: str, intents: List[str], tags: List[str]) -> List[Language]:
+def load_members(paths: Sequence[Union[str, Path]], component: str, labels: Sequence[str]) -> List[Language]:
     """The pipelines of an ensemble (distillation teachers, ``nlp-rnn ensemble`` members), each
-    checked to have ``component`` with the given intents and tags (the student's, the first member's)."""
+    checked to have ``component`` with the given ``labels`` (intents, then slot labels: the
+    student's, the first member's)."""
     members = []
     for path in paths:
         nlp = load_pipeline(Path(path))
         if component not in nlp.pipe_names:
             raise ValueError(f"{path}: no component {component!r} (it has {nlp.pipe_names})")
-        pipe = nlp.get_pipe(component)
-        if list(pipe.intents) != list(intents) or list(pipe.tag_set.tags) != list(tags):
+        if tuple(nlp.get_pipe(component).labels) != tuple(labels):
             raise ValueError(f"{path}: its intents and slot tags are not those of the model it joins (train it on the same data)")
         members.append(nlp)
     if not members:

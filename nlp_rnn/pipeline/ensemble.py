@@ -1,8 +1,9 @@
-"""Seed ensembles of joint pipelines (or taggers) trained on the same data: the members' intent
-probabilities and CRF tag marginals averaged — what distillation (:mod:`.distillation`) tries to
-put into one model. :func:`ensemble_predictions` is the one computation; the ensemble components
-(:mod:`.ensemble_pipe`, written by ``nlp-rnn ensemble``) and :func:`predict_ensemble` (scored by
-``benchmarks/ensemble_ceiling.py``) use it.
+"""Seed ensembles of pipelines trained on the same data: the members' intent probabilities and CRF
+tag marginals averaged — what distillation (:mod:`.distillation`) tries to put into one model.
+:func:`ensemble_predictions` (joint models and taggers) and :func:`ensemble_intent_predictions`
+(intent classifiers) are the computations; the ensemble components (:mod:`.ensemble_pipe`, written
+by ``nlp-rnn ensemble``) and :func:`predict_ensemble` (scored by ``benchmarks/ensemble_ceiling.py``)
+use them.
 """
 
 from typing import List, Sequence
@@ -19,6 +20,7 @@ from ..oos.probabilities import corrected_and_calibrated
 from ..tag_schemes import MODEL_SCHEME
 from .distillation import member_outputs
 from .joint import PREDICT_SUB_BATCH
+from .intent_task import IntentPredictions
 from .joint_task import JointPredictions
 
 ENSEMBLE_BATCH = 256  # docs per forward pass of each member (predict_ensemble)
@@ -57,6 +59,13 @@ def _combine(members: Sequence[Language], component: str, path_head: SlotHead, d
         chosen = marginals.gather(-1, path.unsqueeze(-1)).squeeze(-1)  # (B, T)
         confidences = [row[:n] for row, n in zip(chosen.tolist(), lengths)]
     return numpy.asarray(sum(probs) / len(probs), dtype="float32"), tag_ids, confidences
+
+
+def ensemble_intent_predictions(members: Sequence[Language], component: str, docs: List[Doc]) -> IntentPredictions:
+    """The members' ``rnn_intent`` ``component`` over ``docs``: (n, C) the mean of their scores (each
+    as the member predicts them: prior-corrected and calibrated) and no out-of-scope scores."""
+    scores = [nlp.get_pipe(component).predict(docs)[0] for nlp in members]
+    return numpy.asarray(sum(scores) / len(scores), dtype="float32"), None
 
 
 def predict_ensemble(members: Sequence[Language], component: str, texts: Sequence[str]) -> List[Doc]:

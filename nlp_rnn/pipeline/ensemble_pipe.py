@@ -1,12 +1,13 @@
-"""``rnn_joint_ensemble`` / ``rnn_tagger_ensemble``: a seed ensemble of trained ``rnn_joint`` (or
-``rnn_tagger``) components as one spaCy component — the accuracy mode (about 3× slower per doc for
-three members, no retraining).
+"""``rnn_joint_ensemble`` / ``rnn_tagger_ensemble`` / ``rnn_intent_ensemble``: a seed ensemble of
+trained ``rnn_joint`` (``rnn_tagger``, ``rnn_intent``) components as one spaCy component — the
+accuracy mode (about 3× slower per doc for three members, no retraining).
 
 ``nlp-rnn ensemble MODEL MODEL … --output DIR`` (:func:`build_ensemble`) writes the first member's
 pipeline with its component replaced by this one, under the same name, so ``doc.cats``,
 ``doc.ents`` / ``doc.spans``, out-of-scope marking, ``nlp-rnn evaluate`` / ``predict`` / ``serve``
-/ ``annotate`` work as with one model. Predictions are :func:`~.ensemble.ensemble_predictions`;
-writing and scoring are the joint task's (:class:`~.joint_task.JointTask`), as for the torch and
+/ ``annotate`` work as with one model. Predictions are :func:`~.ensemble.ensemble_predictions`
+(:func:`~.ensemble.ensemble_intent_predictions` for intents); writing and scoring are the head's
+task's (:class:`~.joint_task.JointTask`, :class:`~.intent_task.IntentTask`), as for the torch and
 the exported pipes. The component folder holds ``cfg`` (JSON: the first member's settings and
 labels, ``member_component`` and ``members``) and each member's whole pipeline in ``member_I/``
 (weights and JSON, as ``nlp.to_disk`` writes them). An ensemble never trains and is not exported.
@@ -25,17 +26,19 @@ from spacy.training import Example
 from ..extensions import install_extensions
 from ..loading import load_pipeline
 from .distillation import load_members
-from .ensemble import ensemble_predictions
+from .ensemble import ensemble_intent_predictions, ensemble_predictions
+from .intent_task import IntentTask
 from .joint_task import JointTask
-from .task import TaskAttributes
+from .task import Task, TaskAttributes
 
-ENSEMBLE_FACTORIES = {"rnn_joint": "rnn_joint_ensemble", "rnn_tagger": "rnn_tagger_ensemble"}  #: member factory → ensemble's
+#: member factory → the ensemble's
+ENSEMBLE_FACTORIES = {"rnn_joint": "rnn_joint_ensemble", "rnn_tagger": "rnn_tagger_ensemble", "rnn_intent": "rnn_intent_ensemble"}
 
 
 class EnsemblePipe(TaskAttributes, Pipe):
     """Predicts with the mean of its member pipelines' intent probabilities and tag marginals."""
 
-    def __init__(self, vocab, name: str, task: JointTask):
+    def __init__(self, vocab, name: str, task: Task):
         install_extensions()
         self.vocab = vocab
         self.name = name
@@ -71,6 +74,8 @@ class EnsemblePipe(TaskAttributes, Pipe):
     def predict(self, docs: Iterable[Doc]) -> Any:
         if not self.members:
             raise ValueError(f"{self.name!r} has no members: load it from a folder written by `nlp-rnn ensemble`")
+        if isinstance(self.task, IntentTask):
+            return ensemble_intent_predictions(self.members, self.cfg["member_component"], list(docs))
         return ensemble_predictions(self.members, self.cfg["member_component"], list(docs), self.task.span_confidence)
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Any) -> None:
@@ -130,11 +135,17 @@ def make_rnn_tagger_ensemble(nlp: Language, name: str, span_confidence: bool) ->
     return EnsemblePipe(nlp.vocab, name, JointTask(with_intents=False, span_confidence=span_confidence))
 
 
+@Language.factory("rnn_intent_ensemble", assigns=["doc.cats"], default_config={}, default_score_weights={"intent_acc": 1.0})
+def make_rnn_intent_ensemble(nlp: Language, name: str) -> EnsemblePipe:
+    """A seed ensemble of ``rnn_intent`` components (``nlp-rnn ensemble``)."""
+    return EnsemblePipe(nlp.vocab, name, IntentTask())
+
+
 def build_ensemble(paths: Sequence[Path], component: Optional[str] = None) -> Language:
     """The pipeline in ``paths[0]`` with ``component`` (default: its only ``rnn_joint`` /
-    ``rnn_tagger``) replaced, under the same name, by an ensemble of that component in every
-    pipeline of ``paths`` (the same labels; each is loaded whole). Raises ``ValueError`` naming
-    the problem."""
+    ``rnn_tagger`` / ``rnn_intent``) replaced, under the same name, by an ensemble of that
+    component in every pipeline of ``paths`` (the same labels; each is loaded whole). Raises
+    ``ValueError`` naming the problem."""
     if len(paths) < 2:
         raise ValueError(f"an ensemble needs two or more trained pipelines, not {len(paths)}")
     nlp = load_pipeline(paths[0])
@@ -145,11 +156,12 @@ def build_ensemble(paths: Sequence[Path], component: Optional[str] = None) -> La
             raise ValueError(f"{paths[0]}: name the component to ensemble (--component); candidates: {candidates or 'none'}")
         component = candidates[0]
     if component not in candidates:
-        raise ValueError(f"{paths[0]}: {component!r} is not an rnn_joint or rnn_tagger component (the pipeline has {factories})")
+        raise ValueError(f"{paths[0]}: {component!r} is not an rnn_joint, rnn_tagger or rnn_intent component (the pipeline has {factories})")
     pipe = nlp.get_pipe(component)
-    members = load_members(paths, component, list(pipe.intents), list(pipe.tag_set.tags))
+    members = load_members(paths, component, pipe.labels)
     if any(member.get_pipe_meta(component).factory != factories[component] for member in members):
         raise ValueError(f"every member's {component!r} must be a trained {factories[component]} component")
-    nlp.replace_pipe(component, ENSEMBLE_FACTORIES[factories[component]], config={"span_confidence": pipe.span_confidence})
+    settings = {} if factories[component] == "rnn_intent" else {"span_confidence": pipe.span_confidence}
+    nlp.replace_pipe(component, ENSEMBLE_FACTORIES[factories[component]], config=settings)
     nlp.get_pipe(component).set_members(members, component)
     return nlp

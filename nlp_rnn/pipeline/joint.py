@@ -122,7 +122,7 @@ class JointTorchTask(TorchTask, JointTask):
             use_pretrained_encoder(pipe.model, init_encoder, pipe.name)
         if distill_weight < 0:
             raise ValueError(f"[initialize.components.{pipe.name}] distill_weight must be >= 0, not {distill_weight}")
-        self.teachers = tuple(load_members(teachers, pipe.name, intents, self.tag_set.tags)) if teachers else ()
+        self.teachers = tuple(load_members(teachers, pipe.name, self.labels(pipe))) if teachers else ()
         self.distill_weight = distill_weight
         pipe.model.initialize(X=[eg.predicted for eg in examples])
 
