@@ -106,6 +106,10 @@ def test_nlp_rnn_ensemble_writes_a_pipeline_and_names_each_problem(member_paths,
     result = runner.invoke(app, ["ensemble", *map(str, member_paths), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert spacy.load(out)(TEXTS[0]).cats
+    result = runner.invoke(app, ["predict", str(out), TEXTS[0]])
+    assert result.exit_code == 0 and '"intent": ' in result.output
+    result = runner.invoke(app, ["export", str(out), str(tmp_path / "onnx")])  # an ensemble is not exported
+    assert result.exit_code != 0 and "no exportable component" in result.output
     result = runner.invoke(app, ["ensemble", str(member_paths[0]), "--output", str(tmp_path / "one")])
     assert result.exit_code != 0 and "two or more" in result.output
     other = joint()
