@@ -26,17 +26,17 @@ from typing import Callable, Dict, List
 import torch
 
 from common import RESULTS, convert_splits, data_dir, write_results
-from levers import DATASETS, METRICS
+from levers import DATASETS, LABELS, dataset_metrics
 
 from nlp_rnn.api import build_ensemble, load_pipeline, predict_ensemble, read_gold_docs, score_docs
 
 
-def score(members: List, component: str, gold_docs) -> Dict:
+def score(members: List, component: str, gold_docs, metrics) -> Dict:
     """:func:`predict_ensemble` of ``members`` (one member: that model alone) over the gold docs'
     texts, scored as ``nlp-rnn evaluate`` scores."""
     predicted = predict_ensemble(members, component, [doc.text for doc in gold_docs])
     results = score_docs(members[0], gold_docs, predicted)
-    return {key: results.get(key) for key in METRICS}
+    return {key: results.get(key) for key in metrics}
 
 
 def words_per_second(runs: Dict[str, Callable[[], object]], words: int, repeats: int = 3) -> Dict[str, float]:
@@ -50,11 +50,11 @@ def words_per_second(runs: Dict[str, Callable[[], object]], words: int, repeats:
     return {name: words / seconds for name, seconds in best.items()}
 
 
-def split_rows(figures: Dict, k: int) -> List[str]:
+def split_rows(figures: Dict, k: int, metrics) -> List[str]:
     def row(name: str, values: Dict) -> str:
-        return f"| {name} | " + " | ".join("—" if values.get(m) is None else f"{100 * values[m]:.2f}" for m in METRICS) + " |"
+        return f"| {name} | " + " | ".join("—" if values.get(m) is None else f"{100 * values[m]:.2f}" for m in metrics) + " |"
 
-    lines = ["| model | intent acc | slot F1 | exact match |", "|---|---|---|---|"]
+    lines = ["| model | " + " | ".join(LABELS[m] for m in metrics) + " |", "|---|" + "---|" * len(metrics)]
     lines += [row(f"seed {seed}", values) for seed, values in figures["members"].items()]
     return lines + [row("mean of the seeds", figures["member_mean"]), row(f"ensemble of {k}", figures["ensemble"])]
 
@@ -70,7 +70,8 @@ def markdown(results: Dict) -> str:
         "figures `nlp-rnn evaluate` gives them (Viterbi with the transitions) are in `levers_DATASET.md`.", "",
     ]
     k = len(results["members"])
-    lines += split_rows(results, k)
+    metrics = dataset_metrics(results["dataset"])[0]
+    lines += split_rows(results, k, metrics)
     if results.get("speed"):
         speed = results["speed"]
         lines += ["", f"Speed (dev texts, {speed['words']} words, words per second, best of 3 passes in turn, one process): "
@@ -78,8 +79,8 @@ def markdown(results: Dict) -> str:
                   f"({speed['ensemble'] / speed['member']:.2f}×)."]
     if results.get("test"):
         lines += ["", f"## Test split, read once ({results['test']['read_at']})", "", "The same models on test.", ""]
-        lines += split_rows(results["test"], k)
-    lines += ["", f"Machine: {platform.machine()}, torch threads {torch.get_num_threads()}", ""]
+        lines += split_rows(results["test"], k, metrics)
+    lines += ["", f"Machine: {platform.machine()}, torch threads {results.get('torch_threads', '?')}", ""]
     return "\n".join(lines)
 
 
@@ -89,8 +90,13 @@ def main() -> None:
     parser.add_argument("--lever", default="baseline")
     parser.add_argument("--root", type=Path, default=None, help="the worktree whose levers results and models to read")
     parser.add_argument("--test", action="store_true", help="score the same models on the test split, once")
+    parser.add_argument("--render", action="store_true", help="train and score nothing: rewrite the markdown from the JSON")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
+    if args.render:
+        results = json.loads((RESULTS / f"ensemble_{args.dataset}.json").read_text(encoding="utf8"))
+        write_results(f"ensemble_{args.dataset}", results, markdown(results))
+        return
     root = (args.root or RESULTS.parents[1]).resolve()
     lang, fmt, _, component, *splits = DATASETS[args.dataset]
     paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
@@ -98,10 +104,11 @@ def main() -> None:
     runs = levers["levers"][args.lever]["runs"]
     members = [load_pipeline(root / run["model"]) for run in runs]
     gold_docs = read_gold_docs(members[0], paths["test" if args.test else "dev"])
-    figures = {"members": {str(run["seed"]): score([m], component, gold_docs) for run, m in zip(runs, members)}}
+    metrics = dataset_metrics(args.dataset)[0]
+    figures = {"members": {str(run["seed"]): score([m], component, gold_docs, metrics) for run, m in zip(runs, members)}}
     figures["member_mean"] = {k: sum(f[k] for f in figures["members"].values()) / len(runs)
-                              for k in METRICS if all(f.get(k) is not None for f in figures["members"].values())}
-    figures["ensemble"] = score(members, component, gold_docs)
+                              for k in metrics if all(f.get(k) is not None for f in figures["members"].values())}
+    figures["ensemble"] = score(members, component, gold_docs, metrics)
     path = RESULTS / f"ensemble_{args.dataset}.json"
     earlier = json.loads(path.read_text(encoding="utf8")) if path.exists() else {}
     same_models = (earlier.get("lever"), earlier.get("root")) == (args.lever, str(root))
@@ -121,6 +128,7 @@ def main() -> None:
         speed = words_per_second({"member": lambda: list(members[0].pipe(texts)), "ensemble": lambda: list(ensemble.pipe(texts))},
                                  sum(len(doc) for doc in gold_docs))
         results["speed"] = dict(speed, words=sum(len(doc) for doc in gold_docs))
+        results["torch_threads"] = torch.get_num_threads()
     write_results(f"ensemble_{args.dataset}", results, markdown(results))
     print(markdown(results))
 

@@ -2,7 +2,7 @@
 once per seed, scored on the dev split; test is read only with ``--test``, once, for the chosen
 lever and the baseline.
 
-    python benchmarks/levers.py [--dataset cais|snips|atis|resume|tatoeba_zh_en] [--levers baseline averages label_smoothing]
+    python benchmarks/levers.py [--dataset cais|snips|atis|resume|banking77|tatoeba_zh_en] [--levers baseline averages label_smoothing]
                                 [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
     python benchmarks/levers.py --dataset cais --test LEVER
     python benchmarks/levers.py --dataset resume --merge OTHER_WORKTREE/benchmarks/results/levers_resume.json
@@ -35,6 +35,8 @@ DATASETS = {
     "atis": ("en", "snips", "pipelines/joint_en.cfg", "rnn_joint", "atis/train", "atis/valid", "atis/test"),
     "resume": ("zh", "bmes", "pipelines/ner_zh.cfg", "rnn_tagger",
                "resume_ner/train.char.bmes", "resume_ner/dev.char.bmes", "resume_ner/test.char.bmes"),
+    "banking77": ("en", "csv", "pipelines/intent_en.cfg", "rnn_intent",
+                  "banking77/train_split.csv", "banking77/dev.csv", "banking77/test.csv"),
     "tatoeba_zh_en": ("zh", "tatoeba", "pipelines/translate_zh_en.cfg", "rnn_translator",
                       "tatoeba_cmn_eng/train.tsv", "tatoeba_cmn_eng/dev.tsv", "tatoeba_cmn_eng/test.tsv"),
 }
@@ -103,6 +105,7 @@ TRANSLATION_METRICS = ("bleu", "chrf")
 # the figures each component's rows show, and those whose gain can change a default (see verdict)
 COMPONENT_METRICS = {"rnn_joint": (METRICS, ("intent_accuracy", "span_f1")),
                      "rnn_tagger": (("span_f1",), ("span_f1",)),
+                     "rnn_intent": (("intent_accuracy",), ("intent_accuracy",)),
                      "rnn_translator": (TRANSLATION_METRICS, ("bleu",))}
 LABELS = {"intent_accuracy": "intent acc", "span_f1": "slot F1", "exact_match": "exact match",
           "bleu": "BLEU", "chrf": "chrF"}

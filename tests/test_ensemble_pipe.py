@@ -136,3 +136,5 @@ def test_an_intent_ensemble_averages_the_members_scores(tmp_path):
         assert nlp(text).cats == pytest.approx({k: (alone[0][k] + alone[1][k]) / 2 for k in alone[0]}, abs=1e-6)
     nlp.to_disk(tmp_path / "ensemble")
     assert spacy.load(tmp_path / "ensemble")("what time is it").cats == pytest.approx(nlp("what time is it").cats, abs=1e-6)
+    docs = predict_ensemble(members, "rnn_intent", ["what time is it", ""])
+    assert docs[0].cats == pytest.approx(nlp("what time is it").cats, abs=1e-6)

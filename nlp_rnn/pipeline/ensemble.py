@@ -70,11 +70,15 @@ def ensemble_intent_predictions(members: Sequence[Language], component: str, doc
 
 def predict_ensemble(members: Sequence[Language], component: str, texts: Sequence[str]) -> List[Doc]:
     """Docs of ``texts`` (the first member's tokenizer) annotated by the first member's
-    ``component`` with :func:`ensemble_predictions` (span confidences left None; out-of-scope
-    marking follows the first member's settings)."""
+    ``component`` with :func:`ensemble_predictions` (span confidences left None), or
+    :func:`ensemble_intent_predictions` for an ``rnn_intent`` component; out-of-scope marking
+    follows the first member's settings."""
     first = members[0].get_pipe(component)
+    intents_only = members[0].get_pipe_meta(component).factory == "rnn_intent"
     docs = [members[0].make_doc(text) for text in texts]
     for begin in range(0, len(docs), ENSEMBLE_BATCH):
         batch = docs[begin:begin + ENSEMBLE_BATCH]
-        first.set_annotations(batch, ensemble_predictions(members, component, batch, span_confidence=False))
+        predictions = (ensemble_intent_predictions(members, component, batch) if intents_only
+                       else ensemble_predictions(members, component, batch, span_confidence=False))
+        first.set_annotations(batch, predictions)
     return docs
