@@ -10,20 +10,19 @@ fails with one line naming the folder. This module imports no torch.
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator
+from typing import Any, Dict, Iterable
 
 import srsly
 from spacy import util
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc
-from spacy.training import Example
 
 from ..extensions import install_extensions
 from ..onnx_runtime.parts import BYTES
-from ..pipeline.task import Task, TaskAttributes
+from ..pipeline.predict_only_pipe import PredictOnlyPipe
+from ..pipeline.task import Task
 
 
-class ExportedPipe(TaskAttributes, Pipe):
+class ExportedPipe(PredictOnlyPipe):
     """Runs a task's exported runtime (loaded from a folder written by ``nlp-rnn export``)."""
 
     def __init__(self, vocab, name: str, task: Task):
@@ -35,31 +34,12 @@ class ExportedPipe(TaskAttributes, Pipe):
         self.runtime: Any = None
         self.parts_data: Dict[str, Any] = {}
 
-    @property
-    def is_trainable(self) -> bool:
-        return False
-
-    # --- prediction and scoring ----------------------------------------------------------------
-
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations([doc], self.predict([doc]))
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        for docs in util.minibatch(stream, size=batch_size):
-            self.set_annotations(docs, self.predict(docs))
-            yield from docs
+    # --- prediction (writing and scoring: PredictOnlyPipe, the task) --------------------------------
 
     def predict(self, docs: Iterable[Doc]) -> Any:
         if self.runtime is None:
             raise ValueError(f"{self.name!r} has no model: load it from a folder written by `nlp-rnn export`")
         return self.task.predict_exported(self, list(docs))
-
-    def set_annotations(self, docs: Iterable[Doc], predictions: Any) -> None:
-        self.task.write(self, list(docs), predictions)
-
-    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-        return self.task.score(self, list(examples))
 
     # --- state ---------------------------------------------------------------------------------
 

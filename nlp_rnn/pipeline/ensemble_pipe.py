@@ -14,14 +14,12 @@ labels, ``member_component`` and ``members``) and each member's whole pipeline i
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import srsly
 from spacy import util
 from spacy.language import Language
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc
-from spacy.training import Example
 
 from ..extensions import install_extensions
 from ..loading import load_pipeline
@@ -29,13 +27,14 @@ from .distillation import load_members
 from .ensemble import ensemble_intent_predictions, ensemble_predictions
 from .intent_task import IntentTask
 from .joint_task import JointTask
-from .task import Task, TaskAttributes
+from .predict_only_pipe import PredictOnlyPipe
+from .task import Task
 
 #: member factory → the ensemble's
 ENSEMBLE_FACTORIES = {"rnn_joint": "rnn_joint_ensemble", "rnn_tagger": "rnn_tagger_ensemble", "rnn_intent": "rnn_intent_ensemble"}
 
 
-class EnsemblePipe(TaskAttributes, Pipe):
+class EnsemblePipe(PredictOnlyPipe):
     """Predicts with the mean of its member pipelines' intent probabilities and tag marginals."""
 
     def __init__(self, vocab, name: str, task: Task):
@@ -45,10 +44,6 @@ class EnsemblePipe(TaskAttributes, Pipe):
         self.task = task
         self.cfg: Dict[str, Any] = {}
         self.members: List[Language] = []
-
-    @property
-    def is_trainable(self) -> bool:
-        return False
 
     def set_members(self, members: Sequence[Language], member_component: str) -> None:
         """Use ``members`` (pipelines with ``member_component``, same labels; the first one's
@@ -60,16 +55,7 @@ class EnsemblePipe(TaskAttributes, Pipe):
         self.cfg = dict(self.task.saved_cfg(first.cfg), member_component=member_component, members=len(members))
         self.task.on_cfg_loaded(self)
 
-    # --- prediction and scoring ----------------------------------------------------------------
-
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations([doc], self.predict([doc]))
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        for docs in util.minibatch(stream, size=batch_size):
-            self.set_annotations(docs, self.predict(docs))
-            yield from docs
+    # --- prediction (writing and scoring: PredictOnlyPipe, the task) --------------------------------
 
     def predict(self, docs: Iterable[Doc]) -> Any:
         if not self.members:
@@ -77,12 +63,6 @@ class EnsemblePipe(TaskAttributes, Pipe):
         if isinstance(self.task, IntentTask):
             return ensemble_intent_predictions(self.members, self.cfg["member_component"], list(docs))
         return ensemble_predictions(self.members, self.cfg["member_component"], list(docs), self.task.span_confidence)
-
-    def set_annotations(self, docs: Iterable[Doc], predictions: Any) -> None:
-        self.task.write(self, list(docs), predictions)
-
-    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-        return self.task.score(self, list(examples))
 
     # --- serialization -------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ module with its architecture, a :class:`Task` (and its torch half) and two facto
 each pipe (an entry-point line each in ``pyproject.toml``). Two pipes run any task:
 :class:`nlp_rnn.pipeline.rnn_pipe.RNNPipe` (torch: trains, predicts, saves weights) and
 :class:`nlp_rnn.export.exported_pipe.ExportedPipe` (the ONNX export: predicts with onnxruntime and
-numpy, no torch). The pipes own what spaCy needs (``vocab``, ``name``, ``cfg``, ``model`` or the
-exported runtime, serialization); the task says the rest:
+numpy, no torch); the seed ensemble's pipe (:mod:`nlp_rnn.pipeline.ensemble_pipe`) runs the
+intent, joint and tagger tasks over K trained members (the exported and the ensemble pipe share
+:class:`~nlp_rnn.pipeline.predict_only_pipe.PredictOnlyPipe`). The pipes own what spaCy needs
+(``vocab``, ``name``, ``cfg``, ``model`` or the exported runtime, serialization); the task says the rest:
 
 - **settings**: the component's ``cfg`` (:meth:`Task.new_cfg`, saved with the pipeline) and its
   run-time settings (attributes of the task, given by the factory: config.cfg, overridable at load);
