@@ -6,6 +6,7 @@ lever and the baseline.
                                 [--seeds 0 1 2] [--max-minutes M] [--data-dir ../shared/data]
     python benchmarks/levers.py --dataset cais --test LEVER
     python benchmarks/levers.py --dataset resume --merge OTHER_WORKTREE/benchmarks/results/levers_resume.json
+    python benchmarks/levers.py --dataset tatoeba_zh_en --significance LEVER
 
 Every run is ``nlp-rnn train CONFIG --system.seed S --KEY VALUE …`` (the overrides of its lever,
 see LEVERS) into benchmarks/results/work/models/levers_DATASET/LEVER/sSEED, then ``nlp-rnn evaluate``
@@ -16,6 +17,9 @@ cap) are kept, so a cut run resumes; each finished run rewrites the JSON and the
 
 ``--test LEVER`` trains nothing: it evaluates the dev runs' model-best of LEVER and of baseline on
 the test split (every seed the JSON holds for both) and records the figures under ``test``.
+``--significance LEVER`` (translators, whose levers run one seed) trains nothing: the dev translations
+of LEVER's and baseline's model-best of each seed, and sacrebleu's paired approximate randomization
+test of their BLEU (``nlp_rnn.api.paired_bleu_test``); a lever's gain counts when p < 0.05.
 Threads: each command gets ``--threads 1`` unless ``--threads N`` says otherwise.
 """
 
@@ -275,6 +279,11 @@ def markdown(results: Dict) -> str:
             f"| {name} | {overrides} | {s['seeds']} |{figures} "
             f"{cell(s, 'seconds_to_best_dev', 1.0, 0)} | {cell(s, 'best_step', 1.0, 0)} | {verdict(s, base, deciding)} |"
         )
+    tested = [name for name in levers if significance_note(results, name)]
+    if tested:
+        lines += ["", f"Paired approximate randomization test of dev BLEU against the baseline (`--significance`, sacrebleu, "
+                      f"10,000 trials; a gain counts at p < {SIGNIFICANCE_LEVEL}):", ""]
+        lines += [f"- {name}: {significance_note(results, name)}" for name in tested]
     retired = [name for name in levers if name in RETIRED]
     if retired:
         lines += [""] + [f"- {name}: {RETIRED[name]}." for name in retired]
@@ -318,6 +327,40 @@ def run_test(results: Dict, lever: str, paths: Dict[str, Path], threads: int) ->
     save(results)
 
 
+SIGNIFICANCE_LEVEL = 0.05  #: p below which a translator lever's dev BLEU gain counts (one seed: no seed spread)
+
+
+def run_significance(results: Dict, lever: str, paths: Dict[str, Path]) -> None:
+    """The paired randomization test of ``lever``'s dev BLEU against the baseline's, seed by seed."""
+    from nlp_rnn.api import load_pipeline, paired_bleu_test, read_gold_docs, target_language
+
+    def translations(model: str, gold) -> List[str]:
+        nlp = load_pipeline(ROOT / model)
+        return [doc._.translation or "" for doc in nlp.pipe([doc.text for doc in gold])]
+
+    base_runs = {r["seed"]: r for r in results["levers"]["baseline"]["runs"]}
+    tests = []
+    for run_ in results["levers"][lever]["runs"]:
+        base = base_runs.get(run_["seed"])
+        if base is None:
+            continue
+        nlp = load_pipeline(ROOT / base["model"])
+        gold = read_gold_docs(nlp, paths["dev"])
+        references = [doc.user_data["translation"] for doc in gold]
+        target = target_language(nlp.get_pipe(DATASETS[results["dataset"]][3]))
+        test = paired_bleu_test(translations(base["model"], gold), translations(run_["model"], gold), references, target)
+        tests.append(dict(test, seed=run_["seed"]))
+    results.setdefault("significance", {})[lever] = tests
+    save(results)
+
+
+def significance_note(results: Dict, lever: str) -> str:
+    """``p = …`` per seed of the lever's paired BLEU test (empty when there is none)."""
+    tests = results.get("significance", {}).get(lever, [])
+    return "; ".join(f"seed {t['seed']}: {100 * t['bleu_baseline']:.2f} → {100 * t['bleu_system']:.2f}, p = {t['p_value']:.3f}"
+                     for t in tests)
+
+
 def merge_runs(results: Dict, other: Dict) -> None:
     """Add ``other``'s runs that ``results`` lacks (same lever and overrides; a seed and cap not there yet)."""
     if other["dataset"] != results["dataset"]:
@@ -344,6 +387,8 @@ def main() -> None:
     parser.add_argument("--merge", metavar="JSON", default=None,
                         help="train nothing: add the runs of another levers_DATASET.json (a run in another worktree) "
                              "that this one lacks, and rewrite the table")
+    parser.add_argument("--significance", metavar="LEVER", default=None, choices=list(LEVERS),
+                        help="train nothing: paired randomization test of LEVER's dev BLEU against the baseline's (translators)")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     lang, fmt, config, component, *splits = DATASETS[args.dataset]
@@ -355,6 +400,9 @@ def main() -> None:
         return
     if args.test:
         run_test(results, args.test, paths, args.threads)
+        return
+    if args.significance:
+        run_significance(results, args.significance, paths)
         return
     needs_encoder = any(PRETRAINED_ENCODER in LEVERS[lever].values() for lever in args.levers)
     encoder = pretrained_encoder(args.dataset, config, paths["train"], results, args.threads) if needs_encoder else None

@@ -12,7 +12,7 @@ import json
 from typing import Dict, List, Optional
 
 from common import RESULTS, write_results
-from levers import DATASETS, LABELS, TIMING, dataset_metrics, summarize, verdict
+from levers import DATASETS, LABELS, TIMING, dataset_metrics, significance_note, summarize, verdict
 
 # issue 26's targets (3-seed means on test) per data set of levers.py: figure → fraction
 TARGETS: Dict[str, Dict[str, float]] = {
@@ -58,8 +58,9 @@ def dataset_rows(dataset: str) -> Optional[Dict]:
     out = {"dataset": dataset, "figures": list(shown), "baseline": base and base["mean"], "levers": [], "test": [], "ensemble": None}
     for name, summary in summaries.items():
         if name != "baseline":
+            note = significance_note(results, name)
             out["levers"].append({"lever": name, "seeds": summary["seeds"], "mean": summary["mean"],
-                                  "verdict": verdict(summary, base, deciding) if base else ""})
+                                  "verdict": (verdict(summary, base, deciding) if base else "") + (f" (paired test: {note})" if note else "")})
     if results.get("test"):
         for name, runs in results["test"]["levers"].items():
             out["test"].append({"system": name, "seeds": [r["seed"] for r in runs], "mean": summarize(runs, shown)["mean"]})

@@ -32,6 +32,8 @@ _SOURCES: Dict[str, str] = {
     "expected_calibration_error": "nlp_rnn.evaluation.calibration",
     "oos_metrics": "nlp_rnn.evaluation.oos_metrics",
     "translation_scores": "nlp_rnn.evaluation.translation_metrics",  # BLEU / chrF with sacrebleu
+    "paired_bleu_test": "nlp_rnn.evaluation.translation_metrics",  # sacrebleu's paired randomization test
+    "target_language": "nlp_rnn.evaluation.translation_metrics",  # a translator component's target language
     # out of scope
     "tune_out_of_scope": "nlp_rnn.pipeline.out_of_scope",  # what nlp-rnn tune-oos fits (torch)
     "choose_threshold": "nlp_rnn.oos.threshold",

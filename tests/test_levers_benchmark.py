@@ -70,3 +70,11 @@ def test_the_summary_checks_each_test_reading_against_the_issue_targets():
     table = levers_summary.markdown([row])
     assert "| lexicon | [0, 1] | 93.50 | +0.50 | no |" in table
     assert "| the ensemble of them (one ensemble) | 94.60 | slot F1 yes |" in table and "0.30×" in table
+
+
+def test_a_translator_levers_significance_is_shown_per_seed():
+    results = {"dataset": "tatoeba_zh_en", "config": "pipelines/translate_zh_en.cfg", "levers": {
+        "baseline": {"overrides": {}, "runs": []}},
+        "significance": {"plateau_schedule": [{"seed": 0, "bleu_baseline": 0.24, "bleu_system": 0.25, "p_value": 0.0123}]}}
+    assert levers.significance_note(results, "plateau_schedule") == "seed 0: 24.00 → 25.00, p = 0.012"
+    assert levers.significance_note(results, "baseline") == ""

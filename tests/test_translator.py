@@ -322,3 +322,25 @@ def test_model_without_attention_translates_and_has_nothing_to_plot(tmp_path):
         app, ["translate", str(tmp_path / "model"), "我很好。", "--plot-attention", str(tmp_path / "a.png")]
     )
     assert result.exit_code == 1 and "attention = none" in result.output
+
+
+def test_paired_bleu_test_tells_a_clear_gain_from_noise():
+    import random
+
+    from nlp_rnn.evaluation.translation_metrics import paired_bleu_test
+
+    rng = random.Random(0)
+    words = "the cat sat on a mat i like green tea he is here now we went home early today".split()
+    references = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(200)]
+
+    def noisy(reference, share):
+        return " ".join(w if rng.random() > share else rng.choice(words) for w in reference.split())
+
+    baseline = [noisy(r, 0.3) for r in references]
+    same_quality = [noisy(r, 0.3) for r in references]
+    better = [noisy(r, 0.1) for r in references]
+    assert paired_bleu_test(baseline, same_quality, references, "en", trials=500)["p_value"] > 0.05
+    clear = paired_bleu_test(baseline, better, references, "en", trials=500)
+    assert clear["p_value"] < 0.01 and clear["bleu_system"] > clear["bleu_baseline"]
+    with pytest.raises(ValueError, match="hypotheses"):
+        paired_bleu_test(baseline[:3], better, references, "en")
