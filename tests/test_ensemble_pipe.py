@@ -76,6 +76,19 @@ def test_the_ensemble_pipeline_predicts_the_mean_and_reloads_the_same(member_pat
     assert figures["intent_accuracy"] == pytest.approx(scores["intent_acc"])
 
 
+def test_an_ensemble_of_members_that_reject_out_of_scope_says_it_does_not(member_paths, tmp_path):
+    paths = []
+    for i, path in enumerate(member_paths):
+        nlp = spacy.load(path)
+        nlp.get_pipe("rnn_joint").cfg["oos"]["score"] = "msp"
+        nlp.to_disk(tmp_path / f"m{i}")
+        paths.append(str(tmp_path / f"m{i}"))
+    result = CliRunner().invoke(app, ["ensemble", *paths, "--output", str(tmp_path / "ensemble")])
+    assert result.exit_code == 0 and "the ensemble does not" in result.output
+    doc = spacy.load(tmp_path / "ensemble")(TEXTS[0])
+    assert doc._.oos_score is None and doc._.out_of_scope is False  # nothing scored, nothing rejected
+
+
 def test_the_ensemble_component_round_trips_through_bytes(member_paths):
     nlp = build_ensemble(member_paths)
     other = spacy.blank("en")
@@ -105,7 +118,7 @@ def test_nlp_rnn_ensemble_writes_a_pipeline_and_names_each_problem(member_paths,
     out = tmp_path / "ensemble"
     result = runner.invoke(app, ["ensemble", *map(str, member_paths), "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert spacy.load(out)(TEXTS[0]).cats
+    assert spacy.load(out)(TEXTS[0]).cats and "out-of-scope" not in result.output
     result = runner.invoke(app, ["predict", str(out), TEXTS[0]])
     assert result.exit_code == 0 and '"intent": ' in result.output
     result = runner.invoke(app, ["export", str(out), str(tmp_path / "onnx")])  # an ensemble is not exported

@@ -22,11 +22,13 @@ def ensemble_command(
     more accurate (benchmarks/results/ensemble_*.md)."""
     start(threads)
     from ..loading import PipelineLoadError
-    from ..pipeline.ensemble_pipe import build_ensemble
+    from ..pipeline.ensemble_pipe import build_ensemble, members_reject_out_of_scope
 
     try:
         nlp = build_ensemble(models, component)
     except (PipelineLoadError, ValueError) as error:
         raise fail(str(error))
+    for name in members_reject_out_of_scope(nlp):
+        printer().warn(f"{name}: the members reject out-of-scope texts; the ensemble does not (doc._.oos_score stays None, doc._.out_of_scope False)")
     nlp.to_disk(output)
     printer().good(f"ensemble of {len(models)} pipelines: {output}")

@@ -31,7 +31,7 @@ def ensemble_predictions(members: Sequence[Language], component: str, docs: List
     (n, I) intent probabilities, the mean of the members' (each after its own prior correction and
     calibration); per doc the best well-formed BILUO path through the mean of their tag marginals
     (the tag constraints alone, no transition scores) and, with ``span_confidence``, each chosen
-    tag's mean marginal (else None); no out-of-scope scores (marking then reads the probabilities).
+    tag's mean marginal (else None); no out-of-scope scores (an ensemble rejects nothing).
     Computed in length-sorted sub-batches, so a doc gets the same result in any batch."""
     first = members[0].get_pipe(component)
     if not docs:
@@ -63,7 +63,8 @@ def _combine(members: Sequence[Language], component: str, path_head: SlotHead, d
 
 def ensemble_intent_predictions(members: Sequence[Language], component: str, docs: List[Doc]) -> IntentPredictions:
     """The members' ``rnn_intent`` ``component`` over ``docs``: (n, C) the mean of their scores (each
-    as the member predicts them: prior-corrected and calibrated) and no out-of-scope scores."""
+    as the member predicts them: prior-corrected and calibrated) and no out-of-scope scores (an
+    ensemble rejects nothing)."""
     scores = [nlp.get_pipe(component).predict(docs)[0] for nlp in members]
     return numpy.asarray(sum(scores) / len(scores), dtype="float32"), None
 
@@ -71,8 +72,7 @@ def ensemble_intent_predictions(members: Sequence[Language], component: str, doc
 def predict_ensemble(members: Sequence[Language], component: str, texts: Sequence[str]) -> List[Doc]:
     """Docs of ``texts`` (the first member's tokenizer) annotated by the first member's
     ``component`` with :func:`ensemble_predictions` (span confidences left None), or
-    :func:`ensemble_intent_predictions` for an ``rnn_intent`` component; out-of-scope marking
-    follows the first member's settings."""
+    :func:`ensemble_intent_predictions` for an ``rnn_intent`` component; nothing is marked out of scope."""
     first = members[0].get_pipe(component)
     intents_only = members[0].get_pipe_meta(component).factory == "rnn_intent"
     docs = [members[0].make_doc(text) for text in texts]

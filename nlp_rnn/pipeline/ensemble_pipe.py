@@ -4,10 +4,12 @@ accuracy mode (about 3× slower per doc for three members, no retraining).
 
 ``nlp-rnn ensemble MODEL MODEL … --output DIR`` (:func:`build_ensemble`) writes the first member's
 pipeline with its component replaced by this one, under the same name, so ``doc.cats``,
-``doc.ents`` / ``doc.spans``, out-of-scope marking, ``nlp-rnn evaluate`` / ``predict`` / ``serve``
-/ ``annotate`` work as with one model. Predictions are :func:`~.ensemble.ensemble_predictions`
-(:func:`~.ensemble.ensemble_intent_predictions` for intents); writing and scoring are the head's
-task's (:class:`~.joint_task.JointTask`, :class:`~.intent_task.IntentTask`), as for the torch and
+``doc.ents`` / ``doc.spans``, ``nlp-rnn evaluate`` / ``predict`` / ``serve`` / ``annotate`` work as
+with one model. Out-of-scope rejection is not ensembled: the members' scores and thresholds are
+each fitted to one model, so an ensemble scores nothing (``doc._.oos_score`` None,
+``doc._.out_of_scope`` False; :func:`members_reject_out_of_scope` tells ``nlp-rnn ensemble`` to
+say so). Predictions are :func:`~.ensemble.ensemble_predictions` (:func:`~.ensemble.ensemble_intent_predictions`
+for intents); writing and scoring are the head's task's (:class:`~.joint_task.JointTask`, :class:`~.intent_task.IntentTask`), as for the torch and
 the exported pipes. The component folder holds ``cfg`` (JSON: the first member's settings and
 labels, ``member_component`` and ``members``) and each member's whole pipeline in ``member_I/``
 (weights and JSON, as ``nlp.to_disk`` writes them). An ensemble never trains and is not exported.
@@ -23,6 +25,7 @@ from spacy.tokens import Doc
 
 from ..extensions import install_extensions
 from ..loading import load_pipeline
+from ..oos.settings import oos_block
 from .distillation import load_members
 from .ensemble import ensemble_intent_predictions, ensemble_predictions
 from .intent_task import IntentTask
@@ -47,7 +50,7 @@ class EnsemblePipe(PredictOnlyPipe):
 
     def set_members(self, members: Sequence[Language], member_component: str) -> None:
         """Use ``members`` (pipelines with ``member_component``, same labels; the first one's
-        settings are the ensemble's: out-of-scope marking, ``spans_key``)."""
+        settings are the ensemble's, e.g. ``spans_key``)."""
         if not members:
             raise ValueError("an ensemble needs at least one member pipeline")
         self.members = list(members)
@@ -119,6 +122,13 @@ def make_rnn_tagger_ensemble(nlp: Language, name: str, span_confidence: bool) ->
 def make_rnn_intent_ensemble(nlp: Language, name: str) -> EnsemblePipe:
     """A seed ensemble of ``rnn_intent`` components (``nlp-rnn ensemble``)."""
     return EnsemblePipe(nlp.vocab, name, IntentTask())
+
+
+def members_reject_out_of_scope(nlp: Language) -> List[str]:
+    """The ensemble components of ``nlp`` whose members score texts as out of scope (which an
+    ensemble does not)."""
+    return [name for name, pipe in nlp.pipeline if isinstance(pipe, EnsemblePipe)
+            and pipe.cfg.get("intents") and oos_block(pipe.cfg)["score"] != "none"]
 
 
 def build_ensemble(paths: Sequence[Path], component: Optional[str] = None) -> Language:
