@@ -3,6 +3,7 @@ model of the shipped size (issue 26's "accuracy mode that stays fast").
 
     python benchmarks/ensemble_ceiling.py --dataset snips [--lever baseline] [--root WORKTREE]
     python benchmarks/ensemble_ceiling.py --dataset snips --test      # the same models on test, once
+    python benchmarks/ensemble_ceiling.py --dataset cais --lever lexicon --size 3   # seeds 0-2, 3-5, 6-8: 3 ensembles
 
 Reads ``levers_DATASET.json`` (``benchmarks/levers.py``, in ``--root``'s benchmarks/results; default
 this checkout) and loads the lever's model-best of every seed. Each model and then the ensemble
@@ -13,7 +14,9 @@ members' CRF tag marginals. Speed: words per second of ``nlp.pipe`` of one membe
 and of the ensemble pipeline that ``nlp-rnn ensemble`` writes of them (the accuracy mode, span
 confidences on as in both), dev texts, best of three alternating passes, in the same process.
 ``--test`` scores the same models on the test split instead, once (it refuses a second reading).
-Writes benchmarks/results/ensemble_DATASET.json and .md.
+``--size K`` makes ensembles of K seeds each (the lever's runs in seed order, cut into groups of K;
+default: one ensemble of all), reported one by one and as their mean: the "3-seed mean" of an
+accuracy mode is the mean of 3 ensembles. Writes benchmarks/results/ensemble_DATASET.json and .md.
 """
 
 import argparse
@@ -50,13 +53,22 @@ def words_per_second(runs: Dict[str, Callable[[], object]], words: int, repeats:
     return {name: words / seconds for name, seconds in best.items()}
 
 
-def split_rows(figures: Dict, k: int, metrics) -> List[str]:
+def mean_of(rows: List[Dict], metrics) -> Dict[str, float]:
+    return {k: sum(r[k] for r in rows) / len(rows) for k in metrics if all(r.get(k) is not None for r in rows)}
+
+
+def split_rows(figures: Dict, metrics) -> List[str]:
     def row(name: str, values: Dict) -> str:
         return f"| {name} | " + " | ".join("—" if values.get(m) is None else f"{100 * values[m]:.2f}" for m in metrics) + " |"
 
     lines = ["| model | " + " | ".join(LABELS[m] for m in metrics) + " |", "|---|" + "---|" * len(metrics)]
     lines += [row(f"seed {seed}", values) for seed, values in figures["members"].items()]
-    return lines + [row("mean of the seeds", figures["member_mean"]), row(f"ensemble of {k}", figures["ensemble"])]
+    lines.append(row("mean of the seeds", figures["member_mean"]))
+    groups = figures.get("ensembles") or [{"seeds": list(figures["members"]), "figures": figures["ensemble"]}]
+    lines += [row(f"ensemble of seeds {', '.join(map(str, g['seeds']))}", g["figures"]) for g in groups]
+    if len(groups) > 1:
+        lines.append(row(f"mean of the {len(groups)} ensembles", figures["ensemble"]))
+    return lines
 
 
 def markdown(results: Dict) -> str:
@@ -69,17 +81,17 @@ def markdown(results: Dict) -> str:
         "Seed rows: the members alone through the same path (no CRF transition scores at decoding); the",
         "figures `nlp-rnn evaluate` gives them (Viterbi with the transitions) are in `levers_DATASET.md`.", "",
     ]
-    k = len(results["members"])
     metrics = dataset_metrics(results["dataset"])[0]
-    lines += split_rows(results, k, metrics)
+    lines += split_rows(results, metrics)
     if results.get("speed"):
         speed = results["speed"]
         lines += ["", f"Speed (dev texts, {speed['words']} words, words per second, best of 3 passes in turn, one process): "
-                  f"one member's `nlp.pipe` {speed['member']:,.0f}, the `nlp-rnn ensemble` pipeline of the {k} {speed['ensemble']:,.0f} "
+                  f"one member's `nlp.pipe` {speed['member']:,.0f}, the `nlp-rnn ensemble` pipeline of {results.get('size') or len(results['members'])} "
+                  f"{speed['ensemble']:,.0f} "
                   f"({speed['ensemble'] / speed['member']:.2f}×)."]
     if results.get("test"):
         lines += ["", f"## Test split, read once ({results['test']['read_at']})", "", "The same models on test.", ""]
-        lines += split_rows(results["test"], k, metrics)
+        lines += split_rows(results["test"], metrics)
     lines += ["", f"Machine: {platform.machine()}, torch threads {results.get('torch_threads', '?')}", ""]
     return "\n".join(lines)
 
@@ -89,6 +101,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="snips", choices=list(DATASETS))
     parser.add_argument("--lever", default="baseline")
     parser.add_argument("--root", type=Path, default=None, help="the worktree whose levers results and models to read")
+    parser.add_argument("--size", type=int, default=0, help="seeds per ensemble (default: one ensemble of all the runs)")
     parser.add_argument("--test", action="store_true", help="score the same models on the test split, once")
     parser.add_argument("--render", action="store_true", help="train and score nothing: rewrite the markdown from the JSON")
     parser.add_argument("--data-dir", default=None)
@@ -101,17 +114,23 @@ def main() -> None:
     lang, fmt, _, component, *splits = DATASETS[args.dataset]
     paths = convert_splits(args.dataset, lang, fmt, splits, data_dir(args.data_dir))
     levers = json.loads((root / "benchmarks" / "results" / f"levers_{args.dataset}.json").read_text(encoding="utf8"))
-    runs = levers["levers"][args.lever]["runs"]
+    runs = sorted(levers["levers"][args.lever]["runs"], key=lambda r: r["seed"])
+    size = args.size or len(runs)
+    if size < 2 or len(runs) < size:
+        raise SystemExit(f"{len(runs)} runs of {args.lever!r}: not enough for ensembles of {size}")
+    runs = runs[: len(runs) // size * size]
     members = [load_pipeline(root / run["model"]) for run in runs]
     gold_docs = read_gold_docs(members[0], paths["test" if args.test else "dev"])
     metrics = dataset_metrics(args.dataset)[0]
     figures = {"members": {str(run["seed"]): score([m], component, gold_docs, metrics) for run, m in zip(runs, members)}}
-    figures["member_mean"] = {k: sum(f[k] for f in figures["members"].values()) / len(runs)
-                              for k in metrics if all(f.get(k) is not None for f in figures["members"].values())}
-    figures["ensemble"] = score(members, component, gold_docs, metrics)
+    figures["member_mean"] = mean_of(list(figures["members"].values()), metrics)
+    figures["ensembles"] = [{"seeds": [run["seed"] for run in runs[i:i + size]],
+                             "figures": score(members[i:i + size], component, gold_docs, metrics)} for i in range(0, len(runs), size)]
+    figures["ensemble"] = mean_of([group["figures"] for group in figures["ensembles"]], metrics)
     path = RESULTS / f"ensemble_{args.dataset}.json"
     earlier = json.loads(path.read_text(encoding="utf8")) if path.exists() else {}
-    same_models = (earlier.get("lever"), earlier.get("root")) == (args.lever, str(root))
+    same_models = ((earlier.get("lever"), earlier.get("root"), earlier.get("size"), list(earlier.get("members", {})))
+                   == (args.lever, str(root), size, list(figures["members"])))
     if args.test:
         results = earlier
         if results.get("test"):
@@ -120,11 +139,11 @@ def main() -> None:
             raise SystemExit("the dev results are of other models: run without --test first")
         results["test"] = dict(figures, read_at=time.strftime("%Y-%m-%d %H:%M"))
     else:
-        results = dict({"dataset": args.dataset, "lever": args.lever, "root": str(root)}, **figures)
+        results = dict({"dataset": args.dataset, "lever": args.lever, "root": str(root), "size": size}, **figures)
         if same_models and earlier.get("test"):  # the test reading of these models stays
             results["test"] = earlier["test"]
         texts = [doc.text for doc in gold_docs]
-        ensemble = build_ensemble([root / run["model"] for run in runs], component)
+        ensemble = build_ensemble([root / run["model"] for run in runs[:size]], component)
         speed = words_per_second({"member": lambda: list(members[0].pipe(texts)), "ensemble": lambda: list(ensemble.pipe(texts))},
                                  sum(len(doc) for doc in gold_docs))
         results["speed"] = dict(speed, words=sum(len(doc) for doc in gold_docs))

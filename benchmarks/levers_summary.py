@@ -41,6 +41,13 @@ def deltas(values: Dict[str, float], base: Dict[str, float], keys) -> str:
                       for k in keys)
 
 
+def ensemble_name(ensemble: Dict) -> str:
+    """"ensemble of 3" or "mean of 3 ensembles of 3"."""
+    if ensemble["count"] > 1:
+        return f"mean of {ensemble['count']} ensembles of {ensemble['size']}"
+    return f"ensemble of {ensemble['size']}"
+
+
 def target_check(values: Dict[str, float], dataset: str) -> str:
     """Which of the data set's targets the figures reach."""
     targets = TARGETS.get(dataset, {})
@@ -68,6 +75,7 @@ def dataset_rows(dataset: str) -> Optional[Dict]:
     if ensemble_path.exists():
         ensemble = json.loads(ensemble_path.read_text(encoding="utf8"))
         out["ensemble"] = {key: ensemble.get(key) for key in ("lever", "member_mean", "ensemble", "speed")}
+        out["ensemble"].update(count=len(ensemble.get("ensembles") or [None]), size=ensemble.get("size") or len(ensemble["members"]))
         if ensemble.get("test"):
             out["ensemble"]["test"] = {key: ensemble["test"][key] for key in ("member_mean", "ensemble")}
     return out
@@ -94,12 +102,12 @@ def markdown(rows: List[Dict]) -> str:
                          f"| {lever['verdict']} |")
         ensemble = row["ensemble"]
         if ensemble:
-            lines.append(f"| ensemble of the `{ensemble['lever']}` seeds (`nlp-rnn ensemble`) | | {figures(ensemble['ensemble'], keys)} "
+            lines.append(f"| {ensemble_name(ensemble)} of the `{ensemble['lever']}` seeds (`nlp-rnn ensemble`) | | {figures(ensemble['ensemble'], keys)} "
                          f"| {deltas(ensemble['ensemble'], ensemble['member_mean'], keys)} (vs its members, same decoding) | |")
         tests = [(t["system"] + f" ({len(t['seeds'])} seeds)", t["mean"]) for t in row["test"]]
         if ensemble and ensemble.get("test"):
-            tests += [("the ensemble's members (3 seeds)", ensemble["test"]["member_mean"]),
-                      ("the ensemble of them (one ensemble)", ensemble["test"]["ensemble"])]
+            tests += [(f"the ensembles' members ({ensemble['count'] * ensemble['size']} seeds)", ensemble["test"]["member_mean"]),
+                      (f"{ensemble_name(ensemble)} of them", ensemble["test"]["ensemble"])]
         if tests:
             lines += ["", f"| test, read once | {heads} | targets reached |", "|---|---|---|"]
             lines += [f"| {name} | {figures(values, keys)} | {target_check(values, row['dataset'])} |" for name, values in tests]

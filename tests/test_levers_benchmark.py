@@ -64,12 +64,14 @@ def test_the_summary_checks_each_test_reading_against_the_issue_targets():
         "intent acc yes, slot F1 no, exact match yes"
     row = {"dataset": "resume", "figures": ["span_f1"], "baseline": {"span_f1": 0.93}, "test": [],
            "levers": [{"lever": "lexicon", "seeds": [0, 1], "mean": {"span_f1": 0.935}, "verdict": "no"}],
-           "ensemble": {"lever": "baseline", "member_mean": {"span_f1": 0.93}, "ensemble": {"span_f1": 0.94},
+           "ensemble": {"lever": "baseline", "member_mean": {"span_f1": 0.93}, "ensemble": {"span_f1": 0.94}, "count": 1, "size": 3,
                         "speed": {"member": 1000.0, "ensemble": 300.0},
                         "test": {"member_mean": {"span_f1": 0.935}, "ensemble": {"span_f1": 0.946}}}}
     table = levers_summary.markdown([row])
     assert "| lexicon | [0, 1] | 93.50 | +0.50 | no |" in table
-    assert "| the ensemble of them (one ensemble) | 94.60 | slot F1 yes |" in table and "0.30×" in table
+    assert "| ensemble of 3 of them | 94.60 | slot F1 yes |" in table and "0.30×" in table
+    row["ensemble"]["count"] = 3
+    assert "| mean of 3 ensembles of 3 of them | 94.60 |" in levers_summary.markdown([row])
 
 
 def test_a_translator_levers_significance_is_shown_per_seed():
