@@ -11,9 +11,9 @@ each fitted to one model, so an ensemble scores nothing (``doc._.oos_score`` Non
 say so). Predictions are :func:`~.ensemble.ensemble_predictions`
 (:func:`~.ensemble.ensemble_intent_predictions` for intents); writing and scoring are the head's
 task's (:class:`~.joint_task.JointTask`, :class:`~.intent_task.IntentTask`), as for the torch and
-the exported pipes (:class:`~.predict_only_pipe.PredictOnlyPipe`). The component folder holds ``cfg`` (JSON: the first member's settings and
-labels, ``member_component`` and ``members``) and each member's whole pipeline in ``member_I/``
-(weights and JSON, as ``nlp.to_disk`` writes them). An ensemble never trains and is not exported.
+the exported pipes (:class:`~.predict_only_pipe.PredictOnlyPipe`). The component folder holds
+``cfg`` (JSON: the first member's settings and labels, ``member_component`` and ``members``) and
+each member's whole pipeline in ``member_I/`` (weights and JSON, as ``nlp.to_disk`` writes them). An ensemble never trains and is not exported.
 """
 
 from pathlib import Path
