@@ -104,10 +104,10 @@ def markdown(rows: List[Dict]) -> str:
         if ensemble:
             lines.append(f"| {ensemble_name(ensemble)} of the `{ensemble['lever']}` seeds (`nlp-rnn ensemble`) | | {figures(ensemble['ensemble'], keys)} "
                          f"| {deltas(ensemble['ensemble'], ensemble['member_mean'], keys)} (vs its members, same decoding) | |")
-        tests = [(t["system"] + f" ({len(t['seeds'])} seeds)", t["mean"]) for t in row["test"]]
+        tests = [(t["system"] + f" ({len(t['seeds'])} seed{'s' if len(t['seeds']) > 1 else ''})", t["mean"]) for t in row["test"]]
         if ensemble and ensemble.get("test"):
             tests += [(f"the ensembles' members ({ensemble['count'] * ensemble['size']} seeds)", ensemble["test"]["member_mean"]),
-                      (f"{ensemble_name(ensemble)} of them", ensemble["test"]["ensemble"])]
+                      (ensemble_name(ensemble), ensemble["test"]["ensemble"])]
         if tests:
             lines += ["", f"| test, read once | {heads} | targets reached |", "|---|---|---|"]
             lines += [f"| {name} | {figures(values, keys)} | {target_check(values, row['dataset'])} |" for name, values in tests]

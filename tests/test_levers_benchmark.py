@@ -69,9 +69,9 @@ def test_the_summary_checks_each_test_reading_against_the_issue_targets():
                         "test": {"member_mean": {"span_f1": 0.935}, "ensemble": {"span_f1": 0.946}}}}
     table = levers_summary.markdown([row])
     assert "| lexicon | [0, 1] | 93.50 | +0.50 | no |" in table
-    assert "| ensemble of 3 of them | 94.60 | slot F1 yes |" in table and "0.30×" in table
+    assert "| ensemble of 3 | 94.60 | slot F1 yes |" in table and "0.30×" in table
     row["ensemble"]["count"] = 3
-    assert "| mean of 3 ensembles of 3 of them | 94.60 |" in levers_summary.markdown([row])
+    assert "| mean of 3 ensembles of 3 | 94.60 |" in levers_summary.markdown([row])
 
 
 def test_a_translator_levers_significance_is_shown_per_seed():
