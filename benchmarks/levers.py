@@ -372,6 +372,9 @@ def merge_runs(results: Dict, other: Dict) -> None:
         have = {(r["seed"], r.get("max_minutes")) for r in mine["runs"]}
         mine["runs"] = sorted(mine["runs"] + [r for r in entry["runs"] if (r["seed"], r.get("max_minutes")) not in have],
                               key=lambda r: r["seed"])
+    for key in ("pretraining", "significance"):  # what the other run measured beside its trainings
+        if other.get(key) and not results.get(key):
+            results[key] = other[key]
     save(results)
 
 
