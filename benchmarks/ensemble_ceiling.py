@@ -119,6 +119,14 @@ def main() -> None:
     if size < 2 or len(runs) < size:
         raise SystemExit(f"{len(runs)} runs of {args.lever!r}: not enough for ensembles of {size}")
     runs = runs[: len(runs) // size * size]
+    path = RESULTS / f"ensemble_{args.dataset}.json"
+    earlier = json.loads(path.read_text(encoding="utf8")) if path.exists() else {}
+    same_models = ((earlier.get("lever"), earlier.get("root"), earlier.get("size"), list(earlier.get("members", {})))
+                   == (args.lever, str(root), size, [str(run["seed"]) for run in runs]))
+    if args.test and earlier.get("test"):  # checked before anything is scored on test
+        raise SystemExit(f"test was already read for this ensemble ({earlier['test']['read_at']}): the rule is once")
+    if args.test and not same_models:
+        raise SystemExit("the dev results are of other models: run without --test first")
     members = [load_pipeline(root / run["model"]) for run in runs]
     gold_docs = read_gold_docs(members[0], paths["test" if args.test else "dev"])
     metrics = dataset_metrics(args.dataset)[0]
@@ -127,16 +135,8 @@ def main() -> None:
     figures["ensembles"] = [{"seeds": [run["seed"] for run in runs[i:i + size]],
                              "figures": score(members[i:i + size], component, gold_docs, metrics)} for i in range(0, len(runs), size)]
     figures["ensemble"] = mean_of([group["figures"] for group in figures["ensembles"]], metrics)
-    path = RESULTS / f"ensemble_{args.dataset}.json"
-    earlier = json.loads(path.read_text(encoding="utf8")) if path.exists() else {}
-    same_models = ((earlier.get("lever"), earlier.get("root"), earlier.get("size"), list(earlier.get("members", {})))
-                   == (args.lever, str(root), size, list(figures["members"])))
     if args.test:
         results = earlier
-        if results.get("test"):
-            raise SystemExit(f"test was already read for this ensemble ({results['test']['read_at']}): the rule is once")
-        if not same_models:
-            raise SystemExit("the dev results are of other models: run without --test first")
         results["test"] = dict(figures, read_at=time.strftime("%Y-%m-%d %H:%M"))
     else:
         results = dict({"dataset": args.dataset, "lever": args.lever, "root": str(root), "size": size}, **figures)
