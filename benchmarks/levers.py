@@ -11,8 +11,9 @@ lever and the baseline.
 Every run is ``nlp-rnn train CONFIG --system.seed S --KEY VALUE …`` (the overrides of its lever,
 see LEVERS) into benchmarks/results/work/models/levers_DATASET/LEVER/sSEED, then ``nlp-rnn evaluate``
 of its model-best on dev: intent accuracy, slot (span) F1, exact match (a translator: BLEU and chrF
-with the pipeline's beam), seconds to best dev and the step of model-best. Runs already in benchmarks/results/levers_DATASET.json (same overrides, same
-cap) are kept, so a cut run resumes; each finished run rewrites the JSON and the markdown table
+with the pipeline's beam), seconds to best dev and the step of model-best. Runs already in
+benchmarks/results/levers_DATASET.json (same overrides, same cap) are kept, so a cut run resumes;
+each finished run rewrites the JSON and the markdown table
 (mean ± half the max − min spread over seeds, delta of the mean against ``baseline``).
 
 ``--test LEVER`` trains nothing: it evaluates the dev runs' model-best of LEVER and of baseline on
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from common import RESULTS, ROOT, WORK, cli, convert_splits, data_dir, rel, run, train_model, write_results
+from pretrain import PRETRAIN_MINUTES
 
 DATASETS = {
     # name: (lang, convert format, config, component, train, dev, test) relative to the data folder
@@ -51,7 +53,6 @@ COMPONENT = "component."
 INIT_COMPONENT = "initialize.component."
 TEACHER_MODELS = "<baseline models>"
 PRETRAINED_ENCODER = "<pretrained encoder>"  #: stands for the data set's encoder from `nlp-rnn pretrain` (made once)
-PRETRAIN_MINUTES = 20.0  #: its budget, as in benchmarks/pretrain.py
 LEVERS: Dict[str, Dict[str, object]] = {
     "baseline": {},
     # Polyak-style parameter averaging: evaluated and saved with the averages (averaging_shim.py)

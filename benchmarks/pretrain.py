@@ -56,6 +56,7 @@ TARGET = {"fraction": 0.1, "metric": "span_f1", "gain": 0.015}
 KEEP = ("intent_accuracy", "span_f1", "exact_match", "train_seconds", "seconds_to_best_dev", "stopped_at_deadline",
         "seeds", "per_seed", "spread")
 ARMS = ("baseline", "pretrained")
+PRETRAIN_MINUTES = 20.0  #: pretraining budget per data set (also benchmarks/levers.py's pretrained_encoder)
 
 
 def pretrain(name: str, config: Path, train: Path, args, work: Path, extra: List[str]) -> Dict:
@@ -174,7 +175,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds (--system.seed), both arms")
     parser.add_argument("--subset-seed", type=int, default=0, help="seed of the labelled subsets and of pretraining")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop each training after M minutes (model-best so far is scored)")
-    parser.add_argument("--pretrain-minutes", type=float, default=20.0, help="pretraining time per data set")
+    parser.add_argument("--pretrain-minutes", type=float, default=PRETRAIN_MINUTES, help="pretraining time per data set")
     parser.add_argument("--pretrain-steps", type=int, default=0, help="pretraining step limit (0: time only)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--fresh", action="store_true", help="forget earlier units, encoders and models of these data sets")
