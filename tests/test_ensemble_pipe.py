@@ -13,7 +13,8 @@ from nlp_rnn.evaluation.evaluate import evaluate
 from nlp_rnn.pipeline.ensemble import predict_ensemble
 from nlp_rnn.pipeline.ensemble_pipe import build_ensemble
 
-from test_joint_component import JOINT_EN, NER_ZH, SMALL, SMALL_ZH, joint_examples, ner_examples
+from test_distillation import tiny_joint
+from test_joint_component import JOINT_EN, NER_ZH, SMALL_ZH, joint_examples, ner_examples
 
 TEXTS = [text for text, _, _ in JOINT_EN] + ["", "weather 😀 in 北京\x07", "play " + "adele and jazz " * 60]
 
@@ -27,18 +28,12 @@ def trained(nlp, examples, seed: int, steps: int = 25):
     return nlp
 
 
-def joint(hidden: int = 16):
-    nlp = spacy.blank("en")
-    nlp.add_pipe("rnn_joint", config={"model": nest_encoder_settings(dict(SMALL, hidden_size=hidden))})
-    return nlp
-
-
 @pytest.fixture(scope="module")
 def member_paths(tmp_path_factory):
     """Two joint pipelines of the same data (seeds 0 and 1), saved."""
     paths = []
     for seed in (0, 1):
-        nlp = joint()
+        nlp = tiny_joint()
         trained(nlp, joint_examples(nlp, JOINT_EN), seed)
         path = tmp_path_factory.mktemp("members") / f"s{seed}"
         nlp.to_disk(path)
@@ -125,7 +120,7 @@ def test_nlp_rnn_ensemble_writes_a_pipeline_and_names_each_problem(member_paths,
     assert result.exit_code != 0 and "no exportable component" in result.output
     result = runner.invoke(app, ["ensemble", str(member_paths[0]), "--output", str(tmp_path / "one")])
     assert result.exit_code != 0 and "two or more" in result.output
-    other = joint()
+    other = tiny_joint()
     trained(other, joint_examples(other, JOINT_EN[:4]), 0, steps=2)  # fewer intents and slot labels
     other.to_disk(tmp_path / "other")
     result = runner.invoke(app, ["ensemble", str(member_paths[0]), str(tmp_path / "other"), "--output", str(tmp_path / "x")])
